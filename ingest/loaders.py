@@ -1,0 +1,139 @@
+"""Loaders: bytes of one file in, text or an image out, or InvalidInput naming the problem."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InvalidInput, TooLarge
+from rag.images import decode_image
+
+TEXT_EXT = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+            ".html": "html", ".htm": "html"}
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
+
+
+def kind_of(name: str) -> str | None:
+    """'text', 'markdown', 'html', 'image' or None (unsupported)."""
+    ext = Path(name).suffix.lower()
+    if ext in IMAGE_EXT:
+        return "image"
+    return TEXT_EXT.get(ext)
+
+
+@dataclass
+class Loaded:
+    kind: str
+    text: str = ""
+    title: str = ""
+    image: Any = None  # RGB PIL image
+    image_ext: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def decode_text(data: bytes, max_chars: int) -> tuple[str, str]:
+    """(text, encoding). UTF-8 first (with or without BOM), UTF-16 with a BOM, then the best
+    guess of charset-normalizer for legacy encodings; binary data is refused."""
+    if not data:
+        raise InvalidInput("empty file (0 bytes)")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text, enc = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise InvalidInput(f"broken UTF-16 text: {e}") from e
+    else:
+        if b"\x00" in data[:65536]:
+            raise InvalidInput("binary data, not text (contains NUL bytes)")
+        try:
+            text, enc = data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError as e:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(data[:1_000_000]).best()
+            if best is None or best.chaos > 0.2:
+                raise InvalidInput(
+                    f"not UTF-8 text ({e.reason} at byte {e.start}) and no other text "
+                    "encoding fits; convert the file to UTF-8"
+                ) from e
+            enc = best.encoding
+            text = data.decode(enc, errors="replace")
+    if len(text) > max_chars:
+        raise TooLarge(f"{len(text):,} characters of text, over the limit of {max_chars:,}")
+    if not text.strip():
+        raise InvalidInput("no text content (only whitespace)")
+    return text, enc
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of a page, without scripts, styles and navigation boilerplate."""
+
+    SKIP = {"script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside",
+            "form", "button", "iframe"}
+    BLOCK = {"p", "div", "section", "article", "main", "br", "li", "ul", "ol", "table", "tr",
+             "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "figcaption", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n" if tag.startswith("h") or tag == "p" else "\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        elif tag == "title":
+            self._in_title = False
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n" if tag.startswith("h") or tag == "p" else "\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """(text, title)."""
+    p = _HTMLText()
+    p.feed(html)
+    p.close()
+    lines = [" ".join(line.split()) for line in "".join(p.parts).split("\n")]
+    text, blank = [], False
+    for line in lines:
+        if line:
+            text.append(line)
+            blank = False
+        elif not blank and text:
+            text.append("")
+            blank = True
+    return "\n".join(text).strip(), " ".join("".join(p.title).split())
+
+
+def load(name: str, data: bytes, max_chars: int, max_pixels: int) -> Loaded:
+    kind = kind_of(name)
+    if kind is None:
+        raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
+    if kind == "image":
+        img, ext = decode_image(data, max_pixels)
+        return Loaded(kind, image=img, image_ext=ext,
+                      meta={"width": img.width, "height": img.height})
+    text, enc = decode_text(data, max_chars)
+    title = ""
+    if kind == "html":
+        text, title = html_to_text(text)
+        if not text:
+            raise InvalidInput("the HTML page has no visible text")
+    return Loaded(kind, text=text, title=title, meta={"encoding": enc})

@@ -1,0 +1,314 @@
+"""The ingestion pipeline. Loader threads read, hash, decode, chunk and preprocess files while
+the main thread embeds whole groups in batches and writes them; a changed file's new items
+are written before its old ones are removed, so the old version stays queryable until the new
+one is complete and nothing already stored is lost when a file turns out to be bad."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InvalidInput, NotFound, RagError, TooLarge
+from rag.protocols import ImageEmbedder
+from rag.service import RagService
+from rag.settings import check_collection
+
+from .chunking import Chunker
+from .loaders import kind_of, load
+from .manifest import Document, Manifest, doc_id_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Source:
+    """A file to ingest: a path on disk, or uploaded bytes with a name."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    error: str | None = None  # set by the walker for paths that cannot be read
+
+
+@dataclass
+class FileResult:
+    source: str
+    status: str  # ingested | replaced | unchanged | skipped | failed
+    chunks: int = 0
+    images: int = 0
+    reason: str = ""
+    doc_id: str = ""
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for f in self.files if f.status in statuses)
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files if f.status in ("ingested", "replaced"))
+
+    @property
+    def images(self) -> int:
+        return sum(f.images for f in self.files if f.status in ("ingested", "replaced"))
+
+    @property
+    def problems(self) -> list[FileResult]:
+        return [f for f in self.files if f.status in ("skipped", "failed")]
+
+
+@dataclass
+class _Prepared:
+    source: str
+    doc_id: str
+    sha: str
+    size: int
+    kind: str
+    replaces: Document | None
+    chunks: list[str] = field(default_factory=list)
+    title: str = ""
+    pixels: Any = None
+    image_meta: dict[str, Any] = field(default_factory=dict)
+
+
+def walk(paths: Iterable[str | Path]) -> Iterator[Source]:
+    """Files under the given paths, in a stable order; hidden files and folders are skipped,
+    symbolic links to folders are not followed (no loops)."""
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        f = Path(root) / name
+                        yield Source(str(f.resolve()), path=f)
+        elif p.is_file():
+            yield Source(str(p.resolve()), path=p)
+        else:
+            yield Source(str(p), error="no such file or folder")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Ingestor:
+    def __init__(self, service: RagService, manifest: Manifest | None = None):
+        self.service = service
+        self.settings = service.settings
+        self.manifest = manifest or Manifest(service.settings.manifest_path)
+        cfg = self.settings.ingest
+        self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
+                               cfg.chunk_overlap)
+
+    # -- public ------------------------------------------------------------------------
+    def ingest_paths(self, paths: Iterable[str | Path], collection: str = "default",
+                     progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+        return self.ingest(list(walk(paths)), collection, progress)
+
+    def ingest(self, sources: list[Source], collection: str = "default",
+               progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+        check_collection(collection)
+        t0 = time.perf_counter()
+        report = IngestReport(collection)
+        self.service.text_embedder.load()
+        clip: ImageEmbedder | None = None
+        if any(kind_of(s.name) == "image" for s in sources):
+            clip = self.service.image_embedder()
+            if clip is None:
+                report.notes.append(f"images skipped: {self.service.clip_error}")
+
+        def done(result: FileResult) -> None:
+            report.files.append(result)
+            if progress:
+                progress(result)
+
+        group: list[_Prepared] = []
+        workers = self.settings.ingest.workers
+        with ThreadPoolExecutor(workers, thread_name_prefix="mmrag-load") as pool:
+            window: deque[Future] = deque()
+            queue = iter(sources)
+            for src in queue:
+                window.append(pool.submit(self._prepare, src, collection, clip))
+                if len(window) >= 4 * workers:
+                    break
+            while window:
+                item = window.popleft().result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    window.append(pool.submit(self._prepare, nxt, collection, clip))
+                if isinstance(item, FileResult):
+                    done(item)
+                    continue
+                group.append(item)
+                if self._group_full(group):
+                    self._flush(group, collection, clip, done)
+                    group = []
+            self._flush(group, collection, clip, done)
+        if report.count("ingested", "replaced"):
+            self.service.refit(collection)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def delete(self, ref: str, collection: str = "default") -> Document:
+        """Remove a source (by document id or source path) from the store, its images and
+        the manifest."""
+        check_collection(collection)
+        doc = self.manifest.find(collection, ref)
+        if doc is None and Path(ref).expanduser().exists():
+            doc = self.manifest.find(collection, str(Path(ref).expanduser().resolve()))
+        if doc is None:
+            raise NotFound(f"no document {ref!r} in collection {collection!r}")
+        for modality in ("text", "image"):
+            self._remove(collection, modality, {"doc_id": doc.doc_id})
+        self.manifest.remove(collection, doc.doc_id)
+        self.service.refit(collection)
+        return doc
+
+    def documents(self, collection: str = "default") -> list[Document]:
+        return self.manifest.list(check_collection(collection))
+
+    # -- stages ------------------------------------------------------------------------
+    def _group_full(self, group: list[_Prepared]) -> bool:
+        cfg = self.settings.ingest
+        return (sum(len(p.chunks) for p in group) >= cfg.group_chunks
+                or sum(p.pixels is not None for p in group) >= cfg.image_batch_size)
+
+    def _prepare(self, src: Source, collection: str,
+                 clip: ImageEmbedder | None) -> _Prepared | FileResult:
+        """Runs in a loader thread: everything about one file except the model calls."""
+        doc_id = doc_id_for(collection, src.name)
+        try:
+            if src.error:
+                raise InvalidInput(src.error)
+            kind = kind_of(src.name)
+            if kind is None:
+                raise InvalidInput(f"unsupported file type {Path(src.name).suffix or '(none)'!r}")
+            data = src.data if src.data is not None else self._read(src.path)
+            sha = hashlib.sha256(data).hexdigest()
+            prev = self.manifest.get(collection, doc_id)
+            if prev and prev.status == "done" and prev.sha256 == sha and self._same_models(prev):
+                return FileResult(src.name, "unchanged", prev.chunks, prev.images, doc_id=doc_id)
+            if kind == "image" and clip is None:
+                raise InvalidInput("no image model (CLIP could not be loaded; see the note)")
+            cfg = self.settings.ingest
+            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels)
+            prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
+            if kind == "image":
+                assert clip is not None
+                rel = self.service.blobs.put(data, loaded.image_ext, sha)[1]
+                prep.pixels = clip.preprocess([loaded.image])
+                prep.image_meta = {**loaded.meta, "blob": rel, "image_sha256": sha}
+            else:
+                prep.chunks = self.chunker.split(loaded.text)
+                if not prep.chunks:
+                    raise InvalidInput("no text content after chunking")
+            return prep
+        except (InvalidInput, TooLarge) as e:
+            return FileResult(src.name, "skipped", reason=str(e), doc_id=doc_id)
+        except Exception as e:  # a loader bug must not end the batch
+            log.exception("failed to prepare %s", src.name)
+            return FileResult(src.name, "failed", reason=f"{type(e).__name__}: {e}", doc_id=doc_id)
+
+    def _read(self, path: Path | None) -> bytes:
+        assert path is not None
+        limit = self.settings.ingest.max_file_bytes
+        size = path.stat().st_size
+        if size > limit:
+            raise TooLarge(f"file is {size:,} bytes, over the limit of {limit:,}")
+        try:
+            return path.read_bytes()
+        except OSError as e:
+            raise InvalidInput(f"cannot read the file: {e.strerror or e}") from e
+
+    def _same_models(self, doc: Document) -> bool:
+        if doc.kind == "image":
+            return doc.clip_model == self.service.clip.model_id
+        return doc.text_model == self.service.text_embedder.model_id
+
+    def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
+               done: Callable[[FileResult], None]) -> None:
+        if not group:
+            return
+        texts = [c for p in group for c in p.chunks]
+        text_vecs = self.service.text_embedder.embed(texts)
+        image_vecs = None
+        with_pixels = [p.pixels for p in group if p.pixels is not None]
+        if with_pixels and clip is not None:
+            import torch
+
+            image_vecs = clip.embed_pixels(torch.cat(with_pixels))
+        t = i = 0
+        for p in group:
+            n = len(p.chunks)
+            try:
+                if p.pixels is not None:
+                    assert image_vecs is not None
+                    self._write(p, collection, text_vecs[:0], image_vecs[i : i + 1])
+                    i += 1
+                else:
+                    self._write(p, collection, text_vecs[t : t + n], None)
+                    t += n
+                status = "replaced" if p.replaces else "ingested"
+                done(FileResult(p.source, status, n, int(p.pixels is not None), doc_id=p.doc_id))
+            except RagError as e:
+                done(FileResult(p.source, "failed", reason=str(e), doc_id=p.doc_id))
+            except Exception as e:
+                log.exception("failed to write %s", p.source)
+                done(FileResult(p.source, "failed", reason=f"{type(e).__name__}: {e}",
+                                doc_id=p.doc_id))
+            p.pixels = None  # free the tensors as soon as they are written
+
+    def _write(self, p: _Prepared, collection: str, text_vecs: Any, image_vecs: Any) -> None:
+        svc = self.service
+        now = _now()
+        doc = Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.chunks),
+                       int(image_vecs is not None), now, svc.text_embedder.model_id,
+                       svc.clip.model_id, "writing")
+        self.manifest.put(doc)
+        base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
+                "kind": p.kind}
+        if p.chunks:
+            ids = [f"{p.doc_id}-{p.sha[:12]}-t{k}" for k in range(len(p.chunks))]
+            metas = [{**base, "modality": "text", "chunk_index": k,
+                      "model": svc.text_embedder.model_id, **({"title": p.title} if p.title else {})}
+                     for k in range(len(p.chunks))]
+            svc.store.upsert(collection, "text", ids, text_vecs, metas, p.chunks,
+                             model=svc.text_embedder.model_id)
+        if image_vecs is not None:
+            meta = {**base, **p.image_meta, "modality": "image", "chunk_index": 0,
+                    "model": svc.clip.model_id}
+            svc.store.upsert(collection, "image", [f"{p.doc_id}-{p.sha[:12]}-i0"], image_vecs,
+                             [meta], [Path(p.source).name], model=svc.clip.model_id)
+        stale = {"$and": [{"doc_id": p.doc_id}, {"sha256": {"$ne": p.sha}}]}
+        for modality in ("text", "image"):
+            self._remove(collection, modality, stale)
+        doc.status = "done"
+        self.manifest.put(doc)
+
+    def _remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
+        """Delete matching items, and stored image copies nothing else refers to."""
+        store = self.service.store
+        items, _ = store.get(collection, modality, where=where)
+        if not items:
+            return
+        store.delete(collection, modality, [it.id for it in items])
+        for rel in {str(it.metadata["blob"]) for it in items if it.metadata.get("blob")}:
+            if not any(store.ids(c, "image", {"blob": rel}) for c in store.collections()):
+                self.service.blobs.remove(rel)

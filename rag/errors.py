@@ -1,0 +1,49 @@
+"""Typed errors raised by the core. server/errors.py maps each to one HTTP status."""
+
+
+class RagError(Exception):
+    """Base of every error mmrag raises on purpose; the message is meant for a person."""
+
+    code = "rag_error"
+
+
+class InvalidInput(RagError):
+    """The caller sent something unusable: a bad image, an empty question, a bad name."""
+
+    code = "invalid_input"
+
+
+class TooLarge(InvalidInput):
+    """An input exceeds a configured limit (bytes, pixels, count)."""
+
+    code = "too_large"
+
+
+class NotFound(RagError):
+    code = "not_found"
+
+
+class Unauthorized(RagError):
+    code = "unauthorized"
+
+
+class Overloaded(RagError):
+    code = "overloaded"
+
+
+class UpstreamError(RagError):
+    """A remote model API failed or could not be reached."""
+
+    code = "upstream_error"
+
+
+class ModelUnavailable(RagError):
+    """A model could not be loaded; the message says how to provide it."""
+
+    code = "model_unavailable"
+
+
+class StoreError(RagError):
+    """The vector store refused an operation (for example a dimension mismatch)."""
+
+    code = "store_error"

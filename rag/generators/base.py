@@ -1,0 +1,32 @@
+"""Helpers shared by generators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..protocols import GenerationChunk
+from ..schema import Usage
+
+NOT_FOUND = (
+    "I could not find anything in the knowledge base that answers this question, "
+    "so I will not guess."
+)
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+def collect(chunks: Iterable[GenerationChunk]) -> tuple[str, Usage, str | None]:
+    """Join a stream into (text, usage, finish_reason)."""
+    parts: list[str] = []
+    usage, finish = Usage(), None
+    for c in chunks:
+        parts.append(c.text)
+        if c.usage is not None:
+            usage = c.usage
+        if c.finish_reason is not None:
+            finish = c.finish_reason
+    return "".join(parts), usage, finish
+
+
+def cited_numbers(text: str) -> set[int]:
+    return {int(n) for n in _CITE.findall(text)}

@@ -1,0 +1,111 @@
+"""The four roles mmrag composes. Each has one required batch method and capability flags;
+adapters live in rag/embedders, rag/store.py and rag/generators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .schema import Hit, Usage
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    model_id: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+@runtime_checkable
+class ImageEmbedder(Protocol):
+    """Embeds images and text into one joint space (CLIP)."""
+
+    model_id: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def preprocess(self, images: Sequence[Any]) -> Any:
+        """Turn decoded images into model input; safe to call from worker threads."""
+        ...
+
+    def embed_pixels(self, pixels: Any) -> np.ndarray:
+        """L2-normalised vectors for preprocessed images."""
+        ...
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised vectors for texts, in the same space as images."""
+        ...
+
+
+@dataclass
+class StoredItem:
+    id: str
+    metadata: dict[str, Any]
+    document: str | None = None
+
+
+@dataclass
+class ScoredItem:
+    id: str
+    score: float  # cosine similarity
+    metadata: dict[str, Any]
+    document: str | None = None
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    def upsert(
+        self,
+        collection: str,
+        modality: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]],
+        documents: Sequence[str] | None = None,
+    ) -> None: ...
+
+    def search(
+        self, collection: str, modality: str, vectors: np.ndarray, k: int
+    ) -> list[list[ScoredItem]]: ...
+
+
+@dataclass
+class GenerationRequest:
+    """What a generator answers from: the question and numbered evidence. Images are the
+    stored files of image evidence (paths), for generators that can see them."""
+
+    question: str
+    evidence: list[tuple[int, Hit]]
+    image_paths: dict[int, str] = field(default_factory=dict)
+    max_tokens: int = 512
+    temperature: float = 0.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GenerationChunk:
+    """A streamed piece of an answer. The last chunk carries usage and finish_reason."""
+
+    text: str
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class Generator(Protocol):
+    name: str
+    supports_images: bool
+    supports_streaming: bool
+
+    def generate(self, request: GenerationRequest) -> Iterator[GenerationChunk]:
+        """Yield the answer as text deltas; non-streaming callers join them."""
+        ...

@@ -1,0 +1,91 @@
+"""Retrieval over both collections: one question (text, image or both) in, one fused ranking
+out. Channels: question->text (text model), question->image (CLIP text encoder) and
+image->image (CLIP image encoder)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import numpy as np
+
+from .errors import InvalidInput
+from .fusion import Background, fuse
+from .images import decode_image
+from .protocols import ImageEmbedder, ScoredItem, TextEmbedder
+from .schema import Hit, Query
+from .settings import check_collection
+from .store import ChromaStore
+
+CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
+
+
+def image_url(item_id: str, collection: str) -> str:
+    url = f"/v1/images/{quote(item_id, safe='')}"
+    return url if collection == "default" else f"{url}?collection={quote(collection)}"
+
+
+class Retriever:
+    def __init__(self, store: ChromaStore, text: TextEmbedder,
+                 image: Callable[[], ImageEmbedder | None], max_image_pixels: int):
+        self.store = store
+        self.text = text
+        self.image = image  # a getter: CLIP may be unavailable, and loads lazily
+        self.max_image_pixels = max_image_pixels
+
+    def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
+        check_collection(query.collection)
+        question = query.text.strip()
+        if not question and not query.image:
+            raise InvalidInput("a question needs text, an image, or both")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        k = max(query.top_k * CANDIDATES, query.top_k)
+        vectors: dict[str, np.ndarray] = {}
+        clip = self.image() if self.store.count(query.collection, "image") else None
+        if question:
+            vectors["text"] = self.text.embed([question])
+            if clip is not None:
+                vectors["image"] = clip.embed_text([question])
+        if query.image:
+            if clip is None:
+                raise InvalidInput(
+                    f"collection {query.collection!r} holds no images to search by image"
+                    if not self.store.count(query.collection, "image")
+                    else "search by image needs the CLIP model, which could not be loaded "
+                    "(see the server log; set MMRAG_CLIP_MODEL)"
+                )
+            img, _ = decode_image(query.image, self.max_image_pixels)
+            vectors["image_query"] = clip.embed_pixels(clip.preprocess([img]))
+        t1 = time.perf_counter()
+        timings["embed_ms"] = (t1 - t0) * 1000
+
+        channels: dict[str, list[Hit]] = {}
+        for channel, vec in vectors.items():
+            modality = "text" if channel == "text" else "image"
+            bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
+            found = self.store.search(query.collection, modality, vec, k)[0]
+            channels[channel] = [self._hit(s, channel, bg, query.collection) for s in found]
+        t2 = time.perf_counter()
+        timings["search_ms"] = (t2 - t1) * 1000
+        hits = fuse(channels, query.fusion, query.top_k)
+        timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
+        return hits, timings
+
+    @staticmethod
+    def _hit(item: ScoredItem, channel: str, bg: Background, collection: str) -> Hit:
+        meta = item.metadata
+        modality = "image" if meta.get("modality") == "image" else "text"
+        return Hit(
+            id=item.id,
+            modality=modality,
+            source=str(meta.get("source", "")),
+            raw_score=item.score,
+            calibrated_score=bg.z(item.score),
+            score=item.score,
+            channel=channel,
+            text=item.document if modality == "text" else None,
+            image_url=image_url(item.id, collection) if modality == "image" else None,
+            metadata=meta,
+        )

@@ -1,0 +1,93 @@
+"""Domain types shared by every layer: what is stored, what is retrieved, what is answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Modality = Literal["text", "image"]
+Fusion = Literal["raw", "calibrated", "rrf"]
+FUSIONS: tuple[str, ...] = ("raw", "calibrated", "rrf")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of text ready to embed and store."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """An image ready to store: its vector comes from the image embedder."""
+
+    id: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Hit:
+    """One retrieved item. ``score`` is the fused score used for ranking; ``raw_score`` is the
+    cosine similarity in its own embedding space; ``calibrated_score`` is the raw score
+    standardised against its collection's background (see rag/fusion.py)."""
+
+    id: str
+    modality: Modality
+    source: str
+    raw_score: float
+    calibrated_score: float
+    score: float
+    channel: str
+    text: str | None = None
+    image_url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Citation:
+    """Evidence numbered as the answer cites it: ``[n]``."""
+
+    n: int
+    id: str
+    modality: Modality
+    source: str
+    score: float
+    snippet: str | None = None
+    url: str | None = None
+    cited: bool = False
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    hits: list[Hit]
+    generator: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    found: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Query:
+    """A question for retrieval: text, an image (raw bytes), or both."""
+
+    text: str = ""
+    image: bytes | None = None
+    collection: str = "default"
+    top_k: int = 5
+    fusion: Fusion = "calibrated"

@@ -1,0 +1,151 @@
+"""RagService: the one object entry points build. It owns the models (loaded once, lazily),
+the store and the image blobs, and answers questions with citations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+from . import calibration
+from .blobs import ImageBlobs
+from .embedders.clip import ClipEmbedder
+from .embedders.text import SentenceTransformerEmbedder
+from .errors import ModelUnavailable, NotFound
+from .generators import build_generator
+from .generators.base import NOT_FOUND, cited_numbers, collect
+from .protocols import GenerationChunk, GenerationRequest, Generator, ImageEmbedder
+from .retriever import Retriever
+from .schema import Answer, Citation, Hit, Query
+from .settings import Settings, check_collection
+from .store import ChromaStore
+
+log = logging.getLogger(__name__)
+SNIPPET_CHARS = 300
+
+
+class RagService:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = ChromaStore(path=settings.chroma_dir, url=settings.chroma_url)
+        self.blobs = ImageBlobs(settings.images_dir)
+        self.text_embedder = SentenceTransformerEmbedder(
+            settings.text_model, settings.device, settings.ingest.text_batch_size
+        )
+        self.clip = ClipEmbedder(settings.clip_model, settings.device,
+                                 settings.ingest.image_batch_size)
+        self.clip_error: str | None = None
+        self._clip_lock = threading.Lock()
+        self._generators: dict[str, Generator] = {}
+        self.retriever = Retriever(self.store, self.text_embedder, self.image_embedder,
+                                   settings.ingest.max_image_pixels)
+
+    def image_embedder(self) -> ImageEmbedder | None:
+        """CLIP, or None when it cannot be loaded (the reason stays in ``clip_error``, and is
+        logged once): text keeps working without it."""
+        with self._clip_lock:
+            if self.clip_error is None:
+                try:
+                    return self.clip.load()
+                except ModelUnavailable as e:
+                    self.clip_error = str(e)
+                    log.info("images disabled: %s", e)
+        return None
+
+    def generator(self, name: str | None = None) -> Generator:
+        name = name or self.settings.generator
+        if name not in self._generators:
+            self._generators[name] = build_generator(name, self.settings)
+        return self._generators[name]
+
+    def warm_up(self) -> None:
+        """Load the models now instead of on the first request."""
+        self.text_embedder.load()
+        self.image_embedder()
+
+    # -- questions ---------------------------------------------------------------------
+    def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
+        return self.retriever.retrieve(query)
+
+    def evidence(self, hits: list[Hit]) -> list[tuple[int, Hit]]:
+        """Hits good enough to answer from, numbered as they will be cited."""
+        good = [h for h in hits if h.calibrated_score >= self.settings.min_relevance]
+        return list(enumerate(good, 1))
+
+    def prepare(self, query: Query, generator: str | None = None
+                ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator]:
+        gen = self.generator(generator)
+        hits, timings = self.retrieve(query)
+        evidence = self.evidence(hits)
+        paths = {}
+        for n, hit in evidence:
+            blob = hit.metadata.get("blob")
+            if hit.modality == "image" and blob:
+                try:
+                    paths[n] = str(self.blobs.resolve(blob))
+                except FileNotFoundError:
+                    log.warning("stored image %s for %s is missing", blob, hit.id)
+        request = GenerationRequest(question=query.text, evidence=evidence, image_paths=paths)
+        return request, hits, timings, gen
+
+    def answer(self, query: Query, generator: str | None = None) -> Answer:
+        request, hits, timings, gen = self.prepare(query, generator)
+        t0 = time.perf_counter()
+        if request.evidence:
+            text, usage, _ = collect(gen.generate(request))
+        else:
+            text, usage = NOT_FOUND, None
+        timings["generate_ms"] = (time.perf_counter() - t0) * 1000
+        answer = Answer(
+            question=query.text,
+            text=text,
+            citations=self.citations(request.evidence, text),
+            hits=hits,
+            generator=gen.name,
+            timings_ms=timings,
+            found=bool(request.evidence),
+        )
+        if usage is not None:
+            answer.usage = usage
+        if self.clip_error and query.text:
+            answer.notes.append("image search is off: the CLIP model could not be loaded")
+        return answer
+
+    def stream(self, query: Query, generator: str | None = None
+               ) -> tuple[Iterator[GenerationChunk], GenerationRequest, list[Hit], Generator]:
+        request, hits, _, gen = self.prepare(query, generator)
+        if not request.evidence:
+            return iter([GenerationChunk(NOT_FOUND, finish_reason="stop")]), request, hits, gen
+        return gen.generate(request), request, hits, gen
+
+    @staticmethod
+    def citations(evidence: list[tuple[int, Hit]], text: str) -> list[Citation]:
+        cited = cited_numbers(text)
+        out = []
+        for n, hit in evidence:
+            snippet = None
+            if hit.text:
+                snippet = hit.text if len(hit.text) <= SNIPPET_CHARS else (
+                    hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …")
+            out.append(Citation(n=n, id=hit.id, modality=hit.modality, source=hit.source,
+                                score=hit.score, snippet=snippet, url=hit.image_url,
+                                cited=n in cited))
+        return out
+
+    # -- stored things -------------------------------------------------------------------
+    def refit(self, collection: str) -> None:
+        clip = self.image_embedder() if self.store.count(collection, "image") else None
+        calibration.refit(self.store, collection, self.text_embedder, clip)
+
+    def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
+        """(absolute path, mime type) of a stored image item."""
+        check_collection(collection)
+        items, _ = self.store.get(collection, "image", ids=[item_id])
+        if not items or not items[0].metadata.get("blob"):
+            raise NotFound(f"no image {item_id!r} in collection {collection!r}")
+        rel = str(items[0].metadata["blob"])
+        try:
+            return str(self.blobs.resolve(rel)), self.blobs.mime(rel)
+        except FileNotFoundError:
+            raise NotFound(f"the stored copy of image {item_id!r} is missing") from None

@@ -1,0 +1,91 @@
+"""One Settings object, read from MMRAG_* environment variables (and a .env file), built once
+per entry point and passed down. Nested sections use a double underscore:
+``MMRAG_INGEST__CHUNK_SIZE=256``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import InvalidInput
+
+DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
+COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+def check_collection(name: str) -> str:
+    """Collection names become part of store names and URLs: keep them plain."""
+    if not COLLECTION_RE.match(name or ""):
+        raise InvalidInput(
+            f"invalid collection name {name!r}: use 1-63 letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+class IngestSettings(BaseModel):
+    chunk_size: int = Field(128, ge=16, le=4096, description="tokens per text chunk")
+    chunk_overlap: int = Field(24, ge=0, le=1024, description="tokens shared by neighbours")
+    text_batch_size: int = Field(64, ge=1, description="texts per model call")
+    image_batch_size: int = Field(32, ge=1, description="images per model call")
+    group_chunks: int = Field(512, ge=1, description="chunks gathered before embedding")
+    workers: int = Field(2, ge=1, le=64, description="threads that read and decode files")
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    max_image_pixels: int = Field(64_000_000, ge=1)
+    max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
+    max_question_chars: int = Field(4000, ge=1)
+    workers: int = Field(4, ge=1, le=64, description="threads for model inference")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MMRAG_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("mmrag-data"), description="Chroma, images and the manifest")
+    chroma_url: str | None = Field(
+        None, description="http(s)://host:port of a Chroma server; unset = embedded on disk"
+    )
+    text_model: str = DEFAULT_TEXT_MODEL
+    clip_model: str = DEFAULT_CLIP_MODEL
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    generator: str = "extractive"
+    top_k: int = Field(5, ge=1, le=100)
+    fusion: Literal["raw", "calibrated", "rrf"] = "calibrated"
+    min_relevance: float = Field(
+        3.5,
+        description="calibrated score (standard deviations above an unrelated match) below "
+        "which a hit is not used as evidence",
+    )
+    default_collection: str = "default"
+    api_key: SecretStr | None = Field(None, description="reserved for API generators")
+    ingest: IngestSettings = IngestSettings()
+    server: ServerSettings = ServerSettings()
+
+    @field_validator("default_collection")
+    @classmethod
+    def _collection(cls, v: str) -> str:
+        return check_collection(v)
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite3"

@@ -1,0 +1,184 @@
+"""ChromaStore: one Chroma collection per (mmrag collection, modality), cosine space.
+
+Embedded on disk by default; a Chroma server when ``chroma_url`` is set. Each Chroma
+collection records the embedding model it was built with, so that a changed model gives a
+clear error instead of silently mixing vector spaces."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .errors import StoreError
+from .protocols import ScoredItem, StoredItem
+
+log = logging.getLogger(__name__)
+MODALITIES = ("text", "image")
+
+
+def chroma_name(collection: str, modality: str) -> str:
+    return f"mmrag-{collection}-{modality}"
+
+
+class ChromaStore:
+    def __init__(self, path: str | Path | None = None, url: str | None = None):
+        self.path = Path(path) if path else None
+        self.url = url
+        self._client: Any = None
+        self._collections: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        import chromadb
+
+        settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        if self.url:
+            u = urlparse(self.url)
+            try:
+                client = chromadb.HttpClient(
+                    host=u.hostname or "localhost",
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    settings=settings,
+                )
+                client.heartbeat()
+            except Exception as e:
+                raise StoreError(f"cannot reach the Chroma server at {self.url}: {e}") from e
+            return client
+        assert self.path is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self.path), settings=settings)
+
+    def _collection(self, collection: str, modality: str, create: bool = False,
+                    model: str | None = None, dim: int | None = None) -> Any:
+        name = chroma_name(collection, modality)
+        col = self._collections.get(name)
+        if col is None:
+            try:
+                col = self.client.get_collection(name, embedding_function=None)
+            except Exception:  # chroma raises NotFoundError (1.x) or ValueError (0.x)
+                if not create:
+                    return None
+                meta = {"hnsw:space": "cosine", "mmrag:model": model or "", "mmrag:dim": dim or 0}
+                col = self.client.get_or_create_collection(
+                    name, metadata=meta, embedding_function=None
+                )
+            self._collections[name] = col
+        if model is not None:
+            built_with = (col.metadata or {}).get("mmrag:model")
+            if built_with and built_with != model:
+                raise StoreError(
+                    f"collection {collection!r} holds {modality} vectors from model "
+                    f"{built_with!r}, but the configured model is {model!r}; vectors from "
+                    "different models cannot be mixed. Use the old model, ingest into a new "
+                    "collection (--collection), or delete this one and ingest again."
+                )
+        return col
+
+    def upsert(self, collection: str, modality: str, ids: Sequence[str], vectors: np.ndarray,
+               metadatas: Sequence[dict[str, Any]], documents: Sequence[str] | None = None,
+               model: str | None = None) -> None:
+        if not ids:
+            return
+        col = self._collection(collection, modality, create=True, model=model,
+                               dim=int(vectors.shape[1]))
+        step = max(1, int(self.client.get_max_batch_size()))
+        for i in range(0, len(ids), step):
+            sl = slice(i, i + step)
+            try:
+                col.upsert(
+                    ids=list(ids[sl]),
+                    embeddings=vectors[sl],
+                    metadatas=list(metadatas[sl]),
+                    documents=list(documents[sl]) if documents is not None else None,
+                )
+            except Exception as e:
+                raise StoreError(f"Chroma refused the write to {col.name}: {e}") from e
+
+    def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
+               where: dict[str, Any] | None = None) -> list[list[ScoredItem]]:
+        col = self._collection(collection, modality)
+        if col is None or len(vectors) == 0:
+            return [[] for _ in range(len(vectors))]
+        n = min(k, col.count())
+        if n == 0:
+            return [[] for _ in range(len(vectors))]
+        res = col.query(query_embeddings=vectors, n_results=n, where=where,
+                        include=["distances", "metadatas", "documents"])
+        out = []
+        for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"],
+                                           res["documents"], strict=True):
+            out.append([ScoredItem(id=i, score=1.0 - float(d), metadata=dict(m or {}), document=doc)
+                        for i, d, m, doc in zip(ids, dists, metas, docs, strict=True)])
+        return out
+
+    def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
+            where: dict[str, Any] | None = None, limit: int | None = None,
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]:
+        col = self._collection(collection, modality)
+        if col is None:
+            return [], None
+        include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
+        res = col.get(ids=list(ids) if ids is not None else None, where=where, limit=limit,
+                      include=include)
+        items = [StoredItem(id=i, metadata=dict(m or {}), document=d)
+                 for i, m, d in zip(res["ids"], res["metadatas"], res["documents"], strict=True)]
+        vecs = np.asarray(res["embeddings"], dtype=np.float32) if with_vectors else None
+        return items, vecs
+
+    def ids(self, collection: str, modality: str, where: dict[str, Any]) -> list[str]:
+        col = self._collection(collection, modality)
+        if col is None:
+            return []
+        return list(col.get(where=where, include=[])["ids"])
+
+    def delete(self, collection: str, modality: str, ids: Sequence[str]) -> None:
+        col = self._collection(collection, modality)
+        if col is None or not ids:
+            return
+        step = max(1, int(self.client.get_max_batch_size()))
+        for i in range(0, len(ids), step):
+            col.delete(ids=list(ids[i : i + step]))
+
+    def count(self, collection: str, modality: str) -> int:
+        col = self._collection(collection, modality)
+        return 0 if col is None else int(col.count())
+
+    def get_meta(self, collection: str, modality: str) -> dict[str, Any]:
+        col = self._collection(collection, modality)
+        return dict(col.metadata or {}) if col is not None else {}
+
+    def update_meta(self, collection: str, modality: str, values: dict[str, Any]) -> None:
+        """Merge ``values`` into the collection's metadata (calibration statistics live here,
+        next to the vectors they describe, so a Chroma server shares them too)."""
+        col = self._collection(collection, modality)
+        if col is None:
+            return
+        meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta.update(values)
+        col.modify(metadata=meta)
+        self._collections.pop(chroma_name(collection, modality), None)
+
+    def collections(self) -> list[str]:
+        names = set()
+        for c in self.client.list_collections():
+            name = c if isinstance(c, str) else c.name
+            if name.startswith("mmrag-"):
+                base, _, modality = name[len("mmrag-"):].rpartition("-")
+                if modality in MODALITIES:
+                    names.add(base)
+        return sorted(names)

@@ -1,0 +1,211 @@
+"""The ``mmrag`` command: ingest, ask, documents, delete, serve. Builds Settings once and
+passes them down; every failure ends with a one-line message and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.settings import Settings, check_collection
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from ingest.pipeline import Ingestor, walk
+    from rag.service import RagService
+
+    sources = list(walk(args.paths))
+    ingestor = Ingestor(RagService(settings))
+    bar = tqdm(total=len(sources), unit="file", desc="ingesting", disable=args.quiet or None,
+               file=sys.stderr)
+
+    def progress(r) -> None:  # type: ignore[no-untyped-def]
+        bar.update(1)
+        bar.set_postfix_str(r.status, refresh=False)
+
+    report = ingestor.ingest(sources, args.collection, progress)
+    bar.close()
+    print(f"collection {report.collection!r}: {len(report.files)} files in "
+          f"{report.seconds:.1f}s")
+    for status in ("ingested", "replaced", "unchanged", "skipped", "failed"):
+        n = report.count(status)
+        if n:
+            print(f"  {status:<9} {n}")
+    print(f"  written   {report.chunks} text chunks, {report.images} images")
+    for note in report.notes:
+        print(f"note: {note}")
+    for f in report.problems:
+        print(f"{f.status}: {f.source}: {f.reason}")
+    if args.strict and report.problems:
+        return EXIT_SKIPPED
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.errors import InvalidInput
+    from rag.schema import Query
+    from rag.service import RagService
+    from server.schemas import QueryResponse
+
+    image = None
+    if args.image:
+        try:
+            image = Path(args.image).read_bytes()
+        except OSError as e:
+            raise InvalidInput(f"cannot read image {args.image}: {e.strerror}") from e
+    svc = RagService(settings)
+    q = Query(text=args.question, image=image, collection=args.collection,
+              top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion)
+    answer = svc.answer(q, args.generator)
+    if args.json:
+        print(QueryResponse.from_answer(answer).model_dump_json(indent=2))
+        return EXIT_OK
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            if c.modality == "image":
+                stored = c.url or ""
+                blob = next((h.metadata.get("blob") for h in answer.hits if h.id == c.id), None)
+                if blob:
+                    stored = str(settings.images_dir / blob)
+                print(f"  [{c.n}] {c.source}  (image, score {c.score:.2f}; copy: {stored})")
+            else:
+                print(f"  [{c.n}] {c.source}  (text, score {c.score:.2f})")
+    for note in answer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.manifest import Manifest
+
+    docs = Manifest(settings.manifest_path).list(check_collection(args.collection))
+    if args.json:
+        print(json.dumps([d.as_dict() for d in docs], indent=2))
+        return EXIT_OK
+    for d in docs:
+        print(f"{d.doc_id}  {d.kind:<8} {d.chunks:>5} chunks {d.images:>3} images  "
+              f"{d.ingested_at}  {d.source}" + ("" if d.status == "done" else f"  [{d.status}]"))
+    print(f"{len(docs)} documents in collection {args.collection!r}")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Ingestor
+    from rag.service import RagService
+
+    doc = Ingestor(RagService(settings)).delete(args.source, args.collection)
+    print(f"deleted {doc.source} ({doc.chunks} chunks, {doc.images} images) "
+          f"from collection {args.collection!r}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mmrag",
+        description="Multimodal RAG: ingest text and images, ask questions, get cited answers. "
+        "Configuration comes from MMRAG_* environment variables (see README).",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def collection(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--collection", default=None, help="collection name (default: default)")
+
+    sp = sub.add_parser("ingest", help="ingest files and folders",
+                        description="Ingest text (.txt .md .html) and images (.png .jpg .webp "
+                        ".gif .bmp). Unchanged files are skipped, changed files replaced.")
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    collection(sp)
+    sp.add_argument("--strict", action="store_true",
+                    help=f"exit {EXIT_SKIPPED} if any file was skipped or failed")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(fn=cmd_ingest)
+
+    sp = sub.add_parser("ask", help="answer a question with citations",
+                        description="Answer QUESTION from the collection, citing sources.")
+    sp.add_argument("question", help="the question (may be '' with --image)")
+    sp.add_argument("--image", help="an image file to search by")
+    collection(sp)
+    sp.add_argument("--top-k", type=int, default=None)
+    sp.add_argument("--fusion", choices=["raw", "calibrated", "rrf"], default=None)
+    sp.add_argument("--generator", default=None, help="generator name (default: settings)")
+    sp.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    sp.set_defaults(fn=cmd_ask)
+
+    sp = sub.add_parser("documents", help="list ingested source files")
+    collection(sp)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(fn=cmd_documents)
+
+    sp = sub.add_parser("delete", help="remove a source everywhere",
+                        description="Remove SOURCE (a path as ingested, or a document id).")
+    sp.add_argument("source", metavar="SOURCE")
+    collection(sp)
+    sp.set_defaults(fn=cmd_delete)
+
+    sp = sub.add_parser("serve", help="run the HTTP API")
+    sp.add_argument("--host", default=None)
+    sp.add_argument("--port", type=int, default=None)
+    sp.set_defaults(fn=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        if getattr(args, "collection", "x") is None:
+            args.collection = settings.default_collection
+        if getattr(args, "collection", None):
+            check_collection(args.collection)
+        _quiet_libraries()
+        return args.fn(args, settings)
+    except RagError as e:
+        print(f"mmrag: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mmrag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        from pydantic import ValidationError
+
+        if isinstance(e, ValidationError):
+            print(f"mmrag: bad settings: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The one place where errors become HTTP responses: a table from error type to status, and
+an OpenAI-style body ``{"error": {"message", "type", "code"}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag import errors
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.RagError], tuple[int, str]] = {
+    errors.TooLarge: (413, "invalid_request_error"),
+    errors.InvalidInput: (400, "invalid_request_error"),
+    errors.NotFound: (404, "not_found_error"),
+    errors.Unauthorized: (401, "authentication_error"),
+    errors.Overloaded: (503, "overloaded_error"),
+    errors.UpstreamError: (502, "upstream_error"),
+    errors.ModelUnavailable: (503, "model_unavailable_error"),
+    errors.StoreError: (500, "store_error"),
+}
+
+
+def error_response(status: int, message: str, type_: str, code: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": type_, "code": code}},
+                        status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.RagError)
+    async def rag_error(_: Request, exc: errors.RagError) -> JSONResponse:
+        for cls in type(exc).__mro__:
+            if cls in STATUS:
+                status, type_ = STATUS[cls]
+                break
+        else:
+            status, type_ = 500, "server_error"
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc)
+        return error_response(status, str(exc), type_, exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{where or 'body'}: {e.get('msg')}")
+        return error_response(422, "invalid request: " + "; ".join(parts),
+                              "invalid_request_error", "validation_error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail), "invalid_request_error",
+                              f"http_{exc.status_code}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, f"internal error: {type(exc).__name__}", "server_error",
+                              "internal_error")

@@ -1,0 +1,128 @@
+"""HTTP routes: each parses, makes one service call on the worker pool and shapes the reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse
+
+import rag
+from ingest.pipeline import IngestReport, Source
+from rag.errors import InvalidInput, TooLarge
+from rag.images import decode_base64_image
+from rag.schema import Query as RagQuery
+from rag.settings import check_collection
+
+from .deps import IngestorDep, ServiceDep, SettingsDep, WorkerDep
+from .schemas import (
+    DocumentList,
+    DocumentOut,
+    FileResultOut,
+    IngestResponse,
+    QueryRequest,
+    QueryResponse,
+)
+
+router = APIRouter()
+CollectionParam = Annotated[str | None, Query(description="collection name; default 'default'")]
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@router.get("/healthz")
+def healthz(service: ServiceDep) -> dict:
+    return {
+        "status": "ok",
+        "version": rag.__version__,
+        "text_model": service.text_embedder.model_id,
+        "clip_model": service.clip.model_id,
+        "images": "unavailable" if service.clip_error else "available",
+    }
+
+
+@router.post("/v1/query", response_model=QueryResponse)
+async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
+                work: WorkerDep) -> QueryResponse:
+    if len(body.question) > settings.server.max_question_chars:
+        raise TooLarge(f"question is {len(body.question):,} characters, over the limit of "
+                       f"{settings.server.max_question_chars:,}")
+    image = (decode_base64_image(body.image, settings.server.max_upload_bytes)
+             if body.image else None)
+    q = RagQuery(
+        text=body.question,
+        image=image,
+        collection=check_collection(body.collection or settings.default_collection),
+        top_k=body.top_k or settings.top_k,
+        fusion=body.fusion or settings.fusion,
+    )
+    answer = await work(service.answer, q, body.generator)
+    return QueryResponse.from_answer(answer)
+
+
+def _upload_name(raw: str | None) -> str:
+    """The file's own name, without any directories a client put in it."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name or name in (".", "..") or _UNSAFE.search(name):
+        raise InvalidInput(f"unusable file name {raw!r}")
+    return name
+
+
+@router.post("/v1/ingest", response_model=IngestResponse)
+async def ingest(
+    ingestor: IngestorDep,
+    settings: SettingsDep,
+    work: WorkerDep,
+    files: Annotated[list[UploadFile], File(description="one or more files")],
+    collection: Annotated[str | None, Form()] = None,
+) -> IngestResponse:
+    coll = check_collection(collection or settings.default_collection)
+    limit = settings.server.max_upload_bytes
+    sources: list[Source] = []
+    for f in files:
+        try:
+            name = _upload_name(f.filename)
+        except InvalidInput as e:
+            sources.append(Source(f.filename or "(no name)", error=str(e)))
+            continue
+        data = await f.read(limit + 1)
+        if len(data) > limit:
+            raise TooLarge(f"upload {name!r} is over the limit of {limit:,} bytes")
+        sources.append(Source(name, data=data))
+    report: IngestReport = await work(ingestor.ingest, sources, coll)
+    return IngestResponse(
+        collection=coll,
+        files=[FileResultOut(**vars(r)) for r in report.files],
+        chunks=report.chunks,
+        images=report.images,
+        skipped=report.count("skipped"),
+        failed=report.count("failed"),
+        seconds=round(report.seconds, 3),
+        notes=report.notes,
+    )
+
+
+@router.get("/v1/documents", response_model=DocumentList)
+async def documents(ingestor: IngestorDep, settings: SettingsDep, work: WorkerDep,
+                    collection: CollectionParam = None) -> DocumentList:
+    coll = check_collection(collection or settings.default_collection)
+    docs = await work(ingestor.documents, coll)
+    return DocumentList(collection=coll, documents=[
+        DocumentOut(id=d.doc_id, **{k: v for k, v in d.as_dict().items()
+                                    if k in DocumentOut.model_fields}) for d in docs])
+
+
+@router.delete("/v1/documents/{doc_id}")
+async def delete_document(doc_id: str, ingestor: IngestorDep, settings: SettingsDep,
+                          work: WorkerDep, collection: CollectionParam = None) -> dict:
+    coll = check_collection(collection or settings.default_collection)
+    doc = await work(ingestor.delete, doc_id, coll)
+    return {"deleted": {"id": doc.doc_id, "source": doc.source, "collection": coll}}
+
+
+@router.get("/v1/images/{item_id}")
+async def image(item_id: str, service: ServiceDep, settings: SettingsDep, work: WorkerDep,
+                collection: CollectionParam = None) -> FileResponse:
+    coll = check_collection(collection or settings.default_collection)
+    path, mime = await work(service.image_file, coll, item_id)
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": "max-age=86400"})
