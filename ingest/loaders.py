@@ -52,19 +52,33 @@ def decode_text(data: bytes, max_chars: int) -> tuple[str, str]:
         except UnicodeDecodeError as e:
             from charset_normalizer import from_bytes
 
-            best = from_bytes(data[:1_000_000]).best()
-            if best is None or best.chaos > 0.2:
+            matches = list(from_bytes(data[:1_000_000]))
+            if not matches or min(m.chaos for m in matches) > 0.2:
                 raise InvalidInput(
                     f"not UTF-8 text ({e.reason} at byte {e.start}) and no other text "
                     "encoding fits; convert the file to UTF-8"
                 ) from e
-            enc = best.encoding
+            enc = _pick_encoding(matches)
             text = data.decode(enc, errors="replace")
     if len(text) > max_chars:
         raise TooLarge(f"{len(text):,} characters of text, over the limit of {max_chars:,}")
     if not text.strip():
         raise InvalidInput("no text content (only whitespace)")
     return text, enc
+
+
+# Detection cannot tell the single-byte Western code pages apart on short texts; among the
+# encodings that fit about equally well, prefer the ones enterprise files actually use.
+_PREFERRED = ("cp1252", "cp1251", "latin_1", "iso8859_15")
+
+
+def _pick_encoding(matches: list[Any]) -> str:
+    best = min(m.chaos for m in matches)
+    fitting = [m.encoding for m in matches if m.chaos <= best + 0.2]
+    for enc in _PREFERRED:
+        if enc in fitting:
+            return enc
+    return str(fitting[0])
 
 
 class _HTMLText(HTMLParser):

@@ -26,15 +26,19 @@ SNIPPET_CHARS = 300
 
 
 class RagService:
-    def __init__(self, settings: Settings):
+    """Pass ``text_embedder``/``clip`` to share already-loaded models between services (one
+    process serving several data dirs, or tests); by default they are built from settings."""
+
+    def __init__(self, settings: Settings, text_embedder: SentenceTransformerEmbedder | None = None,
+                 clip: ClipEmbedder | None = None):
         self.settings = settings
         self.store = ChromaStore(path=settings.chroma_dir, url=settings.chroma_url)
         self.blobs = ImageBlobs(settings.images_dir)
-        self.text_embedder = SentenceTransformerEmbedder(
+        self.text_embedder = text_embedder or SentenceTransformerEmbedder(
             settings.text_model, settings.device, settings.ingest.text_batch_size
         )
-        self.clip = ClipEmbedder(settings.clip_model, settings.device,
-                                 settings.ingest.image_batch_size)
+        self.clip = clip or ClipEmbedder(settings.clip_model, settings.device,
+                                         settings.ingest.image_batch_size)
         self.clip_error: str | None = None
         self._clip_lock = threading.Lock()
         self._generators: dict[str, Generator] = {}

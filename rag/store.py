@@ -68,13 +68,16 @@ class ChromaStore:
         name = chroma_name(collection, modality)
         col = self._collections.get(name)
         if col is None:
+            client = self.client
+            from chromadb.errors import NotFoundError
+
             try:
-                col = self.client.get_collection(name, embedding_function=None)
-            except Exception:  # chroma raises NotFoundError (1.x) or ValueError (0.x)
+                col = client.get_collection(name, embedding_function=None)
+            except (NotFoundError, ValueError):
                 if not create:
                     return None
                 meta = {"hnsw:space": "cosine", "mmrag:model": model or "", "mmrag:dim": dim or 0}
-                col = self.client.get_or_create_collection(
+                col = client.get_or_create_collection(
                     name, metadata=meta, embedding_function=None
                 )
             self._collections[name] = col

@@ -1,0 +1,178 @@
+"""Ingestion end to end: real MiniLM, tiny CLIP, Chroma on disk."""
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import Ingestor, Source
+from rag.embedders.clip import ClipEmbedder
+from rag.errors import InvalidInput, NotFound
+from rag.schema import Query
+from rag.service import RagService
+
+pytestmark = pytest.mark.slow
+
+
+def by_status(report):
+    out: dict[str, list[str]] = {}
+    for f in report.files:
+        out.setdefault(f.status, []).append(Path(f.source).name)
+    return out
+
+
+def counts(service, collection="default"):
+    return (service.store.count(collection, "text"), service.store.count(collection, "image"))
+
+
+def test_folder_ingests_texts_and_images_and_reports_bad_files(service, kb):
+    report = Ingestor(service).ingest_paths([kb])
+    status = by_status(report)
+    assert sorted(status["ingested"]) == sorted([
+        "travel-expense-policy.md", "it-security-guidelines.html", "onboarding-faq.txt",
+        "office-guide.md", "red.png", "green.jpg", "blue.webp"])
+    assert sorted(status["skipped"]) == ["broken.png", "empty.txt"]
+    reasons = {Path(f.source).name: f.reason for f in report.problems}
+    assert "not a recognisable image" in reasons["broken.png"]
+    assert "empty file" in reasons["empty.txt"]
+    assert report.images == 3 and report.chunks == counts(service)[0] > 4
+    assert counts(service)[1] == 3
+
+    # every item carries the metadata the issue asks for
+    items, _ = service.store.get("default", "text", limit=1)
+    meta = items[0].metadata
+    for key in ("source", "modality", "chunk_index", "sha256", "ingested_at", "model", "doc_id"):
+        assert key in meta
+    images, _ = service.store.get("default", "image")
+    assert {"width", "height", "blob", "image_sha256"} <= set(images[0].metadata)
+    # a content-addressed copy exists for every image
+    for it in images:
+        assert service.blobs.resolve(it.metadata["blob"]).is_file()
+    # calibration was fitted from the stored vectors
+    assert service.store.get_meta("default", "text")["mmrag:bg:text:n"] > 0
+
+
+def test_answers_cite_the_right_source(service, kb):
+    Ingestor(service).ingest_paths([kb])
+    cases = {
+        "How many days do I have to submit my travel expense claim?": (
+            "travel-expense-policy.md", "within 30 days"),
+        "How long must my password be?": ("it-security-guidelines.html", "14 characters"),
+        "When is salary paid?": ("onboarding-faq.txt", "25th of every month"),
+        "Where do employees park their cars?": ("office-guide.md", "lot D"),
+    }
+    for question, (source, phrase) in cases.items():
+        answer = service.answer(Query(text=question))
+        assert answer.found, question
+        assert Path(answer.citations[0].source).name == source, question
+        assert phrase in answer.text, (question, answer.text)
+        assert "[1]" in answer.text and answer.citations[0].cited
+
+
+def test_unrelated_question_is_not_answered(service, kb):
+    Ingestor(service).ingest_paths([kb])
+    answer = service.answer(Query(text="Who won the football world cup in 1998?"))
+    assert not answer.found and answer.citations == []
+    assert "could not find" in answer.text
+    assert answer.hits  # retrieval still shows what it looked at
+
+
+def test_ingesting_twice_adds_nothing(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    before = counts(service)
+    again = ingestor.ingest_paths([kb])
+    assert by_status(again).keys() == {"unchanged", "skipped"}
+    assert counts(service) == before
+    assert len(ingestor.documents()) == 7
+
+
+def test_changed_file_replaces_its_chunks(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    faq = kb / "onboarding-faq.txt"
+    faq.write_text("Parking FAQ\n\nBicycles can be parked in the underground garage, level -2.")
+    report = ingestor.ingest_paths([faq])
+    assert by_status(report) == {"replaced": ["onboarding-faq.txt"]}
+    items, _ = service.store.get("default", "text", where={"source": str(faq.resolve())})
+    assert len(items) == 1 and "underground garage" in items[0].document
+    answer = service.answer(Query(text="When is salary paid?"))
+    assert all(Path(c.source).name != "onboarding-faq.txt" for c in answer.citations)
+
+
+def test_bad_new_version_keeps_the_old_one(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    before = counts(service)
+    (kb / "onboarding-faq.txt").write_bytes(b"\x00\x01binary now")
+    report = ingestor.ingest_paths([kb / "onboarding-faq.txt"])
+    assert by_status(report) == {"skipped": ["onboarding-faq.txt"]}
+    assert counts(service) == before
+    assert service.answer(Query(text="When is salary paid?")).found
+
+
+def test_delete_removes_a_source_everywhere(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    text_before, images_before = counts(service)
+    red = str((kb / "img" / "red.png").resolve())
+    items, _ = service.store.get("default", "image", where={"source": red})
+    blob = service.blobs.root / items[0].metadata["blob"]
+    doc = ingestor.delete(red)
+    assert doc.images == 1 and counts(service) == (text_before, images_before - 1)
+    assert not blob.exists()
+    faq = ingestor.delete(str(kb / "onboarding-faq.txt"))  # by path, relative or not
+    assert counts(service)[0] == text_before - faq.chunks
+    assert {Path(d.source).name for d in ingestor.documents()} == {
+        "travel-expense-policy.md", "it-security-guidelines.html", "office-guide.md",
+        "green.jpg", "blue.webp"}
+    with pytest.raises(NotFound):
+        ingestor.delete(red)
+
+
+def test_search_by_image_finds_that_image_and_links_its_copy(service, kb):
+    Ingestor(service).ingest_paths([kb])
+    green = (kb / "img" / "green.jpg").read_bytes()
+    (kb / "img" / "green.jpg").unlink()  # the stored copy must not depend on the original
+    hits, _ = service.retrieve(Query(image=green, top_k=3))
+    assert Path(hits[0].source).name == "green.jpg" and hits[0].raw_score > 0.999
+    assert hits[0].channel == "image_query" and hits[0].image_url.startswith("/v1/images/")
+    path, mime = service.image_file("default", hits[0].id)
+    assert Path(path).read_bytes() == green and mime == "image/jpeg"
+
+
+def test_collections_are_separate(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb / "office-guide.md"], collection="alpha")
+    ingestor.ingest_paths([kb / "onboarding-faq.txt"], collection="beta")
+    assert service.answer(Query(text="When is salary paid?", collection="beta")).found
+    alpha = service.answer(Query(text="When is salary paid?", collection="alpha"))
+    assert all(Path(c.source).name == "office-guide.md" for c in alpha.citations)
+    with pytest.raises(InvalidInput):
+        ingestor.ingest_paths([kb], collection="../etc")
+
+
+def test_without_clip_text_is_still_ingested(settings, text_embedder, kb, tmp_path):
+    missing = ClipEmbedder(str(tmp_path / "no-clip-here"), "cpu")
+    service = RagService(settings, text_embedder=text_embedder, clip=missing)
+    report = Ingestor(service).ingest_paths([kb])
+    assert len(by_status(report)["ingested"]) == 4
+    assert report.notes and "MMRAG_CLIP_MODEL" in report.notes[0]
+    skipped = {Path(f.source).name: f.reason for f in report.problems}
+    assert "no image model" in skipped["red.png"]
+    assert counts(service) == (report.chunks, 0)
+    assert service.answer(Query(text="When is salary paid?")).found
+
+
+def test_uploaded_bytes_and_missing_paths(service, tmp_path):
+    ingestor = Ingestor(service)
+    report = ingestor.ingest([Source("notes.md", data=b"# Notes\n\nThe launch date is 3 May.")])
+    assert by_status(report) == {"ingested": ["notes.md"]}
+    report = ingestor.ingest_paths([tmp_path / "does-not-exist"])
+    assert report.files[0].status == "skipped" and "no such file" in report.files[0].reason
+
+
+def test_limits_skip_oversized_files(settings, text_embedder, clip, kb):
+    settings.ingest.max_file_bytes = 1000
+    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    report = Ingestor(service).ingest_paths([kb / "travel-expense-policy.md"])
+    assert report.files[0].status == "skipped" and "over the limit" in report.files[0].reason

@@ -1,0 +1,58 @@
+from rag.generators import build_generator
+from rag.generators.base import NOT_FOUND, cited_numbers, collect
+from rag.generators.extractive import ExtractiveGenerator, best_sentence, terms
+from rag.protocols import GenerationRequest
+from rag.schema import Hit
+from rag.settings import Settings
+
+FAQ = """Onboarding FAQ
+
+When is salary paid?
+Salaries are paid on the 25th of every month. If the 25th falls on a weekend, salary is paid
+on the last working day before it.
+
+How many vacation days do I have?
+Full-time employees have 28 vacation days per calendar year."""
+
+
+def text_hit(text, source="faq.txt"):
+    return Hit(id=source, modality="text", source=source, raw_score=0.5, calibrated_score=6.0,
+               score=6.0, channel="text", text=text)
+
+
+def test_terms_drop_stop_words_and_plurals():
+    assert terms("How many vacation days do I have?") == {"vacation", "day", "have"}
+    assert terms("salaries") == terms("salary")
+
+
+def test_faq_answers_come_from_under_the_matching_question():
+    _, s = best_sentence(terms("When is salary paid?"), FAQ)
+    assert s.startswith("Salaries are paid on the 25th")
+    _, s = best_sentence(terms("how many vacation days"), FAQ)
+    assert s.startswith("Full-time employees have 28 vacation days")
+
+
+def test_answer_cites_evidence_and_links_images():
+    image = Hit(id="img1", modality="image", source="chart.png", raw_score=0.3,
+                calibrated_score=5.0, score=5.0, channel="image", image_url="/v1/images/img1")
+    req = GenerationRequest("When is salary paid?", [(1, text_hit(FAQ)), (2, image)])
+    text, usage, finish = collect(ExtractiveGenerator().generate(req))
+    assert "25th of every month" in text and "[1]" in text
+    assert "[2] chart.png" in text
+    assert cited_numbers(text) == {1, 2}
+    assert finish == "stop" and usage.total_tokens == 0
+
+
+def test_no_evidence_means_no_guess():
+    req = GenerationRequest("Who won the 1998 world cup?", [])
+    assert collect(ExtractiveGenerator().generate(req))[0] == NOT_FOUND
+
+
+def test_registry_builds_by_name_and_names_the_choices():
+    assert build_generator("extractive", Settings(_env_file=None)).name == "extractive"
+    try:
+        build_generator("nope", Settings(_env_file=None))
+    except Exception as e:
+        assert "extractive" in str(e)
+    else:
+        raise AssertionError("unknown generator accepted")

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from rag.fusion import RRF_K, Background, fit_background, fuse
+from rag.schema import Hit
+
+
+def hit(id_, raw, cal, channel, modality="text"):
+    return Hit(id=id_, modality=modality, source=id_, raw_score=raw, calibrated_score=cal,
+               score=0.0, channel=channel)
+
+
+def test_background_fit_is_mean_and_std_of_cosines():
+    q = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    items = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    bg = fit_background(q, items)
+    sims = [1.0, 0.6, 0.0, 0.8]
+    assert bg.mean == pytest.approx(np.mean(sims))
+    assert bg.std == pytest.approx(np.std(sims))
+    assert bg.n == 4
+    assert bg.z(0.9) == pytest.approx((0.9 - np.mean(sims)) / np.std(sims))
+
+
+def test_background_excluding_self_drops_the_diagonal():
+    v = np.eye(3, dtype=np.float32)
+    bg = fit_background(v, v, exclude_self=True)
+    assert bg.mean == 0.0 and bg.n == 6
+
+
+def test_background_round_trips_through_collection_metadata():
+    bg = Background(0.2, 0.03, 99)
+    assert Background.from_meta(bg.as_meta("image"), "image") == bg
+    prior = Background.from_meta({}, "image")
+    assert prior.n == 0 and 0.1 < prior.mean < 0.3
+
+
+def test_calibrated_fusion_compares_spaces_that_raw_cannot():
+    # CLIP's best image (raw 0.31) is far above its background; the text hit (raw 0.35) is an
+    # ordinary match in MiniLM's space. Raw puts text first, calibrated puts the image first.
+    text_bg, image_bg = Background(0.05, 0.08), Background(0.18, 0.03)
+    channels = {
+        "text": [hit("t1", 0.35, text_bg.z(0.35), "text")],
+        "image": [hit("i1", 0.31, image_bg.z(0.31), "image", "image")],
+    }
+    assert [h.id for h in fuse(channels, "raw", 5)] == ["t1", "i1"]
+    calibrated = fuse(channels, "calibrated", 5)
+    assert [h.id for h in calibrated] == ["i1", "t1"]
+    assert calibrated[0].score == pytest.approx((0.31 - 0.18) / 0.03)
+
+
+def test_rrf_sums_reciprocal_ranks_and_keeps_one_entry_per_item():
+    channels = {
+        "image": [hit("a", 0.3, 4.0, "image", "image"), hit("b", 0.2, 1.0, "image", "image")],
+        "image_query": [hit("b", 0.9, 5.0, "image_query", "image"),
+                        hit("a", 0.5, 0.5, "image_query", "image")],
+    }
+    fused = fuse(channels, "rrf", 5)
+    assert len(fused) == 2
+    expected = 1 / (RRF_K + 1) + 1 / (RRF_K + 2)
+    assert all(h.score == pytest.approx(expected) for h in fused)
+    # the entry kept is the channel with the best calibrated evidence
+    by_id = {h.id: h for h in fuse(channels, "calibrated", 5)}
+    assert by_id["b"].channel == "image_query" and by_id["a"].channel == "image"
+
+
+def test_top_k_and_unknown_mode():
+    channels = {"text": [hit(str(i), i / 10, i, "text") for i in range(10)]}
+    assert [h.id for h in fuse(channels, "calibrated", 3)] == ["9", "8", "7"]
+    with pytest.raises(ValueError):
+        fuse(channels, "bogus", 3)

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from rag.errors import StoreError
+from rag.store import ChromaStore
+
+
+def unit(*rows):
+    v = np.array(rows, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_cosine_scores_and_metadata(tmp_path):
+    store = ChromaStore(tmp_path)
+    vecs = unit([1, 0, 0], [1, 1, 0], [0, 0, 1])
+    store.upsert("c1", "text", ["a", "b", "c"], vecs, [{"n": i} for i in range(3)],
+                 ["A", "B", "C"], model="m")
+    res = store.search("c1", "text", unit([1, 0, 0]), 3)[0]
+    assert [r.id for r in res] == ["a", "b", "c"]
+    assert [round(r.score, 4) for r in res] == [1.0, round(1 / np.sqrt(2), 4), 0.0]
+    assert res[1].metadata == {"n": 1} and res[1].document == "B"
+    # metadata updates (calibration) keep the cosine space
+    store.update_meta("c1", "text", {"mmrag:x": 1})
+    res = store.search("c1", "text", unit([0, 0, 1]), 3)[0]
+    assert res[-1].score == pytest.approx(0.0, abs=1e-5)
+    assert store.get_meta("c1", "text")["mmrag:x"] == 1
+
+
+def test_collections_are_isolated_and_persist(tmp_path):
+    store = ChromaStore(tmp_path)
+    store.upsert("alpha", "text", ["a"], unit([1, 0]), [{"k": 1}], model="m")
+    assert store.search("beta", "text", unit([1, 0]), 5) == [[]]
+    again = ChromaStore(tmp_path)
+    assert again.count("alpha", "text") == 1
+    assert again.collections() == ["alpha"]
+
+
+def test_a_different_model_is_refused(tmp_path):
+    store = ChromaStore(tmp_path)
+    store.upsert("c", "text", ["a"], unit([1, 0]), [{"k": 1}], model="model-a")
+    with pytest.raises(StoreError, match="model-a"):
+        store.upsert("c", "text", ["b"], unit([0, 1]), [{"k": 1}], model="model-b")
+    assert store.count("c", "text") == 1
+
+
+def test_unreachable_chroma_server_is_a_clear_error():
+    store = ChromaStore(url="http://127.0.0.1:9")
+    with pytest.raises(StoreError, match="cannot reach the Chroma server"):
+        store.count("c", "text")
