@@ -10,21 +10,45 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _byte_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """A byte-level BPE vocabulary with every byte as a token (and as a word end), so the
-    tokenizer can encode any text, plus a few merges so that BPE has work to do."""
-    # GPT-2's byte-to-printable-character table, which CLIP's byte-level BPE uses
-    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    extra = iter(range(256, 512))
-    chars = [chr(b) if b in printable else chr(next(extra)) for b in range(256)]
-    tokens = chars + [c + "</w>" for c in chars]
-    merges = [("t", "h"), ("th", "e</w>"), ("i", "n"), ("a", "n"), ("e", "r</w>")]
-    tokens += ["th", "the</w>", "in", "an", "er</w>", "<|startoftext|>", "<|endoftext|>"]
-    return {t: i for i, t in enumerate(tokens)}, merges
+TRAINING_TEXT = """The quick brown fox jumps over the lazy dog. A photo of a cat, a dog, a car,
+a person, a house, a tree, a chart, a screenshot, a document, a slide and a sign. What is the
+policy for travel expenses, hotels, flights and meals? How long must passwords be? When is
+salary paid? Where do employees park? Show me the revenue chart for the third quarter. Who is
+the astronaut in the picture? The rocket launch was streamed in the auditorium. Red, green,
+blue, orange, purple, black, white and gray shapes on a plain background. Meeting rooms, office
+hours, security guidelines, network access, laptop encryption, customer reports and budgets."""
 
 
-def build_random_clip(out_dir: str | Path, size: str = "tiny", seed: int = 0) -> Path:
-    """Save a CLIPModel with random weights and a matching CLIPProcessor to ``out_dir``."""
+def _train_vocab(text: str, vocab_size: int) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """A byte-level BPE with CLIP's conventions (lower case, ``</w>`` word ends), trained on
+    ``text``: common words become single tokens, as in the real CLIP vocabulary, so that
+    sequence lengths (and so speed) are realistic; any text can still be encoded."""
+    import json
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(end_of_word_suffix="</w>"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, initial_alphabet=alphabet, end_of_word_suffix="</w>",
+        special_tokens=["<|startoftext|>", "<|endoftext|>"], show_progress=False,
+    )
+    tok.train_from_iterator(text.splitlines(), trainer)
+    model = json.loads(tok.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    vocab = dict(model["vocab"])
+    for c in alphabet:  # every byte, also as a word end, so nothing is out of vocabulary
+        for t in (c, c + "</w>"):
+            vocab.setdefault(t, len(vocab))
+    return vocab, merges  # type: ignore[return-value]
+
+
+def build_random_clip(out_dir: str | Path, size: str = "tiny", seed: int = 0,
+                      text: str = TRAINING_TEXT) -> Path:
+    """Save a CLIPModel with random weights and a matching CLIPProcessor to ``out_dir``; the
+    tokenizer is trained on ``text``."""
     import torch
     from transformers import (
         CLIPConfig,
@@ -36,7 +60,7 @@ def build_random_clip(out_dir: str | Path, size: str = "tiny", seed: int = 0) ->
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    vocab, merges = _byte_vocab()
+    vocab, merges = _train_vocab(text, 1000 if size == "tiny" else 8000)
     # CLIP pools the text at the end-of-text token, so the config must know its id
     special = dict(
         bos_token_id=vocab["<|startoftext|>"],

@@ -136,14 +136,15 @@ def html_to_text(html: str) -> tuple[str, str]:
     return "\n".join(text).strip(), " ".join("".join(p.title).split())
 
 
-def load(name: str, data: bytes, max_chars: int, max_pixels: int) -> Loaded:
+def load(name: str, data: bytes, max_chars: int, max_pixels: int,
+         image_target: int | None = None) -> Loaded:
     kind = kind_of(name)
     if kind is None:
         raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
     if kind == "image":
-        img, ext = decode_image(data, max_pixels)
-        return Loaded(kind, image=img, image_ext=ext,
-                      meta={"width": img.width, "height": img.height})
+        img, ext = decode_image(data, max_pixels, image_target)
+        w, h = img.info.get("original_size", img.size)
+        return Loaded(kind, image=img, image_ext=ext, meta={"width": w, "height": h})
     text, enc = decode_text(data, max_chars)
     title = ""
     if kind == "html":

@@ -63,6 +63,7 @@ class Manifest:
         self._lock = threading.Lock()
         with self._conn() as c:
             c.executescript(SCHEMA)
+            c.execute("PRAGMA journal_mode=WAL")  # readers (the server) never block a writer
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -99,15 +100,16 @@ class Manifest:
                                  (collection,)).fetchall()
         return [Document(**dict(r)) for r in rows]
 
-    def put(self, doc: Document) -> None:
+    def put(self, *docs: Document) -> None:
+        """Insert or replace rows, all in one transaction."""
         with self._conn() as c:
-            c.execute(
+            c.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.collection, doc.doc_id, doc.source, doc.sha256, doc.size, doc.kind,
-                 doc.chunks, doc.images, doc.ingested_at, doc.text_model, doc.clip_model,
-                 doc.status),
+                [(d.collection, d.doc_id, d.source, d.sha256, d.size, d.kind, d.chunks,
+                  d.images, d.ingested_at, d.text_model, d.clip_model, d.status) for d in docs],
             )
 
-    def remove(self, collection: str, doc_id: str) -> None:
+    def remove(self, collection: str, *doc_ids: str) -> None:
         with self._conn() as c:
-            c.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
+            c.executemany("DELETE FROM documents WHERE collection=? AND doc_id=?",
+                          [(collection, d) for d in doc_ids])

@@ -140,8 +140,10 @@ class Ingestor:
                 progress(result)
 
         group: list[_Prepared] = []
+        pending: list[Future] = []
         workers = self.settings.ingest.workers
-        with ThreadPoolExecutor(workers, thread_name_prefix="mmrag-load") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="mmrag-load") as pool, \
+                ThreadPoolExecutor(1, thread_name_prefix="mmrag-write") as writer:
             window: deque[Future] = deque()
             queue = iter(sources)
             for src in queue:
@@ -158,9 +160,11 @@ class Ingestor:
                     continue
                 group.append(item)
                 if self._group_full(group):
-                    self._flush(group, collection, clip, done)
+                    self._flush(group, collection, clip, done, writer, pending)
                     group = []
-            self._flush(group, collection, clip, done)
+            self._flush(group, collection, clip, done, writer, pending)
+            for f in pending:
+                f.result()
         if report.count("ingested", "replaced"):
             self.service.refit(collection)
         report.seconds = time.perf_counter() - t0
@@ -208,7 +212,8 @@ class Ingestor:
             if kind == "image" and clip is None:
                 raise InvalidInput("no image model (CLIP could not be loaded; see the note)")
             cfg = self.settings.ingest
-            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels)
+            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels,
+                          clip.image_size if clip is not None else None)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             if kind == "image":
                 assert clip is not None
@@ -243,64 +248,95 @@ class Ingestor:
         return doc.text_model == self.service.text_embedder.model_id
 
     def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
-               done: Callable[[FileResult], None]) -> None:
+               done: Callable[[FileResult], None], writer: ThreadPoolExecutor,
+               pending: list[Future]) -> None:
+        """Embed a group here, then hand it to the writer thread, so that writing this group
+        overlaps with embedding the next. At most one group waits to be written."""
         if not group:
             return
-        texts = [c for p in group for c in p.chunks]
-        text_vecs = self.service.text_embedder.embed(texts)
+        text_vecs = self.service.text_embedder.embed([c for p in group for c in p.chunks])
         image_vecs = None
         with_pixels = [p.pixels for p in group if p.pixels is not None]
         if with_pixels and clip is not None:
             import torch
 
             image_vecs = clip.embed_pixels(torch.cat(with_pixels))
-        t = i = 0
         for p in group:
-            n = len(p.chunks)
-            try:
-                if p.pixels is not None:
-                    assert image_vecs is not None
-                    self._write(p, collection, text_vecs[:0], image_vecs[i : i + 1])
-                    i += 1
-                else:
-                    self._write(p, collection, text_vecs[t : t + n], None)
-                    t += n
-                status = "replaced" if p.replaces else "ingested"
-                done(FileResult(p.source, status, n, int(p.pixels is not None), doc_id=p.doc_id))
-            except RagError as e:
-                done(FileResult(p.source, "failed", reason=str(e), doc_id=p.doc_id))
-            except Exception as e:
-                log.exception("failed to write %s", p.source)
-                done(FileResult(p.source, "failed", reason=f"{type(e).__name__}: {e}",
-                                doc_id=p.doc_id))
-            p.pixels = None  # free the tensors as soon as they are written
+            p.pixels = None  # free the tensors now that they are embedded
+        while pending:
+            pending.pop().result()
+        pending.append(writer.submit(self._write_group, group, collection, text_vecs,
+                                     image_vecs, done))
 
-    def _write(self, p: _Prepared, collection: str, text_vecs: Any, image_vecs: Any) -> None:
+    def _write_group(self, group: list[_Prepared], collection: str, text_vecs: Any,
+                     image_vecs: Any, done: Callable[[FileResult], None]) -> None:
+        """Write a group's items, then mark its documents done. The manifest says 'writing'
+        while items are in flight; on failure, new items are removed and earlier manifest
+        rows restored, so the previous version of every file stays intact."""
         svc = self.service
+        text_model, clip_model = svc.text_embedder.model_id, svc.clip.model_id
         now = _now()
-        doc = Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.chunks),
-                       int(image_vecs is not None), now, svc.text_embedder.model_id,
-                       svc.clip.model_id, "writing")
-        self.manifest.put(doc)
-        base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
-                "kind": p.kind}
-        if p.chunks:
-            ids = [f"{p.doc_id}-{p.sha[:12]}-t{k}" for k in range(len(p.chunks))]
-            metas = [{**base, "modality": "text", "chunk_index": k,
-                      "model": svc.text_embedder.model_id, **({"title": p.title} if p.title else {})}
-                     for k in range(len(p.chunks))]
-            svc.store.upsert(collection, "text", ids, text_vecs, metas, p.chunks,
-                             model=svc.text_embedder.model_id)
-        if image_vecs is not None:
-            meta = {**base, **p.image_meta, "modality": "image", "chunk_index": 0,
-                    "model": svc.clip.model_id}
-            svc.store.upsert(collection, "image", [f"{p.doc_id}-{p.sha[:12]}-i0"], image_vecs,
-                             [meta], [Path(p.source).name], model=svc.clip.model_id)
-        stale = {"$and": [{"doc_id": p.doc_id}, {"sha256": {"$ne": p.sha}}]}
-        for modality in ("text", "image"):
-            self._remove(collection, modality, stale)
-        doc.status = "done"
-        self.manifest.put(doc)
+        docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.chunks),
+                         int(bool(p.image_meta)), now, text_model, clip_model, "writing")
+                for p in group]
+        t_ids: list[str] = []
+        t_meta: list[dict[str, Any]] = []
+        t_docs: list[str] = []
+        i_ids: list[str] = []
+        i_meta: list[dict[str, Any]] = []
+        i_docs: list[str] = []
+        for p in group:
+            base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
+                    "kind": p.kind}
+            for k, chunk in enumerate(p.chunks):
+                t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
+                t_meta.append({**base, "modality": "text", "chunk_index": k, "model": text_model,
+                               **({"title": p.title} if p.title else {})})
+                t_docs.append(chunk)
+            if p.image_meta:
+                i_ids.append(f"{p.doc_id}-{p.sha[:12]}-i0")
+                i_meta.append({**base, **p.image_meta, "modality": "image", "chunk_index": 0,
+                               "model": clip_model})
+                i_docs.append(Path(p.source).name)
+        try:
+            self.manifest.put(*docs)
+            svc.store.upsert(collection, "text", t_ids, text_vecs, t_meta, t_docs,
+                             model=text_model)
+            if i_ids:
+                svc.store.upsert(collection, "image", i_ids, image_vecs, i_meta, i_docs,
+                                 model=clip_model)
+            for p in group:
+                if p.replaces is not None:  # a new document has no stale items to look for
+                    stale = {"$and": [{"doc_id": p.doc_id}, {"sha256": {"$ne": p.sha}}]}
+                    for modality in ("text", "image"):
+                        self._remove(collection, modality, stale)
+            for d in docs:
+                d.status = "done"
+            self.manifest.put(*docs)
+        except Exception as e:
+            if not isinstance(e, RagError):
+                log.exception("failed to write %d files", len(group))
+            self._undo(group, collection, t_ids, i_ids)
+            reason = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
+            for p in group:
+                done(FileResult(p.source, "failed", reason=reason, doc_id=p.doc_id))
+            return
+        for p in group:
+            status = "replaced" if p.replaces else "ingested"
+            done(FileResult(p.source, status, len(p.chunks), int(bool(p.image_meta)),
+                            doc_id=p.doc_id))
+
+    def _undo(self, group: list[_Prepared], collection: str, t_ids: list[str],
+              i_ids: list[str]) -> None:
+        try:
+            self.service.store.delete(collection, "text", t_ids)
+            self.service.store.delete(collection, "image", i_ids)
+            restore = [p.replaces for p in group if p.replaces is not None]
+            if restore:
+                self.manifest.put(*restore)
+            self.manifest.remove(collection, *[p.doc_id for p in group if p.replaces is None])
+        except Exception:
+            log.exception("could not undo a failed write; the next ingest will redo it")
 
     def _remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
         """Delete matching items, and stored image copies nothing else refers to."""

@@ -17,9 +17,13 @@ FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif", "BMP":
 _DATA_URI = re.compile(r"^data:(image/[\w.+-]+)?(;[\w-]+=[\w.-]+)*;base64,", re.I)
 
 
-def decode_image(data: bytes, max_pixels: int) -> tuple[Any, str]:
+def decode_image(data: bytes, max_pixels: int, target: int | None = None) -> tuple[Any, str]:
     """Returns (RGB PIL image, canonical extension). Raises InvalidInput for anything that is
-    not a complete image in a supported format, TooLarge past ``max_pixels``."""
+    not a complete image in a supported format, TooLarge past ``max_pixels``.
+
+    With ``target`` (the model's input side), JPEGs are decoded at the smallest DCT scale that
+    still covers ``target`` pixels on each side: several times faster for photos, and the
+    model sees the same picture. ``info["original_size"]`` keeps the size of the file."""
     from PIL import Image, UnidentifiedImageError
 
     if not data:
@@ -40,8 +44,11 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[Any, str]:
             if w == 0 or h == 0:
                 raise InvalidInput("image has no pixels")
             im.seek(0)  # first frame of GIF/WebP animations
+            if target and fmt in ("JPEG", "MPO"):
+                im.draft("RGB", (target, target))
             im.load()
             rgb = im.convert("RGB")
+            rgb.info["original_size"] = (w, h)
     except (InvalidInput, TooLarge):
         raise
     except UnidentifiedImageError as e:

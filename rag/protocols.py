@@ -33,6 +33,11 @@ class ImageEmbedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def image_size(self) -> int:
+        """The side, in pixels, of the model's input."""
+        ...
+
     def preprocess(self, images: Sequence[Any]) -> Any:
         """Turn decoded images into model input; safe to call from worker threads."""
         ...

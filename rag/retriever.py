@@ -56,7 +56,7 @@ class Retriever:
                     else "search by image needs the CLIP model, which could not be loaded "
                     "(see the server log; set MMRAG_CLIP_MODEL)"
                 )
-            img, _ = decode_image(query.image, self.max_image_pixels)
+            img, _ = decode_image(query.image, self.max_image_pixels, clip.image_size)
             vectors["image_query"] = clip.embed_pixels(clip.preprocess([img]))
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000

@@ -1,0 +1,179 @@
+"""Benchmark: ingestion throughput against raw model throughput, and retrieval latency.
+
+    python -m eval.bench.ingest_retrieval [--chunks 3000] [--images 300] [--clip base]
+
+Generates a corpus (text files of English-like prose, images with shapes), then measures in
+one run:
+  - raw model throughput: sentence-transformers ``encode`` on the corpus's chunks, and CLIP
+    ``get_image_features`` on its preprocessed images (the model calls alone);
+  - ingestion throughput: ``Ingestor`` on the same files (read, hash, decode, chunk,
+    preprocess, embed, write to Chroma, manifest), texts and images measured separately;
+  - retrieval latency p50/p99 of ``RagService.retrieve`` (both collections, calibrated fusion)
+    after padding the store to --pad-chunks / --pad-images items with random unit vectors
+    (index size is what matters for search latency; the padding is labelled as such).
+
+``--clip base`` builds a CLIP with random weights and the exact shapes of
+openai/clip-vit-base-patch32, so its speed is the real model's; pass a path to use real
+weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+WORDS = """the policy team office travel expense claim receipt manager approval budget project
+customer report quarter revenue meeting schedule laptop password security network access
+server database backup release product feature design review deadline contract invoice
+payment supplier order delivery warehouse inventory training onboarding employee benefit
+holiday leave salary payroll insurance health safety building floor room parking visitor
+badge camera printer document archive folder email calendar phone support ticket incident
+change request priority status update plan goal result metric analysis dashboard chart
+forecast market strategy partner sales marketing campaign website launch version upgrade
+migration cloud storage compute cost saving risk audit compliance regulation privacy data
+quality process workflow automation tool system platform service team lead engineer analyst
+""".split()
+COLORS = ["red", "green", "blue", "orange", "purple", "teal", "black", "gray"]
+
+
+def sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 22))]
+    return " ".join(words).capitalize() + "."
+
+
+def make_corpus(root: Path, n_chunks_target: int, n_images: int, seed: int = 0) -> None:
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    (root / "texts").mkdir(parents=True)
+    (root / "images").mkdir(parents=True)
+    # ~110 words per 128-token chunk with 24 overlap: a 600-word document makes ~6 chunks
+    for i in range(max(1, n_chunks_target // 6)):
+        paras = ["\n".join(sentence(rng) for _ in range(rng.randint(3, 6))) for _ in range(8)]
+        (root / "texts" / f"doc{i:05d}.md").write_text(f"# Document {i}\n\n" + "\n\n".join(paras))
+    for i in range(n_images):
+        w, h = rng.choice([(640, 480), (800, 600), (512, 512), (1024, 768)])
+        im = Image.new("RGB", (w, h), rng.choice(COLORS))
+        d = ImageDraw.Draw(im)
+        for _ in range(12):
+            x, y = rng.randrange(w), rng.randrange(h)
+            d.ellipse([x, y, x + rng.randint(20, 200), y + rng.randint(20, 200)],
+                      fill=rng.choice(COLORS))
+        im.save(root / "images" / f"img{i:04d}.{'jpg' if i % 2 else 'png'}")
+
+
+def timed(fn, *args):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--chunks", type=int, default=3000, help="target text chunks in the corpus")
+    ap.add_argument("--images", type=int, default=300)
+    ap.add_argument("--clip", default="base", help="'base', 'tiny' or a model path")
+    ap.add_argument("--pad-chunks", type=int, default=10_000)
+    ap.add_argument("--pad-images", type=int, default=1_000)
+    ap.add_argument("--queries", type=int, default=200)
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from eval.models import TRAINING_TEXT, build_random_clip
+    from ingest.loaders import load
+    from ingest.pipeline import Ingestor, walk
+    from rag.schema import Query
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    work = Path(tempfile.mkdtemp(prefix="mmrag-bench-"))
+    clip_path = args.clip
+    if args.clip in ("base", "tiny"):
+        # a tokenizer that knows the corpus's words, as the real CLIP vocabulary knows English
+        vocab_text = TRAINING_TEXT + "\n" + "\n".join(" ".join(WORDS[i:i + 12])
+                                                      for i in range(0, len(WORDS), 12))
+        clip_path = str(build_random_clip(work / f"clip-{args.clip}", args.clip, text=vocab_text))
+    corpus = work / "corpus"
+    make_corpus(corpus, args.chunks, args.images)
+    settings = Settings(data_dir=work / "data", clip_model=clip_path, device="cpu",
+                        _env_file=None)
+    svc = RagService(settings)
+    svc.warm_up()
+    ingestor = Ingestor(svc)
+    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; CLIP {args.clip}; work dir {work}")
+
+    # raw model throughput, on exactly what ingestion will embed
+    text_files = sorted((corpus / "texts").iterdir())
+    chunks = [c for f in text_files for c in ingestor.chunker.split(f.read_text())]
+    svc.text_embedder.embed(chunks[:64])  # warm-up
+    _, t_raw_text = timed(svc.text_embedder.embed, chunks)
+    images = [load(f.name, f.read_bytes(), 10**9, 10**9).image
+              for f in sorted((corpus / "images").iterdir())]
+    pixels = svc.clip.preprocess(images)
+    svc.clip.embed_pixels(pixels[:8])
+    _, t_raw_img = timed(svc.clip.embed_pixels, pixels)
+    del images, pixels
+
+    text_report, t_ing_text = timed(ingestor.ingest, list(walk([corpus / "texts"])))
+    img_report, t_ing_img = timed(ingestor.ingest, list(walk([corpus / "images"])))
+    assert text_report.chunks == len(chunks), (text_report.chunks, len(chunks))
+    assert img_report.images == args.images and not img_report.problems
+
+    raw_text, ing_text = len(chunks) / t_raw_text, len(chunks) / t_ing_text
+    raw_img, ing_img = args.images / t_raw_img, args.images / t_ing_img
+    print(f"\ncorpus: {len(text_files)} text files -> {len(chunks)} chunks; "
+          f"{args.images} images (512-1024 px)")
+    print(f"text  : raw encode {raw_text:8.1f} chunks/s | ingestion {ing_text:8.1f} chunks/s "
+          f"| {100 * ing_text / raw_text:5.1f}% of raw")
+    print(f"images: raw CLIP   {raw_img:8.1f} images/s | ingestion {ing_img:8.1f} images/s "
+          f"| {100 * ing_img / raw_img:5.1f}% of raw")
+
+    # pad to the target index size with random unit vectors
+    rng = np.random.default_rng(0)
+    for modality, target, dim in (("text", args.pad_chunks, svc.text_embedder.dimension),
+                                  ("image", args.pad_images, svc.clip.dimension)):
+        n = target - svc.store.count("default", modality)
+        if n > 0:
+            v = rng.normal(size=(n, dim)).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            svc.store.upsert("default", modality, [f"pad-{modality}-{i}" for i in range(n)], v,
+                             [{"source": "padding", "modality": modality}] * n,
+                             ["padding"] * n if modality == "text" else None)
+    print(f"\nindex: {svc.store.count('default', 'text')} text chunks, "
+          f"{svc.store.count('default', 'image')} images (padded with random vectors)")
+    qrng = random.Random(1)
+    questions = [" ".join(qrng.choice(WORDS) for _ in range(qrng.randint(4, 12))) + "?"
+                 for _ in range(args.queries)]
+    for q in questions[:10]:
+        svc.retrieve(Query(text=q))
+    lat, embed, search = [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        _, timings = svc.retrieve(Query(text=q, top_k=5))
+        lat.append((time.perf_counter() - t0) * 1000)
+        embed.append(timings["embed_ms"])
+        search.append(timings["search_ms"])
+    lat.sort()
+    p = lambda xs, q: sorted(xs)[min(len(xs) - 1, int(q * len(xs)))]  # noqa: E731
+    print(f"retrieval ({args.queries} text questions, both collections, calibrated, top 5): "
+          f"p50 {p(lat, 0.5):.1f} ms, p99 {p(lat, 0.99):.1f} ms "
+          f"(embed p50 {statistics.median(embed):.1f} ms, search p50 "
+          f"{statistics.median(search):.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The mmrag command as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from server.cli import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, tiny_clip_dir):
+    monkeypatch.setenv("MMRAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MMRAG_CLIP_MODEL", str(tiny_clip_dir))
+    monkeypatch.setenv("MMRAG_DEVICE", "cpu")
+    monkeypatch.chdir(tmp_path)  # no stray .env from the repository
+
+
+def test_ingest_ask_documents_delete(env, kb, capsys):
+    assert main(["ingest", "-q", str(kb)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "ingested  7" in out and "skipped   2" in out
+    assert "broken.png: not a recognisable image" in out
+
+    assert main(["ingest", "-q", "--strict", str(kb)]) == EXIT_SKIPPED
+    assert "unchanged 7" in capsys.readouterr().out
+
+    assert main(["ask", "How long must passwords be?"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "14 characters" in out and "Sources:" in out
+    assert "[1] " + str((kb / "it-security-guidelines.html").resolve()) in out
+
+    assert main(["ask", "", "--image", str(kb / "img" / "blue.webp"), "--json"]) == EXIT_OK
+    body = json.loads(capsys.readouterr().out)
+    assert body["hits"][0]["source"].endswith("blue.webp")
+
+    assert main(["documents", "--json"]) == EXIT_OK
+    assert len(json.loads(capsys.readouterr().out)) == 7
+
+    assert main(["delete", str(kb / "office-guide.md")]) == EXIT_OK
+    assert "deleted" in capsys.readouterr().out
+    assert main(["delete", str(kb / "office-guide.md")]) == EXIT_ERROR
+    assert "no document" in capsys.readouterr().err
+
+
+def test_errors_are_one_line_and_exit_non_zero(env, capsys, tmp_path):
+    assert main(["ask", "x", "--collection", "bad/name"]) == EXIT_ERROR
+    assert "invalid collection name" in capsys.readouterr().err
+    assert main(["ask", "", "--image", str(tmp_path / "missing.png")]) == EXIT_ERROR
+    assert "cannot read image" in capsys.readouterr().err
+
+
+def test_help_and_usage_errors_in_a_real_process():
+    run = [sys.executable, "-m", "server.cli"]
+    out = subprocess.run([*run, "ask", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--image" in out.stdout and "--fusion" in out.stdout
+    out = subprocess.run(run, capture_output=True, text=True)
+    assert out.returncode == 2 and "COMMAND" in out.stderr
