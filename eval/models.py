@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 TRAINING_TEXT = """The quick brown fox jumps over the lazy dog. A photo of a cat, a dog, a car,
 a person, a house, a tree, a chart, a screenshot, a document, a slide and a sign. What is the
 policy for travel expenses, hotels, flights and meals? How long must passwords be? When is
@@ -96,4 +95,90 @@ def build_random_clip(out_dir: str | Path, size: str = "tiny", seed: int = 0,
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(out)
+    return out
+
+
+LLAVA_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ message['role'].upper() + ': ' }}"
+    "{% for part in message['content'] if part['type'] == 'image' %}{{ '<image>\\n' }}"
+    "{% endfor %}"
+    "{% for part in message['content'] if part['type'] == 'text' %}{{ part['text'] + ' ' }}"
+    "{% endfor %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
+
+def _chat_tokenizer(text: str, vocab_size: int) -> object:
+    """A byte-level BPE tokenizer for a causal LM, with <s>, </s>, <unk>, <pad> and <image>."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tok.train_from_iterator(text.splitlines(), trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   unk_token="<unk>", pad_token="<pad>",
+                                   extra_special_tokens={"image_token": "<image>"})
+    fast.chat_template = LLAVA_CHAT_TEMPLATE
+    return fast
+
+
+def build_random_llava(out_dir: str | Path, size: str = "tiny", seed: int = 0,
+                       text: str = TRAINING_TEXT) -> Path:
+    """Save a LlavaForConditionalGeneration with random weights and a matching processor.
+    ``tiny``: CLIP vision tower and Llama text model of hidden size 32, two layers.
+    ``llava-1.5-7b``: the shapes of llava-hf/llava-1.5-7b-hf (CLIP ViT-L/14 at 336 px,
+    Llama-2-7B), for memory and speed checks on a GPU."""
+    import torch
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _chat_tokenizer(text, 600)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "</s>", "<pad>", "<image>")}
+    if size == "tiny":
+        image_size, patch = 32, 8
+        vision = CLIPVisionConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                  num_attention_heads=4, image_size=image_size, patch_size=patch)
+        llm = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=37,
+                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
+                          max_position_embeddings=4096)
+    elif size == "llava-1.5-7b":
+        image_size, patch = 336, 14
+        vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                                  num_attention_heads=16, image_size=image_size, patch_size=patch,
+                                  projection_dim=768)
+        llm = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008,
+                          num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
+                          max_position_embeddings=4096)
+    else:
+        raise ValueError(f"unknown size {size!r}: use 'tiny' or 'llava-1.5-7b'")
+    llm.bos_token_id, llm.eos_token_id, llm.pad_token_id = ids["<s>"], ids["</s>"], ids["<pad>"]
+    config = LlavaConfig(vision_config=vision, text_config=llm, image_token_index=ids["<image>"],
+                         vision_feature_select_strategy="default", vision_feature_layer=-2,
+                         image_seq_length=(image_size // patch) ** 2)
+    torch.manual_seed(seed)
+    model = LlavaForConditionalGeneration(config).eval()
+    model.generation_config.pad_token_id = ids["<pad>"]
+    model.generation_config.eos_token_id = ids["</s>"]
+    model.save_pretrained(out)
+    image_processor = CLIPImageProcessor(
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
+    LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=patch,
+                   vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                   chat_template=LLAVA_CHAT_TEMPLATE).save_pretrained(out)
     return out

@@ -3,6 +3,7 @@ the original file moved or was deleted. ``images/ab/abcdef...<ext>``, written at
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -47,10 +48,8 @@ class ImageBlobs:
         return path
 
     def remove(self, rel: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.resolve(rel).unlink()
-        except FileNotFoundError:
-            pass
 
     @staticmethod
     def mime(rel: str) -> str:

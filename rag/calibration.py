@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from .protocols import ImageEmbedder, TextEmbedder
 from .store import ChromaStore
 
 log = logging.getLogger(__name__)
+_PROBES: dict[tuple[str, str], np.ndarray] = {}  # (role, model id) -> probe vectors
 SAMPLE = 2000  # stored items per fit: enough for a stable mean and spread, fast to fetch
 MIN_ITEMS = 5  # below this, the priors are better than a fit
 
@@ -28,6 +30,14 @@ def _sample(store: ChromaStore, collection: str, modality: str) -> np.ndarray | 
     return vecs
 
 
+def _probes(role: str, model_id: str, embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Probe vectors are the same for every fit with a given model: embed them once."""
+    key = (role, model_id)
+    if key not in _PROBES:
+        _PROBES[key] = embed(PROBE_QUERIES)
+    return _PROBES[key]
+
+
 def refit(store: ChromaStore, collection: str, text: TextEmbedder | None,
           image: ImageEmbedder | None) -> dict[str, Background]:
     """Fit and store the backgrounds of every channel that has enough items."""
@@ -35,14 +45,15 @@ def refit(store: ChromaStore, collection: str, text: TextEmbedder | None,
     if text is not None:
         vecs = _sample(store, collection, "text")
         if vecs is not None:
-            fitted["text"] = fit_background(text.embed(PROBE_QUERIES), vecs)
+            fitted["text"] = fit_background(_probes("text", text.model_id, text.embed), vecs)
             store.update_meta(collection, "text", fitted["text"].as_meta("text"))
     if image is not None:
         vecs = _sample(store, collection, "image")
         if vecs is not None:
-            fitted["image"] = fit_background(image.embed_text(PROBE_QUERIES), vecs)
-            probes = vecs[: min(len(vecs), 200)]
-            fitted["image_query"] = fit_background(probes, vecs[: len(probes)], exclude_self=True)
+            probes = _probes("clip-text", image.model_id, image.embed_text)
+            fitted["image"] = fit_background(probes, vecs)
+            own = vecs[: min(len(vecs), 200)]
+            fitted["image_query"] = fit_background(own, own, exclude_self=True)
             meta = {**fitted["image"].as_meta("image"),
                     **fitted["image_query"].as_meta("image_query")}
             store.update_meta(collection, "image", meta)

@@ -77,7 +77,8 @@ class Background:
         return cls(mean, std, 0)
 
 
-def fit_background(queries: np.ndarray, items: np.ndarray, exclude_self: bool = False) -> Background:
+def fit_background(queries: np.ndarray, items: np.ndarray,
+                   exclude_self: bool = False) -> Background:
     """Mean and spread of query-item cosines. Both inputs are L2-normalised rows. With
     ``exclude_self`` the queries are the items themselves and the diagonal is left out."""
     if len(queries) == 0 or len(items) == 0:

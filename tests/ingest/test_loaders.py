@@ -14,7 +14,7 @@ def test_kinds_by_extension():
 
 @pytest.mark.parametrize("data, expected", [
     ("héllo wörld".encode(), "héllo wörld"),
-    (codecs.BOM_UTF8 + "with bom".encode(), "with bom"),
+    (codecs.BOM_UTF8 + b"with bom", "with bom"),
     ("utf sixteen".encode("utf-16"), "utf sixteen"),
 ])
 def test_text_encodings(data, expected):

@@ -1,0 +1,72 @@
+"""Streaming generation with a Hugging Face model, shared by the llava and local backends.
+
+One generation runs at a time per model (a lock): concurrent requests queue rather than
+compete for one GPU. A consumer that stops reading (a client that disconnects) stops the
+generation at the next token."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import RagError
+from ..protocols import GenerationChunk
+from ..schema import Usage
+
+
+def stream_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], lock: threading.Lock,
+                    max_new_tokens: int, temperature: float = 0.0, top_p: float | None = None,
+                    stop: list[str] | None = None) -> Iterator[GenerationChunk]:
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+    cancel = threading.Event()
+
+    class _Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    kwargs: dict[str, Any] = dict(
+        **inputs,
+        max_new_tokens=max_new_tokens,
+        streamer=streamer,
+        stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None
+        else tokenizer.eos_token_id,
+    )
+    if temperature > 0:
+        kwargs.update(do_sample=True, temperature=temperature, top_p=top_p or 1.0)
+    else:
+        kwargs.update(do_sample=False)
+    if stop:
+        kwargs.update(stop_strings=stop, tokenizer=tokenizer)
+    prompt_tokens = int(inputs["input_ids"].shape[1])
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        with lock:
+            try:
+                with torch.inference_mode():
+                    result["out"] = model.generate(**kwargs)
+            except BaseException as e:  # reported to the consumer below
+                result["error"] = e
+                streamer.end()
+
+    worker = threading.Thread(target=run, name="mmrag-generate", daemon=True)
+    worker.start()
+    try:
+        for piece in streamer:
+            if piece:
+                yield GenerationChunk(piece)
+        worker.join()
+    finally:
+        cancel.set()
+    if "error" in result:
+        e = result["error"]
+        raise RagError(f"generation failed: {type(e).__name__}: {e}") from e
+    completion = int(result["out"].shape[1]) - prompt_tokens
+    yield GenerationChunk("", usage=Usage(prompt_tokens, completion),
+                          finish_reason="length" if completion >= max_new_tokens else "stop")

@@ -1,0 +1,63 @@
+"""Choosing a generator, and falling back when it fails."""
+
+import pytest
+
+from ingest.pipeline import Ingestor, Source
+from rag.errors import UpstreamError
+from rag.generators import configured
+from rag.schema import Query
+
+from .openai_server import FakeOpenAI, Reply, completion
+
+pytestmark = pytest.mark.slow
+FAQ = b"Onboarding FAQ\n\nWhen is salary paid?\nSalaries are paid on the 25th of every month."
+
+
+@pytest.fixture
+def faq_service(service):
+    Ingestor(service).ingest([Source("faq.txt", data=FAQ)])
+    service.settings.openai.api_key = "sk-test"
+    service.settings.openai.max_retries = 0
+    return service
+
+
+def test_openai_answers_and_its_citations_are_tracked(faq_service):
+    with FakeOpenAI() as api:
+        faq_service.settings.openai.base_url = api.base_url
+        api.replies.append(Reply(body=completion("Salary is paid on the 25th [1].")))
+        answer = faq_service.answer(Query(text="When is salary paid?"), generator="openai")
+    assert answer.generator == "openai" and answer.text == "Salary is paid on the 25th [1]."
+    assert answer.citations[0].cited and answer.citations[0].source == "faq.txt"
+    assert answer.usage.total_tokens == 18
+    sent = api.requests[0]["json"]["messages"][1]["content"][0]["text"]
+    assert "Salaries are paid on the 25th" in sent
+
+
+def test_failing_generator_falls_back_to_extractive_and_says_so(faq_service):
+    faq_service.settings.openai.base_url = "http://127.0.0.1:9/v1"
+    answer = faq_service.answer(Query(text="When is salary paid?"), generator="openai")
+    assert answer.generator == "extractive" and "25th" in answer.text
+    assert any("openai generator failed" in n for n in answer.notes)
+
+
+def test_fallback_can_be_turned_off(faq_service):
+    faq_service.settings.openai.base_url = "http://127.0.0.1:9/v1"
+    faq_service.settings.generation.on_error = "error"
+    with pytest.raises(UpstreamError):
+        faq_service.answer(Query(text="When is salary paid?"), generator="openai")
+
+
+def test_no_evidence_skips_the_model(faq_service):
+    with FakeOpenAI() as api:
+        faq_service.settings.openai.base_url = api.base_url
+        answer = faq_service.answer(Query(text="Who won the 1998 football world cup?"),
+                                    generator="openai")
+    assert not answer.found and api.requests == []
+
+
+def test_configured_generators(settings, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert "openai" not in configured(settings)
+    settings.openai.api_key = "sk"
+    names = configured(settings)
+    assert names[0] == "extractive" and "openai" in names
