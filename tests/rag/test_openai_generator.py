@@ -16,6 +16,8 @@ from rag.settings import GenerationSettings, OpenAISettings
 
 from .openai_server import FakeOpenAI, Reply, completion, stream_events
 
+SOON = {"retry-after-ms": "10"}  # the client honours it, so retries take no time
+
 
 @pytest.fixture
 def api():
@@ -61,7 +63,7 @@ def test_non_streaming_request_is_exactly_what_the_api_expects(api, request_with
 
     [req] = api.requests
     assert req["path"] == "/v1/chat/completions"
-    assert req["headers"]["Authorization"] == "Bearer sk-test"
+    assert req["headers"]["authorization"] == "Bearer sk-test"
     body = req["json"]
     assert body["model"] == "gpt-4o" and body["max_tokens"] == 50
     assert body["temperature"] == 0.0 and not body.get("stream")
@@ -69,7 +71,7 @@ def test_non_streaming_request_is_exactly_what_the_api_expects(api, request_with
     assert system["role"] == "system" and "evidence" in system["content"]
     assert user["role"] == "user"
     text_part, png_part, jpg_part = user["content"]
-    assert text_part["type"] == "text" and "[1] from faq.txt" in text_part["text"]
+    assert text_part["type"] == "text" and "[1] (faq.txt) Salaries" in text_part["text"]
     head, img = decode(png_part["image_url"]["url"])
     assert head == "data:image/png;base64" and max(img.size) == 64  # downscaled
     head, img = decode(jpg_part["image_url"]["url"])
@@ -87,21 +89,20 @@ def test_streaming_yields_deltas_and_usage(api, request_with_images):
 
 
 def test_429_is_retried_then_succeeds(api, request_with_images):
-    api.replies += [Reply(429, {"error": {"message": "slow down"}}, headers={"retry-after-ms": "10"}),
+    api.replies += [Reply(429, {"error": {"message": "slow down"}}, headers=SOON),
                     Reply(body=completion("fine [1]"))]
     assert collect(generator(api.base_url).generate(request_with_images))[0] == "fine [1]"
     assert len(api.requests) == 2
 
 
 def test_persistent_429_is_overloaded(api, request_with_images):
-    api.replies += [Reply(429, {"error": {"message": "quota"}},
-                          headers={"retry-after-ms": "10"})] * 3
+    api.replies += [Reply(429, {"error": {"message": "quota"}}, headers=SOON)] * 3
     with pytest.raises(Overloaded, match="rate-limiting"):
         collect(generator(api.base_url, max_retries=1).generate(request_with_images))
 
 
 def test_500_is_retried_then_reported(api, request_with_images):
-    api.replies += [Reply(500, {"error": {"message": "boom"}}, headers={"retry-after-ms": "10"})] * 2
+    api.replies += [Reply(500, {"error": {"message": "boom"}}, headers=SOON)] * 2
     with pytest.raises(UpstreamError, match=r"refused the request \(500\): boom"):
         collect(generator(api.base_url, max_retries=1).generate(request_with_images))
     assert len(api.requests) == 2
@@ -140,4 +141,4 @@ def test_environment_variables_are_honoured(monkeypatch, api, request_with_image
     monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
     gen = OpenAIGenerator(OpenAISettings(), GenerationSettings())
     collect(gen.generate(request_with_images))
-    assert api.requests[0]["headers"]["Authorization"] == "Bearer sk-from-env"
+    assert api.requests[0]["headers"]["authorization"] == "Bearer sk-from-env"

@@ -105,3 +105,25 @@ def test_upload_names_cannot_escape(http, live):
     r = http.post("/v1/ingest", files=[("files", ("../../etc/evil.md", b"# Evil\n\nText here."))])
     assert r.status_code == 200
     assert r.json()["files"][0]["source"] == "evil.md"
+
+
+def test_models_and_generator_errors(http, live, kb, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    models = http.get("/v1/models").json()
+    assert models["object"] == "list"
+    ids = [m["id"] for m in models["data"]]
+    assert ids[0] == "extractive" and models["data"][0]["default"] is True
+    upload(http, kb, ["onboarding-faq.txt"])
+    settings = live.server.config.app.state.settings
+    settings.openai.api_key = "sk-test"
+    settings.openai.base_url = "http://127.0.0.1:9/v1"
+    settings.openai.max_retries = 0
+    assert "openai" in [m["id"] for m in http.get("/v1/models").json()["data"]]
+    # fallback (the default): an answer, with a note that says what happened
+    body = http.post("/v1/query", json={"question": "When is salary paid?",
+                                        "generator": "openai"}).json()
+    assert body["generator"] == "extractive" and "openai generator failed" in body["notes"][0]
+    settings.generation.on_error = "error"
+    assert "cannot reach the model API" in error_of(
+        http.post("/v1/query", json={"question": "When is salary paid?", "generator": "openai"}),
+        502)["message"]
