@@ -24,11 +24,23 @@ class NotFound(RagError):
 
 
 class Unauthorized(RagError):
-    code = "unauthorized"
+    code = "invalid_api_key"
+
+
+class Forbidden(RagError):
+    """A valid key asked for a collection it may not see."""
+
+    code = "forbidden"
 
 
 class Overloaded(RagError):
+    """Too much work in flight; ``retry_after`` says when to come back, in seconds."""
+
     code = "overloaded"
+
+    def __init__(self, message: str, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UpstreamError(RagError):

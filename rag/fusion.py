@@ -99,8 +99,11 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
     best: dict[str, Hit] = {}
     rrf: dict[str, float] = {}
     for hits in channels.values():
-        for rank, hit in enumerate(sorted(hits, key=lambda h: h.raw_score, reverse=True), 1):
-            rrf[hit.id] = rrf.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
+        ranked: set[str] = set()
+        for hit in sorted(hits, key=lambda h: h.raw_score, reverse=True):
+            if hit.id not in ranked:  # an item counts once per channel, at its best rank
+                ranked.add(hit.id)
+                rrf[hit.id] = rrf.get(hit.id, 0.0) + 1.0 / (RRF_K + len(ranked))
             key = hit.raw_score if mode == "raw" else hit.calibrated_score
             old = best.get(hit.id)
             if old is None or key > (old.raw_score if mode == "raw" else old.calibrated_score):

@@ -35,6 +35,7 @@ class Prompt:
     system: str
     user: str
     images: list[tuple[int, str]] = field(default_factory=list)  # (evidence number, path)
+    question_images: list[bytes] = field(default_factory=list)  # shown first, as picture 1..
     used: list[int] = field(default_factory=list)  # evidence numbers that made it in
     version: str = PROMPT_VERSION
 
@@ -48,6 +49,8 @@ def build_prompt(request: GenerationRequest, context_tokens: int = 3000, max_ima
     """Evidence goes in rank order until the token budget or the image budget is spent; a
     text that does not fit whole is cut to what fits (if that is still useful)."""
     budget = context_tokens - count(SYSTEM) - count(request.question) - 60
+    asked = request.question_images[:max_images] if with_images else []
+    max_images -= len(asked)
     blocks: list[str] = []
     images: list[tuple[int, str]] = []
     used: list[int] = []
@@ -57,7 +60,7 @@ def build_prompt(request: GenerationRequest, context_tokens: int = 3000, max_ima
             seen = with_images and path is not None and len(images) < max_images
             text = hit.metadata.get("ocr_text") or hit.metadata.get("caption") or ""
             head = f"[{n}] (image {hit.source}" + (
-                f", attached as picture {len(images) + 1})" if seen else ")")
+                f", attached as picture {len(asked) + len(images) + 1})" if seen else ")")
             body = f"{head} {_quote(str(text))}" if text else head
             if not seen and not text:
                 continue  # nothing of this image can reach the model
@@ -80,8 +83,9 @@ def build_prompt(request: GenerationRequest, context_tokens: int = 3000, max_ima
         if cut or budget <= 0:  # evidence ranked below a cut one does not get in
             break
     evidence = "\n\n".join(blocks) if blocks else NO_EVIDENCE
-    user = (
-        f"Evidence:\n<evidence>\n{evidence}\n</evidence>\n\n"
-        f"Question: {request.question.strip() or 'What does the attached picture show?'}"
-    )
-    return Prompt(SYSTEM, user, images, used)
+    question = request.question.strip() or "What does the attached picture show?"
+    if asked:
+        which = "picture 1" if len(asked) == 1 else f"pictures 1 to {len(asked)}"
+        question += f" (the user attached {which})"
+    user = f"Evidence:\n<evidence>\n{evidence}\n</evidence>\n\nQuestion: {question}"
+    return Prompt(SYSTEM, user, images=images, used=used, question_images=list(asked))

@@ -91,6 +91,7 @@ class GenerationRequest:
     question: str
     evidence: list[tuple[int, Hit]]
     image_paths: dict[int, str] = field(default_factory=dict)
+    question_images: list[bytes] = field(default_factory=list)  # pictures the user sent
     max_tokens: int = 512
     temperature: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)

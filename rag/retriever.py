@@ -37,7 +37,8 @@ class Retriever:
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
         check_collection(query.collection)
         question = query.text.strip()
-        if not question and not query.image:
+        query_images = query.all_images
+        if not question and not query_images:
             raise InvalidInput("a question needs text, an image, or both")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -48,7 +49,7 @@ class Retriever:
             vectors["text"] = self.text.embed([question])
             if clip is not None:
                 vectors["image"] = clip.embed_text([question])
-        if query.image:
+        if query_images:
             if clip is None:
                 raise InvalidInput(
                     f"collection {query.collection!r} holds no images to search by image"
@@ -56,8 +57,9 @@ class Retriever:
                     else "search by image needs the CLIP model, which could not be loaded "
                     "(see the server log; set MMRAG_CLIP_MODEL)"
                 )
-            img, _ = decode_image(query.image, self.max_image_pixels, clip.image_size)
-            vectors["image_query"] = clip.embed_pixels(clip.preprocess([img]))
+            decoded = [decode_image(b, self.max_image_pixels, clip.image_size)[0]
+                       for b in query_images]
+            vectors["image_query"] = clip.embed_pixels(clip.preprocess(decoded))
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
 
@@ -65,7 +67,9 @@ class Retriever:
         for channel, vec in vectors.items():
             modality = "text" if channel == "text" else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
-            found = self.store.search(query.collection, modality, vec, k)[0]
+            # several query images search as one channel: each item keeps its best match
+            found = [s for row in self.store.search(query.collection, modality, vec, k)
+                     for s in row]
             channels[channel] = [self._hit(s, channel, bg, query.collection) for s in found]
         t2 = time.perf_counter()
         timings["search_ms"] = (t2 - t1) * 1000

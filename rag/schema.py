@@ -84,10 +84,18 @@ class Answer:
 
 @dataclass
 class Query:
-    """A question for retrieval: text, an image (raw bytes), or both."""
+    """A question: text, images (raw bytes), or both. ``text`` is what retrieval searches
+    with; ``ask`` is the question as the user put it, for the answer, when the two differ
+    (a chat follow-up rewritten into a standalone query)."""
 
     text: str = ""
     image: bytes | None = None
     collection: str = "default"
     top_k: int = 5
     fusion: Fusion = "calibrated"
+    images: list[bytes] = field(default_factory=list)
+    ask: str | None = None
+
+    @property
+    def all_images(self) -> list[bytes]:
+        return ([self.image] if self.image else []) + list(self.images)

@@ -109,7 +109,8 @@ class RagService:
         g = self.settings.generation
         opts = dict(options or {})
         request = GenerationRequest(
-            question=query.text, evidence=evidence, image_paths=paths,
+            question=query.ask or query.text, evidence=evidence, image_paths=paths,
+            question_images=query.all_images,
             max_tokens=int(opts.pop("max_tokens", None) or g.max_tokens),
             temperature=float(opts.pop("temperature", None) or g.temperature),
             options=opts,
@@ -129,7 +130,7 @@ class RagService:
             text, usage, name = NOT_FOUND, None, gen.name
         timings["generate_ms"] = (time.perf_counter() - t0) * 1000
         answer = Answer(
-            question=query.text,
+            question=query.ask or query.text,
             text=text,
             citations=self.citations(request.evidence, text),
             hits=hits,

@@ -50,6 +50,12 @@ class ServerSettings(Section):
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
     max_question_chars: int = Field(4000, ge=1)
     workers: int = Field(4, ge=1, le=64, description="threads for model inference")
+    max_queue: int = Field(32, ge=0, description="requests waiting for a worker before 503")
+    max_request_bytes: int = Field(110 * 1024 * 1024, ge=1, description="whole request body")
+    max_images_per_request: int = Field(4, ge=0)
+    allow_image_urls: bool = Field(
+        False, description="let chat requests name http(s) image URLs for the server to fetch"
+    )
 
 
 class GenerationSettings(Section):
@@ -108,6 +114,9 @@ class Settings(BaseSettings):
         "which a hit is not used as evidence",
     )
     default_collection: str = "default"
+    api_keys_file: Path | None = Field(
+        None, description="JSON file of API keys; unset = local development mode, no auth"
+    )
     ingest: IngestSettings = IngestSettings()
     server: ServerSettings = ServerSettings()
     generation: GenerationSettings = GenerationSettings()

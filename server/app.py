@@ -16,6 +16,10 @@ from rag.service import RagService
 from rag.settings import Settings
 
 from . import errors
+from .auth import KeyStore
+from .chat import router as chat_router
+from .deps import Worker
+from .observability import Metrics, RequestMiddleware
 from .routes import router
 
 log = logging.getLogger(__name__)
@@ -23,6 +27,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
+    metrics = Metrics()
+    keys = KeyStore.load(settings.api_keys_file) if settings.api_keys_file else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,18 +36,28 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         app.state.settings = settings
         app.state.service = svc
         app.state.ingestor = Ingestor(svc)
-        app.state.pool = ThreadPoolExecutor(settings.server.workers,
-                                            thread_name_prefix="mmrag-infer")
+        app.state.metrics = metrics
+        app.state.keys = keys
+        pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")
+        app.state.worker = Worker(pool, settings.server.workers, settings.server.max_queue,
+                                  metrics)
+        if keys is None:
+            log.warning("NO API KEYS CONFIGURED: local development mode, every request is "
+                        "allowed and sees every collection. Set MMRAG_API_KEYS_FILE before "
+                        "exposing this server.")
         svc.warm_up()
         if svc.clip_error:
             log.warning("serving without image search: %s", svc.clip_error)
         try:
             yield
         finally:
-            app.state.pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")
     errors.install(app)
     app.include_router(router)
+    app.include_router(chat_router)
+    app.add_middleware(RequestMiddleware, metrics=metrics,
+                       max_body=settings.server.max_request_bytes)
     return app

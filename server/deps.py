@@ -3,17 +3,64 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from ingest.pipeline import Ingestor
+from rag.errors import Overloaded
 from rag.service import RagService
 from rag.settings import Settings
 
+from .auth import LOCAL, KeyStore, Principal
+from .observability import Metrics
+
 T = TypeVar("T")
+
+
+class Worker:
+    """Runs blocking model and store work on the bounded inference pool, never on the event
+    loop. Admission is bounded too: past ``workers + max_queue`` requests in flight, new ones
+    get 503 with Retry-After instead of piling up in memory."""
+
+    def __init__(self, pool: ThreadPoolExecutor, workers: int, max_queue: int, metrics: Metrics):
+        self.pool = pool
+        self.workers = workers
+        self.limit = workers + max_queue
+        self.metrics = metrics
+        self.in_flight = 0
+
+    def enter(self) -> None:
+        """Take a place, or raise Overloaded. Pair with ``leave``."""
+        if self.in_flight >= self.limit:
+            self.metrics.rejected.inc()
+            raise Overloaded(f"the server is busy ({self.in_flight} requests in flight, the "
+                             f"limit is {self.limit}); retry shortly",
+                             retry_after=max(1, self.in_flight // self.workers))
+        self.in_flight += 1
+        self.metrics.queue_depth.set(self.in_flight)
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self.metrics.queue_depth.set(self.in_flight)
+
+    @contextlib.asynccontextmanager
+    async def admit(self) -> AsyncIterator[None]:
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self.admit():
+            return await self.run(fn, *args)
 
 
 def _service(request: Request) -> RagService:
@@ -28,22 +75,23 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-class Worker:
-    """Runs blocking model and store work on the bounded inference pool, never on the event
-    loop."""
-
-    def __init__(self, pool: ThreadPoolExecutor):
-        self.pool = pool
-
-    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-
-
 def _worker(request: Request) -> Worker:
-    return Worker(request.app.state.pool)
+    return request.app.state.worker
+
+
+def _metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def _principal(request: Request,
+               authorization: Annotated[str | None, Header()] = None) -> Principal:
+    keys: KeyStore | None = request.app.state.keys
+    return LOCAL if keys is None else keys.check(authorization)
 
 
 ServiceDep = Annotated[RagService, Depends(_service)]
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 WorkerDep = Annotated[Worker, Depends(_worker)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+PrincipalDep = Annotated[Principal, Depends(_principal)]

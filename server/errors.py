@@ -19,6 +19,7 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
     errors.InvalidInput: (400, "invalid_request_error"),
     errors.NotFound: (404, "not_found_error"),
     errors.Unauthorized: (401, "authentication_error"),
+    errors.Forbidden: (403, "permission_error"),
     errors.Overloaded: (503, "overloaded_error"),
     errors.UpstreamError: (502, "upstream_error"),
     errors.ModelUnavailable: (503, "model_unavailable_error"),
@@ -26,9 +27,10 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
 }
 
 
-def error_response(status: int, message: str, type_: str, code: str) -> JSONResponse:
+def error_response(status: int, message: str, type_: str, code: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": type_, "code": code}},
-                        status_code=status)
+                        status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -42,7 +44,12 @@ def install(app: FastAPI) -> None:
             status, type_ = 500, "server_error"
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
-        return error_response(status, str(exc), type_, exc.code)
+        headers = None
+        if isinstance(exc, errors.Overloaded):
+            headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, errors.Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return error_response(status, str(exc), type_, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,16 +6,16 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import rag
 from ingest.pipeline import IngestReport, Source
 from rag.errors import InvalidInput, TooLarge
 from rag.images import decode_base64_image
 from rag.schema import Query as RagQuery
-from rag.settings import check_collection
 
-from .deps import IngestorDep, ServiceDep, SettingsDep, WorkerDep
+from .deps import IngestorDep, MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
 from .schemas import (
     DocumentList,
     DocumentOut,
@@ -41,8 +41,13 @@ def healthz(service: ServiceDep) -> dict:
     }
 
 
+@router.get("/metrics", include_in_schema=False)
+def metrics(metrics: MetricsDep, _: PrincipalDep) -> Response:
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
 @router.get("/v1/models")
-def models(settings: SettingsDep) -> dict:
+def models(settings: SettingsDep, _: PrincipalDep) -> dict:
     """The generators configured here, in the OpenAI list shape; ``model`` picks one."""
     from rag.generators import configured
 
@@ -53,7 +58,7 @@ def models(settings: SettingsDep) -> dict:
 
 @router.post("/v1/query", response_model=QueryResponse)
 async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
-                work: WorkerDep) -> QueryResponse:
+                work: WorkerDep, who: PrincipalDep, metrics: MetricsDep) -> QueryResponse:
     if len(body.question) > settings.server.max_question_chars:
         raise TooLarge(f"question is {len(body.question):,} characters, over the limit of "
                        f"{settings.server.max_question_chars:,}")
@@ -62,12 +67,20 @@ async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
     q = RagQuery(
         text=body.question,
         image=image,
-        collection=check_collection(body.collection or settings.default_collection),
+        collection=who.collection(body.collection, settings.default_collection),
         top_k=body.top_k or settings.top_k,
         fusion=body.fusion or settings.fusion,
     )
     answer = await work(service.answer, q, body.generator)
+    observe(metrics, answer.timings_ms, answer.generator)
     return QueryResponse.from_answer(answer)
+
+
+def observe(metrics: MetricsDep, timings_ms: dict[str, float], generator: str) -> None:
+    retrieval = sum(timings_ms.get(k, 0.0) for k in ("embed_ms", "search_ms", "fuse_ms"))
+    metrics.retrieval.observe(retrieval / 1000)
+    if "generate_ms" in timings_ms:
+        metrics.generation.labels(generator).observe(timings_ms["generate_ms"] / 1000)
 
 
 def _upload_name(raw: str | None) -> str:
@@ -83,10 +96,12 @@ async def ingest(
     ingestor: IngestorDep,
     settings: SettingsDep,
     work: WorkerDep,
+    who: PrincipalDep,
+    metrics: MetricsDep,
     files: Annotated[list[UploadFile], File(description="one or more files")],
     collection: Annotated[str | None, Form()] = None,
 ) -> IngestResponse:
-    coll = check_collection(collection or settings.default_collection)
+    coll = who.collection(collection, settings.default_collection)
     limit = settings.server.max_upload_bytes
     sources: list[Source] = []
     for f in files:
@@ -100,6 +115,8 @@ async def ingest(
             raise TooLarge(f"upload {name!r} is over the limit of {limit:,} bytes")
         sources.append(Source(name, data=data))
     report: IngestReport = await work(ingestor.ingest, sources, coll)
+    metrics.ingested.labels("text").inc(report.chunks)
+    metrics.ingested.labels("image").inc(report.images)
     return IngestResponse(
         collection=coll,
         files=[FileResultOut(**vars(r)) for r in report.files],
@@ -114,8 +131,8 @@ async def ingest(
 
 @router.get("/v1/documents", response_model=DocumentList)
 async def documents(ingestor: IngestorDep, settings: SettingsDep, work: WorkerDep,
-                    collection: CollectionParam = None) -> DocumentList:
-    coll = check_collection(collection or settings.default_collection)
+                    who: PrincipalDep, collection: CollectionParam = None) -> DocumentList:
+    coll = who.collection(collection, settings.default_collection)
     docs = await work(ingestor.documents, coll)
     return DocumentList(collection=coll, documents=[
         DocumentOut(id=d.doc_id, **{k: v for k, v in d.as_dict().items()
@@ -124,15 +141,16 @@ async def documents(ingestor: IngestorDep, settings: SettingsDep, work: WorkerDe
 
 @router.delete("/v1/documents/{doc_id}")
 async def delete_document(doc_id: str, ingestor: IngestorDep, settings: SettingsDep,
-                          work: WorkerDep, collection: CollectionParam = None) -> dict:
-    coll = check_collection(collection or settings.default_collection)
+                          work: WorkerDep, who: PrincipalDep,
+                          collection: CollectionParam = None) -> dict:
+    coll = who.collection(collection, settings.default_collection)
     doc = await work(ingestor.delete, doc_id, coll)
     return {"deleted": {"id": doc.doc_id, "source": doc.source, "collection": coll}}
 
 
 @router.get("/v1/images/{item_id}")
 async def image(item_id: str, service: ServiceDep, settings: SettingsDep, work: WorkerDep,
-                collection: CollectionParam = None) -> FileResponse:
-    coll = check_collection(collection or settings.default_collection)
+                who: PrincipalDep, collection: CollectionParam = None) -> FileResponse:
+    coll = who.collection(collection, settings.default_collection)
     path, mime = await work(service.image_file, coll, item_id)
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "max-age=86400"})

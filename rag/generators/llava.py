@@ -102,11 +102,12 @@ class LlavaGenerator:
         g = self.generation
         prompt = build_prompt(request, g.context_tokens, g.max_images,
                               count=lambda t: len(tok(t)["input_ids"]))
-        content: list[dict[str, Any]] = [{"type": "image"} for _ in prompt.images]
+        pictures = [*prompt.question_images, *(path for _, path in prompt.images)]
+        content: list[dict[str, Any]] = [{"type": "image"} for _ in pictures]
         content.append({"type": "text", "text": f"{prompt.system}\n\n{prompt.user}"})
         text = self._processor.apply_chat_template([{"role": "user", "content": content}],
                                                    add_generation_prompt=True)
-        images = [load_rgb(path) for _, path in prompt.images] or None
+        images = [load_rgb(p) for p in pictures] or None
         batch = self._processor(images=images, text=text, return_tensors="pt")
         model = self._model
         out = {}

@@ -1,0 +1,36 @@
+"""Follow-up questions in a chat ("and for contractors?", "what does it cost?") lean on the
+turns before them. Retrieval needs a standalone query; without asking a model, the earlier
+user turns' content words are added when the new question looks like a follow-up."""
+
+from __future__ import annotations
+
+import re
+
+from .generators.extractive import terms
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|what about|how about|then|so|or)\b"
+    r"|\b(it|its|they|them|their|this|that|these|those|there|he|she|him|her|one|ones|same)\b",
+    re.I,
+)
+MAX_CONTEXT_TERMS = 12
+
+
+def standalone_query(history: list[str], question: str) -> str:
+    """``history``: earlier user turns, oldest first. Returns the query to retrieve with."""
+    if not history:
+        return question
+    short = len(terms(question)) <= 1
+    if not (short or _FOLLOW_UP.search(question)):
+        return question
+    have = terms(question)
+    extra: list[str] = []
+    for turn in reversed(history):  # the nearest turn matters most
+        for word in re.findall(r"[A-Za-z0-9][\w'-]*", turn):
+            t = next(iter(terms(word)), None)
+            if t and t not in have and word not in extra:
+                extra.append(word)
+                have.add(t)
+        if len(extra) >= MAX_CONTEXT_TERMS:
+            break
+    return f"{question} ({' '.join(extra[:MAX_CONTEXT_TERMS])})" if extra else question

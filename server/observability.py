@@ -1,0 +1,116 @@
+"""Request ids, structured access logs, Prometheus metrics and the request-body limit, as one
+ASGI middleware (pure ASGI, so streamed responses pass through untouched)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+log = logging.getLogger("mmrag.access")
+_REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    """One registry per app, so that two apps in one process (tests) do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("mmrag_http_requests_total", "HTTP requests",
+                                ["method", "endpoint", "status"], registry=r)
+        self.latency = Histogram("mmrag_http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "endpoint"], buckets=LATENCY_BUCKETS, registry=r)
+        self.retrieval = Histogram("mmrag_retrieval_seconds", "embedding + search + fusion",
+                                   buckets=LATENCY_BUCKETS, registry=r)
+        self.generation = Histogram("mmrag_generation_seconds", "answer generation",
+                                    ["generator"], buckets=LATENCY_BUCKETS, registry=r)
+        self.queue_depth = Gauge("mmrag_queue_depth", "requests waiting for or using a model "
+                                 "worker", registry=r)
+        self.rejected = Counter("mmrag_overload_rejections_total",
+                                "requests refused because the queue was full", registry=r)
+        self.ingested = Counter("mmrag_ingested_items_total", "items written by ingestion",
+                                ["modality"], registry=r)
+
+
+def _json_error(status: int, message: str, code: str) -> bytes:
+    return json.dumps({"error": {"message": message, "type": "invalid_request_error",
+                                 "code": code}}).encode()
+
+
+class RequestMiddleware:
+    def __init__(self, app: Any, metrics: Metrics, max_body: int):
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        rid = headers.get("x-request-id", "")
+        if not _REQUEST_ID.match(rid):
+            rid = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (b"x-request-id", rid.encode())]
+            await send(message)
+
+        too_big = None
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body:
+            too_big = int(length)
+        seen = {"bytes": 0}
+
+        async def limited_receive() -> dict:
+            message = await receive()
+            if message["type"] == "http.request":
+                seen["bytes"] += len(message.get("body", b""))
+                if seen["bytes"] > self.max_body:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            if too_big is not None:
+                await self._reject(send_with_id, too_big)
+            else:
+                await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            await self._reject(send_with_id, seen["bytes"])
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], endpoint, str(status["code"])).inc()
+            self.metrics.latency.labels(scope["method"], endpoint).observe(elapsed)
+            log.info(json.dumps({"request_id": rid, "method": scope["method"],
+                                 "path": scope["path"], "endpoint": endpoint,
+                                 "status": status["code"], "ms": round(elapsed * 1000, 1)}))
+
+    async def _reject(self, send: Any, size: int) -> None:
+        body = _json_error(413, f"request body of {size:,}+ bytes is over the limit of "
+                           f"{self.max_body:,} (MMRAG_SERVER__MAX_REQUEST_BYTES)",
+                           "request_too_large")
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
