@@ -122,10 +122,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.observability import configure_logging
 
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn's own access log would repeat what mmrag.access logs, without the request id
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                access_log=False)
     return EXIT_OK
 
 

@@ -55,6 +55,9 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for e in exc.errors():
+            if e.get("type") == "json_invalid":
+                parts.append(f"the body is not valid JSON ({e.get('ctx', {}).get('error', '')})")
+                continue
             where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             parts.append(f"{where or 'body'}: {e.get('msg')}")
         return error_response(422, "invalid request: " + "; ".join(parts),

@@ -3,6 +3,7 @@ ASGI middleware (pure ASGI, so streamed responses pass through untouched)."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -13,6 +14,26 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 log = logging.getLogger("mmrag.access")
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every log record, so any line can be traced to its request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One line per record, with the request id, for ``mmrag serve``."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -60,6 +81,7 @@ class RequestMiddleware:
         if not _REQUEST_ID.match(rid):
             rid = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        token = request_id.set(rid)
         start = time.perf_counter()
         status = {"code": 500}
 
@@ -101,6 +123,7 @@ class RequestMiddleware:
             log.info(json.dumps({"request_id": rid, "method": scope["method"],
                                  "path": scope["path"], "endpoint": endpoint,
                                  "status": status["code"], "ms": round(elapsed * 1000, 1)}))
+            request_id.reset(token)
 
     async def _reject(self, send: Any, size: int) -> None:
         body = _json_error(413, f"request body of {size:,}+ bytes is over the limit of "
