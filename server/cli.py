@@ -118,6 +118,12 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.cli import main as eval_main
+
+    return eval_main(args, settings)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -177,6 +183,14 @@ def parser() -> argparse.ArgumentParser:
     collection(sp)
     sp.set_defaults(fn=cmd_delete)
 
+    sp = sub.add_parser("eval", help="evaluate retrieval and answers on a dataset",
+                        description="Run a JSONL dataset in-process or against a server and "
+                        "write results.jsonl, report.md and report.html; or compare two runs.")
+    from eval.cli import add_arguments
+
+    add_arguments(sp)
+    sp.set_defaults(fn=cmd_eval)
+
     sp = sub.add_parser("serve", help="run the HTTP API")
     sp.add_argument("--host", default=None)
     sp.add_argument("--port", type=int, default=None)
@@ -190,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
-        if getattr(args, "collection", "x") is None:
-            args.collection = settings.default_collection
+        if getattr(args, "collection", "x") is None and args.command != "eval":
+            args.collection = settings.default_collection  # eval names its own
         if getattr(args, "collection", None):
             check_collection(args.collection)
         _quiet_libraries()

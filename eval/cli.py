@@ -1,0 +1,122 @@
+"""``mmrag eval DATASET ...`` and ``mmrag eval compare RUN_A RUN_B``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.errors import InvalidInput
+from rag.settings import Settings, check_collection
+
+from . import report
+from .dataset import load_dataset
+from .runner import InProcess, OverHttp, run
+
+FUSIONS = ("raw", "calibrated", "rrf")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", nargs="+", metavar="DATASET",
+                   help="a JSONL dataset, or: compare RUN_A RUN_B")
+    p.add_argument("--server", help="URL of a running mmrag (default: run in-process)")
+    p.add_argument("--api", choices=["native", "openai"], default="native",
+                   help="with --server: /v1/query (native) or /v1/chat/completions (openai)")
+    p.add_argument("--api-key", help="with --server: the API key to send")
+    p.add_argument("--collection", help="collection to ingest into and ask (default: "
+                   "eval-<dataset name>)")
+    p.add_argument("--generator", help="generator to answer with (default: settings)")
+    p.add_argument("--fusion", choices=FUSIONS, help="fusion mode (default: settings)")
+    p.add_argument("--top-k", type=int, help="hits per question (default: settings)")
+    p.add_argument("--ablate", choices=["fusion"], help="run once per fusion mode and tabulate")
+    p.add_argument("--judge", metavar="GENERATOR",
+                   help="also judge groundedness with this generator (in-process only)")
+    p.add_argument("--limit", type=int, help="only the first N cases")
+    p.add_argument("--no-ingest", action="store_true", help="skip ingesting the corpora")
+    p.add_argument("--price-in", type=float, default=0.0, help="USD per 1M prompt tokens")
+    p.add_argument("--price-out", type=float, default=0.0, help="USD per 1M completion tokens")
+    p.add_argument("--out", help="output folder (default: eval-runs/<dataset>-<time>)")
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.target[0] == "compare":
+        if len(args.target) != 3:
+            raise InvalidInput("usage: mmrag eval compare RUN_A RUN_B [--out DIR]")
+        out = Path(args.out or Path(args.target[2]) / f"compare-{Path(args.target[1]).name}")
+        try:
+            detail = report.compare(Path(args.target[1]), Path(args.target[2]), out)
+        except FileNotFoundError as e:
+            raise InvalidInput(str(e)) from e
+        for metric, d in detail.items():
+            delta = "–" if d["delta"] is None else f"{d['delta']:+.3f}"
+            print(f"{metric:<22} {delta:>8}  wins {len(d['wins']):>3}  losses "
+                  f"{len(d['losses']):>3}")
+        print(f"report: {out / 'compare.html'}")
+        return 0
+    if len(args.target) != 1:
+        raise InvalidInput("give one dataset (or: compare RUN_A RUN_B)")
+    dataset = Path(args.target[0])
+    cases = load_dataset(dataset, args.limit)
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", dataset.stem)[:50]
+    collection = check_collection(args.collection or f"eval-{stem}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or Path("eval-runs") / f"{stem}-{stamp}")
+    if args.server:
+        backend: Any = OverHttp(args.server, args.api, args.api_key, args.generator)
+    else:
+        if args.api != "native":
+            raise InvalidInput("--api needs --server")
+        backend = InProcess(settings, args.generator)
+    top_k = args.top_k or settings.top_k
+    fusions = list(FUSIONS) if args.ablate == "fusion" else [args.fusion or settings.fusion]
+    summaries = {}
+    for i, fusion in enumerate(fusions):
+        run_out = out / f"fusion-{fusion}" if len(fusions) > 1 else out
+        meta = {"dataset": str(dataset), "cases": len(cases), "backend": backend.kind,
+                "server": args.server or "", "collection": collection,
+                "generator": args.generator or settings.generator, "fusion": fusion,
+                "top_k": top_k, "min_relevance": settings.min_relevance,
+                "text_model": settings.text_model, "clip_model": settings.clip_model,
+                "commit": _commit(), "started": stamp}
+        records = run(cases, backend, collection, top_k, fusion, run_out, judge=args.judge,
+                      ingest=not args.no_ingest and i == 0, progress=_progress(fusion),
+                      log=lambda s: print(s, file=sys.stderr))
+        summary = report.summarize(records)
+        meta["cost_usd"] = (summary["tokens"]["prompt_tokens"] * args.price_in
+                            + summary["tokens"]["completion_tokens"] * args.price_out) / 1e6
+        summaries[f"fusion={fusion}"] = report.write_report(run_out, records, meta)
+        _print_summary(summary, run_out, fusion)
+    if len(fusions) > 1:
+        print(report.ablation_table(out, summaries))
+        print(f"ablation: {out / 'ablation.html'}")
+    return 0
+
+
+def _progress(label: str) -> Any:
+    from tqdm import tqdm
+
+    return lambda cases: tqdm(cases, desc=f"eval ({label})", unit="case", file=sys.stderr)
+
+
+def _print_summary(summary: dict[str, Any], out: Path, fusion: str) -> None:
+    o = summary["overall"]
+    keys = [k for k in ("hit@5", "mrr", "ndcg@5", "containment", "token_f1",
+                        "citation_precision", "groundedness", "refusal_correct") if k in o]
+    print(f"fusion={fusion}: " + ", ".join(
+        f"{k} {o[k]:.3f}" for k in keys if o[k] is not None))
+    lat = summary["latency"].get("latency_ms")
+    if lat:
+        print(f"latency p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms; "
+              f"errors {summary['errors']}; report: {out / 'report.html'}")
