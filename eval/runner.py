@@ -42,7 +42,7 @@ class InProcess:
         a = self.service.answer(Query(text=case.question, image=image, collection=collection,
                                       top_k=top_k, fusion=fusion),  # type: ignore[arg-type]
                                 self.generator)
-        return {
+        return {"clipscore": self.clipscore(image, a.text) if image and a.found else None,
             "answer": a.text, "found": a.found, "generator": a.generator, "notes": a.notes,
             "hits": [{"id": h.id, "source": h.source, "modality": h.modality,
                       "raw_score": h.raw_score, "calibrated_score": h.calibrated_score,
@@ -53,6 +53,18 @@ class InProcess:
             "usage": {"prompt_tokens": a.usage.prompt_tokens,
                       "completion_tokens": a.usage.completion_tokens},
         }
+
+    def clipscore(self, image: bytes, text: str) -> float | None:
+        """CLIPScore of the answer as a caption of the question's image (CLIP needed)."""
+        from rag.images import decode_image
+
+        clip = self.service.image_embedder()
+        words = m.normalize(text)
+        if clip is None or not words:
+            return None
+        img, _ = decode_image(image, self.service.settings.ingest.max_image_pixels)
+        return m.clip_score(clip.embed_images([img])[0].tolist(),
+                            clip.embed_text([words])[0].tolist())
 
     def judge(self, name: str, answer: str, evidence: list[str]) -> float | None:
         """An LLM's verdict on whether the answer is supported by the evidence (1 or 0)."""
@@ -164,8 +176,13 @@ def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
         out["citation_precision"] = m.citation_precision(
             [(c["source"], c["id"]) for c in cited], case.relevant)
     if rec["found"]:
-        evidence = [c.get("snippet") or "" for c in (cited or rec["citations"])]
+        # the full evidence text where the hits carry it (snippets are cut short)
+        full = {h["id"]: h.get("text") for h in rec["hits"]}
+        evidence = [full.get(c["id"]) or c.get("snippet") or ""
+                    for c in (cited or rec["citations"])]
         out["groundedness"] = m.groundedness(rec["answer"], evidence)
+    if rec.get("clipscore") is not None:
+        out["clipscore"] = rec["clipscore"]
     if case.ocr_text is not None and rec.get("ocr_text") is not None:
         out["ocr_cer"] = m.cer(rec["ocr_text"], case.ocr_text)
         out["ocr_wer"] = m.wer(rec["ocr_text"], case.ocr_text)

@@ -25,6 +25,7 @@ from rag.settings import check_collection
 from .chunking import Chunker
 from .loaders import kind_of, load
 from .manifest import Document, Manifest, doc_id_for
+from .ocr import RapidOcr
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class _Prepared:
     title: str = ""
     pixels: Any = None
     image_meta: dict[str, Any] = field(default_factory=dict)
+    has_vector: bool = False  # an image ingested without CLIP keeps only its OCR text
 
 
 def walk(paths: Iterable[str | Path]) -> Iterator[Source]:
@@ -116,6 +118,8 @@ class Ingestor:
         cfg = self.settings.ingest
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap)
+        use_ocr = cfg.ocr == "on" or (cfg.ocr == "auto" and RapidOcr.available())
+        self.ocr = RapidOcr(cfg.ocr_min_confidence) if use_ocr else None
 
     # -- public ------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path], collection: str = "default",
@@ -133,6 +137,10 @@ class Ingestor:
             clip = self.service.image_embedder()
             if clip is None:
                 report.notes.append(f"images skipped: {self.service.clip_error}")
+            if self.ocr is not None and not RapidOcr.available():
+                report.notes.append("OCR is on but rapidocr-onnxruntime is not installed: "
+                                    "pip install rapidocr-onnxruntime (or MMRAG_INGEST__OCR=off)")
+                self.ocr = None
 
         def done(result: FileResult) -> None:
             report.files.append(result)
@@ -192,7 +200,7 @@ class Ingestor:
     def _group_full(self, group: list[_Prepared]) -> bool:
         cfg = self.settings.ingest
         return (sum(len(p.chunks) for p in group) >= cfg.group_chunks
-                or sum(p.pixels is not None for p in group) >= cfg.image_batch_size)
+                or sum(p.has_vector for p in group) >= cfg.image_batch_size)
 
     def _prepare(self, src: Source, collection: str,
                  clip: ImageEmbedder | None) -> _Prepared | FileResult:
@@ -207,19 +215,31 @@ class Ingestor:
             data = src.data if src.data is not None else self._read(src.path)
             sha = hashlib.sha256(data).hexdigest()
             prev = self.manifest.get(collection, doc_id)
-            if prev and prev.status == "done" and prev.sha256 == sha and self._same_models(prev):
+            if (prev and prev.status == "done" and prev.sha256 == sha
+                    and self._same_models(prev, clip)):
                 return FileResult(src.name, "unchanged", prev.chunks, prev.images, doc_id=doc_id)
-            if kind == "image" and clip is None:
+            if kind == "image" and clip is None and self.ocr is None:
                 raise InvalidInput("no image model (CLIP could not be loaded; see the note)")
             cfg = self.settings.ingest
-            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels,
-                          clip.image_size if clip is not None else None)
+            # OCR needs the full picture; without it, JPEGs decode at the model's scale
+            target = clip.image_size if clip is not None and self.ocr is None else None
+            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels, target)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             if kind == "image":
-                assert clip is not None
-                rel = self.service.blobs.put(data, loaded.image_ext, sha)[1]
-                prep.pixels = clip.preprocess([loaded.image])
-                prep.image_meta = {**loaded.meta, "blob": rel, "image_sha256": sha}
+                meta: dict[str, Any] = {**loaded.meta, "image_sha256": sha}
+                if self.ocr is not None:
+                    found = self.ocr.read(loaded.image)
+                    if len(found.text.strip()) >= 3:
+                        prep.chunks = self.chunker.split(found.text)
+                        meta["ocr_text"] = found.text[:4000]
+                if clip is None and not prep.chunks:
+                    raise InvalidInput("no image model (CLIP could not be loaded; see the "
+                                       "note) and no text found in the image")
+                meta["blob"] = self.service.blobs.put(data, loaded.image_ext, sha)[1]
+                prep.image_meta = meta
+                if clip is not None:
+                    prep.pixels = clip.preprocess([loaded.image])
+                    prep.has_vector = True
             else:
                 prep.chunks = self.chunker.split(loaded.text)
                 if not prep.chunks:
@@ -242,10 +262,14 @@ class Ingestor:
         except OSError as e:
             raise InvalidInput(f"cannot read the file: {e.strerror or e}") from e
 
-    def _same_models(self, doc: Document) -> bool:
-        if doc.kind == "image":
-            return doc.clip_model == self.service.clip.model_id
-        return doc.text_model == self.service.text_embedder.model_id
+    def _same_models(self, doc: Document, clip: ImageEmbedder | None) -> bool:
+        """Whether a stored document was made with the models in use now (an image stored
+        without a vector is redone once CLIP is available)."""
+        if doc.text_model != self.service.text_embedder.model_id:
+            return False
+        if doc.kind == "image" and clip is not None:
+            return doc.images > 0 and doc.clip_model == self.service.clip.model_id
+        return True
 
     def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
                done: Callable[[FileResult], None], writer: ThreadPoolExecutor,
@@ -277,7 +301,7 @@ class Ingestor:
         text_model, clip_model = svc.text_embedder.model_id, svc.clip.model_id
         now = _now()
         docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.chunks),
-                         int(bool(p.image_meta)), now, text_model, clip_model, "writing")
+                         int(p.has_vector), now, text_model, clip_model, "writing")
                 for p in group]
         t_ids: list[str] = []
         t_meta: list[dict[str, Any]] = []
@@ -288,13 +312,17 @@ class Ingestor:
         for p in group:
             base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
                     "kind": p.kind}
+            image_id = f"{p.doc_id}-{p.sha[:12]}-i0"
+            # text read from an image links back to it (and to its stored copy)
+            derived = ({"derived_from": "ocr", "image_id": image_id,
+                        "blob": p.image_meta["blob"]} if p.image_meta else {})
             for k, chunk in enumerate(p.chunks):
                 t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
                 t_meta.append({**base, "modality": "text", "chunk_index": k, "model": text_model,
-                               **({"title": p.title} if p.title else {})})
+                               **({"title": p.title} if p.title else {}), **derived})
                 t_docs.append(chunk)
-            if p.image_meta:
-                i_ids.append(f"{p.doc_id}-{p.sha[:12]}-i0")
+            if p.has_vector:
+                i_ids.append(image_id)
                 i_meta.append({**base, **p.image_meta, "modality": "image", "chunk_index": 0,
                                "model": clip_model})
                 i_docs.append(Path(p.source).name)
@@ -323,7 +351,7 @@ class Ingestor:
             return
         for p in group:
             status = "replaced" if p.replaces else "ingested"
-            done(FileResult(p.source, status, len(p.chunks), int(bool(p.image_meta)),
+            done(FileResult(p.source, status, len(p.chunks), int(p.has_vector),
                             doc_id=p.doc_id))
 
     def _undo(self, group: list[_Prepared], collection: str, t_ids: list[str],

@@ -58,7 +58,7 @@ def build_prompt(request: GenerationRequest, context_tokens: int = 3000, max_ima
         if hit.modality == "image":
             path = request.image_paths.get(n)
             seen = with_images and path is not None and len(images) < max_images
-            text = hit.metadata.get("ocr_text") or hit.metadata.get("caption") or ""
+            text = hit.text or hit.metadata.get("ocr_text") or hit.metadata.get("caption") or ""
             head = f"[{n}] (image {hit.source}" + (
                 f", attached as picture {len(asked) + len(images) + 1})" if seen else ")")
             body = f"{head} {_quote(str(text))}" if text else head

@@ -79,17 +79,27 @@ class Retriever:
 
     @staticmethod
     def _hit(item: ScoredItem, channel: str, bg: Background, collection: str) -> Hit:
+        """Text read from an image (OCR) comes back as that image, with the text as the
+        evidence of why it matched, so an image appears once however it was found."""
         meta = item.metadata
-        modality = "image" if meta.get("modality") == "image" else "text"
+        item_id = item.id
+        if meta.get("image_id"):
+            item_id, channel = str(meta["image_id"]), "ocr"
+            modality = "image"
+        else:
+            modality = "image" if meta.get("modality") == "image" else "text"
+        text = item.document if channel != "image" and channel != "image_query" else None
+        if text is None and modality == "image":
+            text = meta.get("ocr_text") or None
         return Hit(
-            id=item.id,
+            id=item_id,
             modality=modality,
             source=str(meta.get("source", "")),
             raw_score=item.score,
             calibrated_score=bg.z(item.score),
             score=item.score,
             channel=channel,
-            text=item.document if modality == "text" else None,
-            image_url=image_url(item.id, collection) if modality == "image" else None,
+            text=text,
+            image_url=image_url(item_id, collection) if modality == "image" else None,
             metadata=meta,
         )

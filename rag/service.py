@@ -201,6 +201,8 @@ class RagService:
         """(absolute path, mime type) of a stored image item."""
         check_collection(collection)
         items, _ = self.store.get(collection, "image", ids=[item_id])
+        if not items:  # an image stored without a vector is known by its text (OCR)
+            items, _ = self.store.get(collection, "text", where={"image_id": item_id}, limit=1)
         if not items or not items[0].metadata.get("blob"):
             raise NotFound(f"no image {item_id!r} in collection {collection!r}")
         rel = str(items[0].metadata["blob"])

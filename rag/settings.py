@@ -42,6 +42,10 @@ class IngestSettings(Section):
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(64_000_000, ge=1)
     max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
+    ocr: Literal["auto", "on", "off"] = Field(
+        "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
+    )
+    ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
 
 
 class ServerSettings(Section):

@@ -95,7 +95,7 @@ def main() -> None:
     from ingest.pipeline import Ingestor, walk
     from rag.schema import Query
     from rag.service import RagService
-    from rag.settings import Settings
+    from rag.settings import IngestSettings, Settings
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -108,8 +108,9 @@ def main() -> None:
         clip_path = str(build_random_clip(work / f"clip-{args.clip}", args.clip, text=vocab_text))
     corpus = work / "corpus"
     make_corpus(corpus, args.chunks, args.images)
+    # OCR is off: this measures the CLIP and MiniLM paths against their raw throughput
     settings = Settings(data_dir=work / "data", clip_model=clip_path, device="cpu",
-                        _env_file=None)
+                        ingest=IngestSettings(ocr="off"), _env_file=None)
     svc = RagService(settings)
     svc.warm_up()
     ingestor = Ingestor(svc)

@@ -45,19 +45,25 @@ def _is_label(s: str) -> bool:
     return s.startswith("#") or s.endswith("?") or s.endswith(":") or len(s.split()) < 4
 
 
-def best_sentence(question: set[str], text: str) -> tuple[float, str]:
+def best_sentence(question: set[str], text: str, lines: bool = False) -> tuple[float, str]:
     """The sentence that best answers: the share of question terms found in it, plus half
-    credit for terms in the heading or FAQ question it stands under."""
+    credit for terms in the heading or FAQ question it stands under. With ``lines`` (text read
+    from an image), every line is a unit of its own."""
     best, context = (0.0, ""), set()
-    for s in sentences(text):
+    units = [u.strip() for u in text.splitlines() if u.strip()] if lines else sentences(text)
+    for s in units:
         words = terms(s)
-        if _is_label(s):
+        if _is_label(s) and not lines:  # on a sign or slide, a short line is the content
             context = words
             continue
         if not words:
             continue
         score = (len(question & words) + 0.5 * len((question & context) - words)) / max(
             len(question), 1)
+        label, colon, value = s.partition(":")
+        if colon and value.strip() and terms(label) & question:
+            # "Assembly point: parking lot C": a value under a label the question asks about
+            score += 0.5 * len(terms(label) & question) / max(len(question), 1)
         if score > best[0]:
             best = (score, s)
     return best
@@ -96,9 +102,9 @@ class ExtractiveGenerator:
         q = terms(question)
         quotes: list[tuple[float, int, str]] = []
         for n, hit in evidence:
-            if hit.modality != "text" or not hit.text:
+            if not hit.text:  # an image without readable text is linked, not quoted
                 continue
-            overlap, sentence = best_sentence(q, hit.text)
+            overlap, sentence = best_sentence(q, hit.text, lines=hit.channel == "ocr")
             quotes.append((overlap, n, sentence or opening(hit.text)))
         lines: list[str] = []
         if quotes:
@@ -108,9 +114,8 @@ class ExtractiveGenerator:
                 if len(sentence) > self.max_quote_chars:
                     sentence = sentence[: self.max_quote_chars].rsplit(" ", 1)[0] + " …"
                 lines.append(f"\u201c{sentence}\u201d [{n}]")
-        images = [(n, h) for n, h in evidence if h.modality == "image"]
+        images = [(n, h) for n, h in evidence if h.modality == "image" and not h.text]
         if images:
             refs = ", ".join(f"[{n}] {h.source}" for n, h in images[:3])
             lines.append(f"Relevant image{'s' if len(images) > 1 else ''}: {refs}")
-        head = "From the knowledge base:" if quotes else "The closest match is an image."
-        return head + "\n" + "\n".join(lines)
+        return "\n".join(lines)

@@ -111,3 +111,14 @@ def test_the_bundled_dataset_is_valid():
     assert len(cases) >= 150
     kinds = {c.modality for c in cases}
     assert kinds == {"text", "image", "mixed"} and sum(c.unanswerable for c in cases) >= 20
+
+
+def test_clipscore_of_an_answer_against_the_image(settings, tmp_path, tiny_clip_dir):
+    from eval.runner import InProcess
+
+    settings.clip_model = str(tiny_clip_dir)
+    backend = InProcess(settings)
+    image = (ROOT / "eval" / "datasets" / "corpus" / "easy-vqa").iterdir().__next__()
+    score = backend.clipscore(image.read_bytes(), "a red circle")
+    assert score is not None and 0.0 <= score <= 250.0
+    assert backend.clipscore(image.read_bytes(), "[1]") is None  # nothing to score

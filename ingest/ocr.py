@@ -1,0 +1,98 @@
+"""Reading the text inside images (screenshots, slides, charts, scanned pages) with RapidOCR,
+which runs offline on ONNX Runtime with the models its package ships."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+_RUN = re.compile(r"[A-Za-z]{12,}")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_WORD_NUMBER = re.compile(r"\b([A-Za-z][a-z]{2,})(\d+)\b")  # extension4357, Error809
+_NUMBER_WORD = re.compile(r"\b(\d+)([a-z]{3,})\b")  # 24hours
+
+
+def respace(text: str) -> str:
+    """RapidOCR's bundled recogniser often drops the spaces between English words
+    ("VPNconnectionfailed"). Long letter runs are split back into words, except ones that look
+    like names (CamelCase with few parts, such as "NorthwindGuest"), which stay whole."""
+    import wordninja
+
+    def split(m: re.Match[str]) -> str:
+        run = m.group(0)
+        parts = wordninja.split(run)
+        if len(parts) < 2 or (_CAMEL.search(run) and len(parts) < 4):
+            return run
+        return " ".join(parts)
+
+    text = _RUN.sub(split, text)
+    return _NUMBER_WORD.sub(r"\1 \2", _WORD_NUMBER.sub(r"\1 \2", text))
+
+
+@dataclass
+class OcrResult:
+    text: str
+    confidence: float  # mean over the kept lines
+    lines: int
+
+
+class RapidOcr:
+    """Loaded on first use. One engine per thread: ONNX sessions are thread-safe, but the
+    engine's pre- and post-processing keep state."""
+
+    def __init__(self, min_confidence: float = 0.5, max_side: int = 1600):
+        self.min_confidence = min_confidence
+        self.max_side = max_side
+        self._local = threading.local()
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+    def _engine(self) -> Any:
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            from rapidocr_onnxruntime import RapidOCR
+
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            engine = RapidOCR()
+            self._local.engine = engine
+        return engine
+
+    def read(self, image: Any) -> OcrResult:
+        """``image``: an RGB PIL image. Lines come top to bottom, left to right."""
+        if max(image.size) > self.max_side:
+            image = image.copy()
+            image.thumbnail((self.max_side, self.max_side))
+        bgr = np.asarray(image)[:, :, ::-1].copy()
+        result, _ = self._engine()(bgr)
+        if not result:
+            return OcrResult("", 0.0, 0)
+        kept = [(box, text, float(score)) for box, text, score in result
+                if float(score) >= self.min_confidence and text.strip()]
+        if not kept:
+            return OcrResult("", 0.0, 0)
+        # group into rows by the boxes' vertical centres, then read each row left to right
+        items = sorted(kept, key=lambda k: (sum(p[1] for p in k[0]) / 4, k[0][0][0]))
+        rows: list[list[tuple[float, str]]] = []
+        last_y, height = None, 0.0
+        for box, text, _ in items:
+            y = sum(p[1] for p in box) / 4
+            h = abs(box[3][1] - box[0][1]) or 1.0
+            if last_y is None or abs(y - last_y) > 0.5 * max(h, height):
+                rows.append([])
+            rows[-1].append((box[0][0], text.strip()))
+            last_y, height = y, h
+        text = respace("\n".join(" ".join(t for _, t in sorted(row)) for row in rows))
+        conf = sum(s for _, _, s in kept) / len(kept)
+        return OcrResult(text, conf, len(kept))

@@ -1,0 +1,68 @@
+"""Text inside images: read with RapidOCR, indexed, and answered from."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ingest.ocr import RapidOcr, respace
+from ingest.pipeline import Ingestor
+from rag.embedders.clip import ClipEmbedder
+from rag.schema import Query
+from rag.service import RagService
+
+pytestmark = pytest.mark.slow
+KB = Path(__file__).resolve().parents[2] / "examples" / "kb"
+
+
+def test_respace_splits_run_together_words_but_keeps_names():
+    assert respace("VPNconnectionfailed") == "VPN connection failed"
+    assert respace("Thenetworkconnectionbetweenyour") == "The network connection between your"
+    assert respace("Password:BlueHarbor2026 Network:NorthwindGuest") == \
+        "Password:BlueHarbor2026 Network:NorthwindGuest"
+    assert respace("extension4357, Error809, 24hours") == "extension 4357, Error 809, 24 hours"
+
+
+def test_reads_the_sign():
+    result = RapidOcr().read(Image.open(KB / "images" / "guest-wifi-sign.png").convert("RGB"))
+    assert "BlueHarbor2026" in result.text and "NorthwindGuest" in result.text
+    assert result.lines >= 4 and result.confidence > 0.8
+    assert RapidOcr().read(Image.new("RGB", (200, 100), "white")).text == ""
+
+
+@pytest.fixture
+def signs(tmp_path):
+    folder = tmp_path / "signs"
+    folder.mkdir()
+    for name in ("guest-wifi-sign.png", "fire-evacuation-slide.png"):
+        shutil.copy(KB / "images" / name, folder / name)
+    Image.new("RGB", (80, 60), (120, 40, 200)).save(folder / "plain.png")
+    return folder
+
+
+def test_without_clip_image_text_is_still_searchable(settings, text_embedder, signs, tmp_path):
+    service = RagService(settings, text_embedder=text_embedder,
+                         clip=ClipEmbedder(str(tmp_path / "no-clip"), "cpu"))
+    report = Ingestor(service).ingest_paths([signs])
+    status = {Path(f.source).name: (f.status, f.images, f.chunks) for f in report.files}
+    assert status["guest-wifi-sign.png"][:2] == ("ingested", 0)  # no vector: text only
+    assert status["guest-wifi-sign.png"][2] >= 1
+    assert status["plain.png"][0] == "skipped"  # neither a vector nor any text
+    answer = service.answer(Query(text="What is the guest Wi-Fi password?"))
+    assert "BlueHarbor2026" in answer.text
+    top = answer.citations[0]
+    assert top.modality == "image" and top.source.endswith("guest-wifi-sign.png")
+    path, mime = service.image_file("default", top.id)
+    assert Path(path).read_bytes() == (signs / "guest-wifi-sign.png").read_bytes()
+    assert mime == "image/png"
+
+
+def test_with_clip_an_image_appears_once_with_its_text_as_evidence(service, signs):
+    Ingestor(service).ingest_paths([signs])
+    hits, _ = service.retrieve(Query(text="Where is the evacuation assembly point?", top_k=10))
+    slide = [h for h in hits if h.source.endswith("fire-evacuation-slide.png")]
+    assert len(slide) == 1 and slide[0].channel == "ocr"
+    assert "parking lot C" in slide[0].text
+    answer = service.answer(Query(text="Where is the evacuation assembly point?"))
+    assert "parking lot C" in answer.text and answer.citations[0].url.startswith("/v1/images/")
