@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,12 +13,12 @@ from rag.errors import InvalidInput, TooLarge
 from rag.images import decode_image
 
 TEXT_EXT = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-            ".html": "html", ".htm": "html"}
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
+            ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx"}
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
 def kind_of(name: str) -> str | None:
-    """'text', 'markdown', 'html', 'image' or None (unsupported)."""
+    """'text', 'markdown', 'html', 'pdf', 'docx', 'pptx', 'image' or None (unsupported)."""
     ext = Path(name).suffix.lower()
     if ext in IMAGE_EXT:
         return "image"
@@ -25,13 +26,70 @@ def kind_of(name: str) -> str | None:
 
 
 @dataclass
+class Picture:
+    """An image to store: decoded for the models, and the bytes to keep as its copy."""
+
+    image: Any  # RGB PIL image
+    ext: str
+    data: bytes
+    meta: dict[str, Any] = field(default_factory=dict)  # width, height, page or slide
+
+
+@dataclass
 class Loaded:
     kind: str
-    text: str = ""
+    parts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # text + location
+    pictures: list[Picture] = field(default_factory=list)
     title: str = ""
-    image: Any = None  # RGB PIL image
-    image_ext: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Limits:
+    max_chars: int
+    max_pixels: int
+    max_pages: int = 2000
+    max_images: int = 200
+    image_target: int | None = None  # decode JPEGs at this scale (no OCR needs the detail)
+
+
+def picture(data: bytes, limits: Limits, meta: dict[str, Any] | None = None) -> Picture:
+    img, ext = decode_image(data, limits.max_pixels, limits.image_target)
+    w, h = img.info.get("original_size", img.size)
+    return Picture(img, ext, data, {"width": w, "height": h, **(meta or {})})
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def markdown_sections(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Split at headings; each section starts with its heading path ("Policy > Booking"), so
+    every chunk keeps the context it came from."""
+    sections: list[tuple[str, dict[str, Any]]] = []
+    path: list[tuple[int, str]] = []
+    body: list[str] = []
+
+    def flush() -> None:
+        content = "\n".join(body).strip()
+        if content:
+            heading = " > ".join(t for _, t in path)
+            sections.append((f"{heading}\n\n{content}" if heading else content,
+                             {"section": heading} if heading else {}))
+        body.clear()
+
+    in_code = False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        m = None if in_code else _HEADING.match(line)
+        if m:
+            flush()
+            level = len(m.group(1))
+            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, m.group(2))]
+        else:
+            body.append(line)
+    flush()
+    return sections
 
 
 def decode_text(data: bytes, max_chars: int) -> tuple[str, str]:
@@ -136,19 +194,22 @@ def html_to_text(html: str) -> tuple[str, str]:
     return "\n".join(text).strip(), " ".join("".join(p.title).split())
 
 
-def load(name: str, data: bytes, max_chars: int, max_pixels: int,
-         image_target: int | None = None) -> Loaded:
+def load(name: str, data: bytes, limits: Limits) -> Loaded:
     kind = kind_of(name)
     if kind is None:
         raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
     if kind == "image":
-        img, ext = decode_image(data, max_pixels, image_target)
-        w, h = img.info.get("original_size", img.size)
-        return Loaded(kind, image=img, image_ext=ext, meta={"width": w, "height": h})
-    text, enc = decode_text(data, max_chars)
-    title = ""
+        return Loaded(kind, pictures=[picture(data, limits)])
+    if kind in ("pdf", "docx", "pptx"):
+        from . import documents
+
+        return documents.LOADERS[kind](data, limits)
+    text, _ = decode_text(data, limits.max_chars)
     if kind == "html":
         text, title = html_to_text(text)
         if not text:
             raise InvalidInput("the HTML page has no visible text")
-    return Loaded(kind, text=text, title=title, meta={"encoding": enc})
+        return Loaded(kind, parts=[(text, {})], title=title)
+    if kind == "markdown":
+        return Loaded(kind, parts=markdown_sections(text))
+    return Loaded(kind, parts=[(text, {})])

@@ -23,7 +23,7 @@ from rag.service import RagService
 from rag.settings import check_collection
 
 from .chunking import Chunker
-from .loaders import kind_of, load
+from .loaders import Limits, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 
@@ -74,6 +74,12 @@ class IngestReport:
 
 
 @dataclass
+class _Picture:
+    meta: dict[str, Any]  # width, height, blob, image_sha256, page/slide, ocr_text
+    pixels: Any = None  # preprocessed for CLIP; None when no image model is available
+
+
+@dataclass
 class _Prepared:
     source: str
     doc_id: str
@@ -81,11 +87,15 @@ class _Prepared:
     size: int
     kind: str
     replaces: Document | None
-    chunks: list[str] = field(default_factory=list)
+    # text chunks with their location; chunks read from a picture carry "_picture": index
+    texts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    pictures: list[_Picture] = field(default_factory=list)
     title: str = ""
-    pixels: Any = None
-    image_meta: dict[str, Any] = field(default_factory=dict)
-    has_vector: bool = False  # an image ingested without CLIP keeps only its OCR text
+
+    @property
+    def vectors(self) -> int:
+        """Pictures that get an image vector (the others keep only their text)."""
+        return sum(p.pixels is not None for p in self.pictures)
 
 
 def walk(paths: Iterable[str | Path]) -> Iterator[Source]:
@@ -199,8 +209,8 @@ class Ingestor:
     # -- stages ------------------------------------------------------------------------
     def _group_full(self, group: list[_Prepared]) -> bool:
         cfg = self.settings.ingest
-        return (sum(len(p.chunks) for p in group) >= cfg.group_chunks
-                or sum(p.has_vector for p in group) >= cfg.image_batch_size)
+        return (sum(len(p.texts) for p in group) >= cfg.group_chunks
+                or sum(p.vectors for p in group) >= cfg.image_batch_size)
 
     def _prepare(self, src: Source, collection: str,
                  clip: ImageEmbedder | None) -> _Prepared | FileResult:
@@ -222,34 +232,45 @@ class Ingestor:
                 raise InvalidInput("no image model (CLIP could not be loaded; see the note)")
             cfg = self.settings.ingest
             # OCR needs the full picture; without it, JPEGs decode at the model's scale
-            target = clip.image_size if clip is not None and self.ocr is None else None
-            loaded = load(src.name, data, cfg.max_text_chars, cfg.max_image_pixels, target)
+            limits = Limits(cfg.max_text_chars, cfg.max_image_pixels, cfg.max_pages,
+                            cfg.max_images_per_document,
+                            clip.image_size if clip is not None and self.ocr is None else None)
+            loaded = load(src.name, data, limits)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
-            if kind == "image":
-                meta: dict[str, Any] = {**loaded.meta, "image_sha256": sha}
-                if self.ocr is not None:
-                    found = self.ocr.read(loaded.image)
-                    if len(found.text.strip()) >= 3:
-                        prep.chunks = self.chunker.split(found.text)
-                        meta["ocr_text"] = found.text[:4000]
-                if clip is None and not prep.chunks:
+            for text, where in loaded.parts:
+                prep.texts += [(c, dict(where)) for c in self.chunker.split(text)]
+            for pic in loaded.pictures:
+                self._picture(prep, pic, clip)
+            if not prep.texts and not prep.pictures:
+                if kind == "image" and clip is None:
                     raise InvalidInput("no image model (CLIP could not be loaded; see the "
                                        "note) and no text found in the image")
-                meta["blob"] = self.service.blobs.put(data, loaded.image_ext, sha)[1]
-                prep.image_meta = meta
-                if clip is not None:
-                    prep.pixels = clip.preprocess([loaded.image])
-                    prep.has_vector = True
-            else:
-                prep.chunks = self.chunker.split(loaded.text)
-                if not prep.chunks:
-                    raise InvalidInput("no text content after chunking")
+                raise InvalidInput("no text content" if kind != "image" else "nothing to index")
             return prep
         except (InvalidInput, TooLarge) as e:
             return FileResult(src.name, "skipped", reason=str(e), doc_id=doc_id)
         except Exception as e:  # a loader bug must not end the batch
             log.exception("failed to prepare %s", src.name)
             return FileResult(src.name, "failed", reason=f"{type(e).__name__}: {e}", doc_id=doc_id)
+
+    def _picture(self, prep: _Prepared, pic: Picture, clip: ImageEmbedder | None) -> None:
+        """OCR, the stored copy and CLIP input for one picture (a whole image file, or an
+        image inside a document). A picture with neither a vector nor text is dropped."""
+        index = len(prep.pictures)
+        ocr_chunks: list[str] = []
+        meta: dict[str, Any] = dict(pic.meta)
+        if self.ocr is not None:
+            found = self.ocr.read(pic.image)
+            if len(found.text.strip()) >= 3:
+                ocr_chunks = self.chunker.split(found.text)
+                meta["ocr_text"] = found.text[:4000]
+        if clip is None and not ocr_chunks:
+            return
+        sha = hashlib.sha256(pic.data).hexdigest()
+        meta.update(image_sha256=sha, blob=self.service.blobs.put(pic.data, pic.ext, sha)[1])
+        where = {k: meta[k] for k in ("page", "slide") if k in meta}
+        prep.texts += [(c, {**where, "_picture": index}) for c in ocr_chunks]
+        prep.pictures.append(_Picture(meta, clip.preprocess([pic.image]) if clip else None))
 
     def _read(self, path: Path | None) -> bytes:
         assert path is not None
@@ -267,8 +288,10 @@ class Ingestor:
         without a vector is redone once CLIP is available)."""
         if doc.text_model != self.service.text_embedder.model_id:
             return False
-        if doc.kind == "image" and clip is not None:
-            return doc.images > 0 and doc.clip_model == self.service.clip.model_id
+        if clip is not None and doc.kind in ("image", "pdf", "docx", "pptx"):
+            # stored without vectors (no CLIP then), or with another CLIP: redo
+            return (doc.images > 0 or doc.kind != "image") and \
+                doc.clip_model == self.service.clip.model_id
         return True
 
     def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
@@ -278,15 +301,13 @@ class Ingestor:
         overlaps with embedding the next. At most one group waits to be written."""
         if not group:
             return
-        text_vecs = self.service.text_embedder.embed([c for p in group for c in p.chunks])
+        text_vecs = self.service.text_embedder.embed([c for p in group for c, _ in p.texts])
         image_vecs = None
-        with_pixels = [p.pixels for p in group if p.pixels is not None]
+        with_pixels = [pic.pixels for p in group for pic in p.pictures if pic.pixels is not None]
         if with_pixels and clip is not None:
             import torch
 
             image_vecs = clip.embed_pixels(torch.cat(with_pixels))
-        for p in group:
-            p.pixels = None  # free the tensors now that they are embedded
         while pending:
             pending.pop().result()
         pending.append(writer.submit(self._write_group, group, collection, text_vecs,
@@ -300,9 +321,10 @@ class Ingestor:
         svc = self.service
         text_model, clip_model = svc.text_embedder.model_id, svc.clip.model_id
         now = _now()
-        docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.chunks),
-                         int(p.has_vector), now, text_model, clip_model, "writing")
+        docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.texts),
+                         p.vectors, now, text_model, clip_model, "writing")
                 for p in group]
+        vectors = {d.doc_id: d.images for d in docs}
         t_ids: list[str] = []
         t_meta: list[dict[str, Any]] = []
         t_docs: list[str] = []
@@ -312,20 +334,25 @@ class Ingestor:
         for p in group:
             base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
                     "kind": p.kind}
-            image_id = f"{p.doc_id}-{p.sha[:12]}-i0"
-            # text read from an image links back to it (and to its stored copy)
-            derived = ({"derived_from": "ocr", "image_id": image_id,
-                        "blob": p.image_meta["blob"]} if p.image_meta else {})
-            for k, chunk in enumerate(p.chunks):
+            image_ids = [f"{p.doc_id}-{p.sha[:12]}-i{j}" for j in range(len(p.pictures))]
+            for k, (chunk, where) in enumerate(p.texts):
+                meta = {**base, "modality": "text", "chunk_index": k, "model": text_model,
+                        **({"title": p.title} if p.title else {}), **where}
+                j = meta.pop("_picture", None)
+                if j is not None:  # text read from a picture links back to it and its copy
+                    meta.update(derived_from="ocr", image_id=image_ids[j],
+                                blob=p.pictures[j].meta["blob"])
                 t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
-                t_meta.append({**base, "modality": "text", "chunk_index": k, "model": text_model,
-                               **({"title": p.title} if p.title else {}), **derived})
+                t_meta.append(meta)
                 t_docs.append(chunk)
-            if p.has_vector:
-                i_ids.append(image_id)
-                i_meta.append({**base, **p.image_meta, "modality": "image", "chunk_index": 0,
+            for j, pic in enumerate(p.pictures):
+                if pic.pixels is None:
+                    continue
+                i_ids.append(image_ids[j])
+                i_meta.append({**base, **pic.meta, "modality": "image", "chunk_index": j,
                                "model": clip_model})
                 i_docs.append(Path(p.source).name)
+            p.pictures = [_Picture(pic.meta) for pic in p.pictures]  # drop the tensors
         try:
             self.manifest.put(*docs)
             svc.store.upsert(collection, "text", t_ids, text_vecs, t_meta, t_docs,
@@ -351,8 +378,7 @@ class Ingestor:
             return
         for p in group:
             status = "replaced" if p.replaces else "ingested"
-            done(FileResult(p.source, status, len(p.chunks), int(p.has_vector),
-                            doc_id=p.doc_id))
+            done(FileResult(p.source, status, len(p.texts), vectors[p.doc_id], doc_id=p.doc_id))
 
     def _undo(self, group: list[_Prepared], collection: str, t_ids: list[str],
               i_ids: list[str]) -> None:
@@ -374,5 +400,6 @@ class Ingestor:
             return
         store.delete(collection, modality, [it.id for it in items])
         for rel in {str(it.metadata["blob"]) for it in items if it.metadata.get("blob")}:
-            if not any(store.ids(c, "image", {"blob": rel}) for c in store.collections()):
+            if not any(store.ids(c, m, {"blob": rel})
+                       for c in store.collections() for m in ("image", "text")):
                 self.service.blobs.remove(rel)

@@ -42,6 +42,8 @@ class IngestSettings(Section):
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(64_000_000, ge=1)
     max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
+    max_pages: int = Field(2000, ge=1, description="pages per PDF")
+    max_images_per_document: int = Field(200, ge=0, description="images taken from one file")
     ocr: Literal["auto", "on", "off"] = Field(
         "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
     )

@@ -2,7 +2,7 @@ import codecs
 
 import pytest
 
-from ingest.loaders import decode_text, html_to_text, kind_of, load
+from ingest.loaders import Limits, decode_text, html_to_text, kind_of, load, markdown_sections
 from rag.errors import InvalidInput, TooLarge
 
 
@@ -55,6 +55,15 @@ def test_html_keeps_content_and_drops_boilerplate():
 
 def test_load_refuses_unsupported_types_and_empty_html():
     with pytest.raises(InvalidInput, match="unsupported file type '.zip'"):
-        load("x.zip", b"PK\x03\x04", 100, 100)
+        load("x.zip", b"PK\x03\x04", Limits(100, 100))
     with pytest.raises(InvalidInput, match="no visible text"):
-        load("x.html", b"<html><script>1</script></html>", 100, 100)
+        load("x.html", b"<html><script>1</script></html>", Limits(100, 100))
+
+
+def test_markdown_chunks_keep_their_heading_path():
+    md = "# Policy\n\nIntro.\n\n## Booking\n\nUse the portal.\n\n```\n# not a heading\n```\n"
+    sections = markdown_sections(md)
+    assert sections[0] == ("Policy\n\nIntro.", {"section": "Policy"})
+    text, meta = sections[1]
+    assert meta == {"section": "Policy > Booking"}
+    assert text.startswith("Policy > Booking\n\nUse the portal.") and "# not a heading" in text

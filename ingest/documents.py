@@ -1,0 +1,195 @@
+"""PDF, Word and PowerPoint files: text with its page or slide number, and the images inside.
+
+PDF text comes from pypdf; a page without a text layer (a scan) is rendered with pypdfium2
+and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be decoded is
+left out with a note; the rest of the document goes on."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from rag.errors import InvalidInput, TooLarge
+
+from .loaders import Limits, Loaded, Picture, picture
+
+log = logging.getLogger(__name__)
+RENDER_SCALE = 2.0  # 144 dpi: enough for OCR of ordinary print
+
+
+def _add_picture(out: Loaded, data: bytes, limits: Limits, meta: dict[str, Any],
+                 skipped: list[str]) -> None:
+    if len(out.pictures) >= limits.max_images:
+        skipped.append("over the image limit")
+        return
+    try:
+        out.pictures.append(picture(data, limits, meta))
+    except (InvalidInput, TooLarge) as e:
+        skipped.append(str(e))
+
+
+def _finish(out: Loaded, skipped: list[str]) -> Loaded:
+    if skipped:
+        out.notes.append(f"{len(skipped)} embedded image(s) left out ({skipped[0]})")
+    if not any(t.strip() for t, _ in out.parts) and not out.pictures:
+        raise InvalidInput(f"the {out.kind.upper()} file has no text and no images")
+    return out
+
+
+def load_pdf(data: bytes, limits: Limits) -> Loaded:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InvalidInput("encrypted PDF: it needs a password; save an unprotected copy")
+        pages = list(reader.pages)
+    except InvalidInput:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
+        raise InvalidInput(f"corrupt or truncated PDF: {e}") from e
+    except Exception as e:  # pypdf raises assorted errors on broken files
+        if "crypt" in str(e).lower():
+            raise InvalidInput(f"encrypted PDF that cannot be opened: {e}") from e
+        raise InvalidInput(f"cannot read the PDF: {type(e).__name__}: {e}") from e
+    if len(pages) > limits.max_pages:
+        raise TooLarge(f"{len(pages)} pages, over the limit of {limits.max_pages} "
+                       "(MMRAG_INGEST__MAX_PAGES)")
+    out = Loaded("pdf")
+    skipped: list[str] = []
+    scanned: list[int] = []
+    for number, page in enumerate(pages, 1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as e:  # a broken content stream spoils one page, not the file
+            log.warning("page %d: %s", number, e)
+            text = ""
+        if text.strip():
+            out.parts.append((text, {"page": number}))
+        try:
+            images = list(page.images)
+        except Exception as e:
+            skipped.append(f"page {number}: {e}")
+            images = []
+        for img in images:
+            _add_picture(out, img.data, limits, {"page": number}, skipped)
+        if not text.strip():
+            scanned.append(number)
+    if scanned:
+        _render(data, scanned, out, limits, skipped)
+    return _finish(out, skipped)
+
+
+def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
+            skipped: list[str]) -> None:
+    """Pages without a text layer become images (a scan is a picture of text)."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except Exception as e:
+        skipped.append(f"cannot render scanned pages: {e}")
+        return
+    try:
+        for number in numbers:
+            if len(out.pictures) >= limits.max_images:
+                skipped.append("over the image limit")
+                break
+            img = doc[number - 1].render(scale=RENDER_SCALE).to_pil().convert("RGB")
+            buf = io.BytesIO()
+            img.save(buf, "PNG")
+            w, h = img.size
+            img.info["original_size"] = (w, h)
+            out.pictures.append(Picture(img, ".png", buf.getvalue(),
+                                        {"width": w, "height": h, "page": number,
+                                         "scanned": True}))
+    finally:
+        doc.close()
+
+
+def load_docx(data: bytes, limits: Limits) -> Loaded:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as e:
+        raise InvalidInput(f"not a readable Word (.docx) file: {e}") from e
+    except Exception as e:  # zipfile.BadZipFile and friends
+        raise InvalidInput(f"not a readable Word (.docx) file: {type(e).__name__}: {e}") from e
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = docx.text.paragraph.Paragraph(block, document)
+            text = para.text.strip()
+            style = (para.style.name if para.style is not None else "") or ""
+            if text and style.lower().startswith(("heading", "title")):
+                level = int(style[-1]) if style[-1].isdigit() else 1
+                lines += ["", "#" * level + " " + text, ""]
+            elif text:
+                lines.append(text)
+        elif tag == "tbl":
+            table = docx.table.Table(block, document)
+            for row in table.rows:
+                cells = [c.text.strip() for c in row.cells]
+                if any(cells):
+                    lines.append(" | ".join(cells))
+    from .loaders import markdown_sections
+
+    out = Loaded("docx", parts=markdown_sections("\n".join(lines)))
+    out.title = (document.core_properties.title or "").strip()
+    skipped: list[str] = []
+    for rel in document.part.rels.values():
+        if rel.reltype.endswith("/image") and not rel.is_external:
+            _add_picture(out, rel.target_part.blob, limits, {}, skipped)
+    return _finish(out, skipped)
+
+
+def load_pptx(data: bytes, limits: Limits) -> Loaded:
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    try:
+        deck = Presentation(io.BytesIO(data))
+    except Exception as e:
+        raise InvalidInput(f"not a readable PowerPoint (.pptx) file: {type(e).__name__}: "
+                           f"{e}") from e
+    out = Loaded("pptx")
+    skipped: list[str] = []
+
+    def walk(shapes: Any, number: int, texts: list[str]) -> None:
+        for shape in shapes:
+            if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+                walk(shape.shapes, number, texts)
+                continue
+            if getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
+                texts.append(shape.text_frame.text.strip())
+            if getattr(shape, "has_table", False):
+                for row in shape.table.rows:
+                    texts.append(" | ".join(c.text.strip() for c in row.cells))
+            if shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
+                try:
+                    blob = shape.image.blob
+                except Exception as e:  # a linked, missing picture
+                    skipped.append(str(e))
+                    continue
+                _add_picture(out, blob, limits, {"slide": number}, skipped)
+
+    for number, slide in enumerate(deck.slides, 1):
+        texts: list[str] = []
+        walk(slide.shapes, number, texts)
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            notes = slide.notes_slide.notes_text_frame.text.strip()
+            if notes:
+                texts.append(f"Notes: {notes}")
+        if texts:
+            out.parts.append((f"Slide {number}\n\n" + "\n\n".join(texts), {"slide": number}))
+    return _finish(out, skipped)
+
+
+LOADERS: dict[str, Callable[[bytes, Limits], Loaded]] = {
+    "pdf": load_pdf, "docx": load_docx, "pptx": load_pptx}
