@@ -1,7 +1,8 @@
 """PDF, Word and PowerPoint files: text with its page or slide number, and the images inside.
 
-PDF text comes from pypdf; a page without a text layer (a scan) is rendered with pypdfium2
-and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be decoded is
+PDF text comes from pypdf. A scanned page is a picture of text: its image is taken like any
+other (and OCR'd); a page with neither text nor images (vector drawings) is rendered with
+pypdfium2 and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be decoded is
 left out with a note; the rest of the document goes on."""
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ RENDER_SCALE = 2.0  # 144 dpi: enough for OCR of ordinary print
 
 def _add_picture(out: Loaded, data: bytes, limits: Limits, meta: dict[str, Any],
                  skipped: list[str]) -> None:
+    """Each distinct image once per document (a logo on every page is one picture)."""
+    if any(p.data == data for p in out.pictures):
+        return
     if len(out.pictures) >= limits.max_images:
         skipped.append("over the image limit")
         return
@@ -76,7 +80,7 @@ def load_pdf(data: bytes, limits: Limits) -> Loaded:
             images = []
         for img in images:
             _add_picture(out, img.data, limits, {"page": number}, skipped)
-        if not text.strip():
+        if not text.strip() and not images:  # drawn, not written: render it
             scanned.append(number)
     if scanned:
         _render(data, scanned, out, limits, skipped)

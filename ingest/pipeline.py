@@ -143,7 +143,7 @@ class Ingestor:
         report = IngestReport(collection)
         self.service.text_embedder.load()
         clip: ImageEmbedder | None = None
-        if any(kind_of(s.name) == "image" for s in sources):
+        if any(kind_of(s.name) in ("image", "pdf", "docx", "pptx") for s in sources):
             clip = self.service.image_embedder()
             if clip is None:
                 report.notes.append(f"images skipped: {self.service.clip_error}")

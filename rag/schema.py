@@ -57,6 +57,7 @@ class Citation:
     snippet: str | None = None
     url: str | None = None
     cited: bool = False
+    location: str | None = None  # "page 3", "slide 2"
 
 
 @dataclass

@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 SNIPPET_CHARS = 300
 
 
+def location(meta: dict[str, Any]) -> str | None:
+    """Where in its source an item is: a page of a PDF, a slide of a deck."""
+    for key in ("page", "slide"):
+        if meta.get(key) is not None:
+            return f"{key} {meta[key]}"
+    return None
+
+
 @dataclass
 class Stream:
     """An answer being generated: iterate ``chunks``; the rest is known up front."""
@@ -189,7 +197,7 @@ class RagService:
                     hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …")
             out.append(Citation(n=n, id=hit.id, modality=hit.modality, source=hit.source,
                                 score=hit.score, snippet=snippet, url=hit.image_url,
-                                cited=n in cited))
+                                cited=n in cited, location=location(hit.metadata)))
         return out
 
     # -- stored things -------------------------------------------------------------------

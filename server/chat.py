@@ -152,8 +152,8 @@ def _options(body: ChatRequest) -> dict[str, Any]:
 
 def citations_out(citations: list[Citation]) -> list[dict[str, Any]]:
     return [{"id": c.id, "n": c.n, "modality": c.modality, "source": c.source,
-             "score": round(c.score, 4), "url": c.url, "snippet": c.snippet, "cited": c.cited}
-            for c in citations]
+             "location": c.location, "score": round(c.score, 4), "url": c.url,
+             "snippet": c.snippet, "cited": c.cited} for c in citations]
 
 
 @router.post("/v1/chat/completions", response_model=None)

@@ -81,14 +81,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
+            where = f", {c.location}" if c.location else ""
             if c.modality == "image":
                 stored = c.url or ""
                 blob = next((h.metadata.get("blob") for h in answer.hits if h.id == c.id), None)
                 if blob:
                     stored = str(settings.images_dir / blob)
-                print(f"  [{c.n}] {c.source}  (image, score {c.score:.2f}; copy: {stored})")
+                print(f"  [{c.n}] {c.source}  (image{where}, score {c.score:.2f}; "
+                      f"copy: {stored})")
             else:
-                print(f"  [{c.n}] {c.source}  (text, score {c.score:.2f})")
+                print(f"  [{c.n}] {c.source}  (text{where}, score {c.score:.2f})")
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -40,6 +40,7 @@ class CitationOut(BaseModel):
     snippet: str | None = None
     url: str | None = None
     cited: bool
+    location: str | None = None
 
 
 class QueryResponse(BaseModel):
