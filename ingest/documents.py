@@ -2,8 +2,8 @@
 
 PDF text comes from pypdf. A scanned page is a picture of text: its image is taken like any
 other (and OCR'd); a page with neither text nor images (vector drawings) is rendered with
-pypdfium2 and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be decoded is
-left out with a note; the rest of the document goes on."""
+pypdfium2 and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be
+decoded is left out with a note; the rest of the document goes on."""
 
 from __future__ import annotations
 
