@@ -203,6 +203,21 @@ class Ingestor:
         self.service.refit(collection)
         return doc
 
+    def prune(self, paths: Iterable[str | Path], collection: str = "default") -> list[Document]:
+        """Remove documents that were ingested from under ``paths`` and whose files are gone
+        (uploads, which have no path, are never pruned)."""
+        check_collection(collection)
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        gone = []
+        for doc in self.manifest.list(collection):
+            src = Path(doc.source)
+            if not src.is_absolute() or src.exists():
+                continue
+            if any(src == r or r in src.parents for r in roots):
+                self.delete(doc.doc_id, collection)
+                gone.append(doc)
+        return gone
+
     def documents(self, collection: str = "default") -> list[Document]:
         return self.manifest.list(check_collection(collection))
 

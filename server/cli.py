@@ -36,12 +36,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     bar = tqdm(total=len(sources), unit="file", desc="ingesting", disable=args.quiet or None,
                file=sys.stderr)
 
+    seen: dict[str, int] = {}
+
     def progress(r) -> None:  # type: ignore[no-untyped-def]
+        seen[r.status] = seen.get(r.status, 0) + 1
         bar.update(1)
-        bar.set_postfix_str(r.status, refresh=False)
+        bar.set_postfix_str(" ".join(f"{k} {v}" for k, v in seen.items()), refresh=False)
 
     report = ingestor.ingest(sources, args.collection, progress)
     bar.close()
+    pruned = ingestor.prune(args.paths, args.collection) if args.prune else []
     print(f"collection {report.collection!r}: {len(report.files)} files in "
           f"{report.seconds:.1f}s")
     for status in ("ingested", "replaced", "unchanged", "skipped", "failed"):
@@ -49,6 +53,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if n:
             print(f"  {status:<9} {n}")
     print(f"  written   {report.chunks} text chunks, {report.images} images")
+    if args.prune:
+        print(f"  pruned    {len(pruned)} documents whose files are gone")
+        for doc in pruned:
+            print(f"pruned: {doc.source}")
     for note in report.notes:
         print(f"note: {note}")
     for f in report.problems:
@@ -154,13 +162,16 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--collection", default=None, help="collection name (default: default)")
 
     sp = sub.add_parser("ingest", help="ingest files and folders",
-                        description="Ingest text (.txt .md .html) and images (.png .jpg .webp "
-                        ".gif .bmp). Unchanged files are skipped, changed files replaced.")
+                        description="Ingest text (.txt .md .html), documents (.pdf .docx .pptx) "
+                        "and images (.png .jpg .webp .gif .bmp .tiff). Unchanged files are "
+                        "skipped, changed files replaced.")
     sp.add_argument("paths", nargs="+", metavar="PATH")
     collection(sp)
     sp.add_argument("--strict", action="store_true",
                     help=f"exit {EXIT_SKIPPED} if any file was skipped or failed")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--prune", action="store_true",
+                    help="also remove documents ingested from under PATH whose files are gone")
     sp.set_defaults(fn=cmd_ingest)
 
     sp = sub.add_parser("ask", help="answer a question with citations",

@@ -176,3 +176,21 @@ def test_limits_skip_oversized_files(settings, text_embedder, clip, kb):
     service = RagService(settings, text_embedder=text_embedder, clip=clip)
     report = Ingestor(service).ingest_paths([kb / "travel-expense-policy.md"])
     assert report.files[0].status == "skipped" and "over the limit" in report.files[0].reason
+
+
+def test_prune_removes_documents_whose_files_are_gone(service, kb):
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    ingestor.ingest([Source("uploaded.md", data=b"# Upload\n\nUploads have no path.")])
+    (kb / "office-guide.md").unlink()
+    (kb / "img" / "red.png").unlink()
+    gone = ingestor.prune([kb])
+    assert sorted(Path(d.source).name for d in gone) == ["office-guide.md", "red.png"]
+    names = {Path(d.source).name for d in ingestor.documents()}
+    assert "office-guide.md" not in names and "uploaded.md" in names
+    items, _ = service.store.get("default", "text",
+                                 where={"source": str((kb / "office-guide.md").resolve())})
+    assert items == []
+    answer = service.answer(Query(text="Where do employees park their cars?"))
+    assert all(Path(c.source).name != "office-guide.md" for c in answer.citations)
+    assert ingestor.prune([kb]) == []
