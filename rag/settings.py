@@ -59,6 +59,9 @@ class ServerSettings(Section):
     max_queue: int = Field(32, ge=0, description="requests waiting for a worker before 503")
     max_request_bytes: int = Field(110 * 1024 * 1024, ge=1, description="whole request body")
     max_images_per_request: int = Field(4, ge=0)
+    background_ingest_bytes: int = Field(
+        20 * 1024 * 1024, ge=0, description="uploads larger than this run as a background job"
+    )
     allow_image_urls: bool = Field(
         False, description="let chat requests name http(s) image URLs for the server to fetch"
     )

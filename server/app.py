@@ -19,6 +19,7 @@ from . import errors
 from .auth import KeyStore
 from .chat import router as chat_router
 from .deps import Worker
+from .jobs import Jobs
 from .observability import Metrics, RequestMiddleware
 from .routes import router
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         app.state.settings = settings
         app.state.service = svc
         app.state.ingestor = Ingestor(svc)
+        app.state.jobs = Jobs(app.state.ingestor)
         app.state.metrics = metrics
         app.state.keys = keys
         pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             yield
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            app.state.jobs.shutdown()
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")

@@ -16,6 +16,7 @@ from rag.service import RagService
 from rag.settings import Settings
 
 from .auth import LOCAL, KeyStore, Principal
+from .jobs import Jobs
 from .observability import Metrics
 
 T = TypeVar("T")
@@ -83,6 +84,10 @@ def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
+def _jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
+
+
 def _principal(request: Request,
                authorization: Annotated[str | None, Header()] = None) -> Principal:
     keys: KeyStore | None = request.app.state.keys
@@ -94,4 +99,5 @@ IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 WorkerDep = Annotated[Worker, Depends(_worker)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
+JobsDep = Annotated[Jobs, Depends(_jobs)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -6,16 +6,24 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import rag
 from ingest.pipeline import IngestReport, Source
-from rag.errors import InvalidInput, TooLarge
+from rag.errors import InvalidInput, NotFound, TooLarge
 from rag.images import decode_base64_image
 from rag.schema import Query as RagQuery
 
-from .deps import IngestorDep, MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
+from .deps import (
+    IngestorDep,
+    JobsDep,
+    MetricsDep,
+    PrincipalDep,
+    ServiceDep,
+    SettingsDep,
+    WorkerDep,
+)
 from .schemas import (
     DocumentList,
     DocumentOut,
@@ -91,16 +99,19 @@ def _upload_name(raw: str | None) -> str:
     return name
 
 
-@router.post("/v1/ingest", response_model=IngestResponse)
+@router.post("/v1/ingest", response_model=None)
 async def ingest(
     ingestor: IngestorDep,
     settings: SettingsDep,
     work: WorkerDep,
     who: PrincipalDep,
     metrics: MetricsDep,
+    jobs: JobsDep,
     files: Annotated[list[UploadFile], File(description="one or more files")],
     collection: Annotated[str | None, Form()] = None,
-) -> IngestResponse:
+    background: Annotated[bool, Form(description="run as a job; large uploads always do")]
+    = False,
+) -> IngestResponse | JSONResponse:
     coll = who.collection(collection, settings.default_collection)
     limit = settings.server.max_upload_bytes
     sources: list[Source] = []
@@ -114,6 +125,11 @@ async def ingest(
         if len(data) > limit:
             raise TooLarge(f"upload {name!r} is over the limit of {limit:,} bytes")
         sources.append(Source(name, data=data))
+    total = sum(len(s.data or b"") for s in sources)
+    if background or total > settings.server.background_ingest_bytes:
+        job = jobs.submit(sources, coll)
+        return JSONResponse({"job_id": job.id, "status": job.status,
+                             "status_url": f"/v1/jobs/{job.id}"}, status_code=202)
     report: IngestReport = await work(ingestor.ingest, sources, coll)
     metrics.ingested.labels("text").inc(report.chunks)
     metrics.ingested.labels("image").inc(report.images)
@@ -127,6 +143,15 @@ async def ingest(
         seconds=round(report.seconds, 3),
         notes=report.notes,
     )
+
+
+@router.get("/v1/jobs/{job_id}")
+def job_status(job_id: str, jobs: JobsDep, who: PrincipalDep) -> dict:
+    """Progress of a background ingestion; only keys that may see its collection see it."""
+    job = jobs.get(job_id)
+    if job is None or (who.collections is not None and job.collection not in who.collections):
+        raise NotFound(f"no job {job_id!r}")
+    return job.view()
 
 
 @router.get("/v1/documents", response_model=DocumentList)

@@ -127,3 +127,21 @@ def test_models_and_generator_errors(http, live, kb, monkeypatch):
     assert "cannot reach the model API" in error_of(
         http.post("/v1/query", json={"question": "When is salary paid?", "generator": "openai"}),
         502)["message"]
+
+
+def test_background_ingestion_job(http, kb):
+    files = [("files", (n, (kb / n).read_bytes()))
+             for n in ("onboarding-faq.txt", "office-guide.md", "empty.txt")]
+    r = http.post("/v1/ingest", files=files, data={"background": "true"})
+    assert r.status_code == 202, r.text
+    url = r.json()["status_url"]
+    import time
+
+    deadline = time.time() + 60
+    while (job := http.get(url).json())["status"] in ("queued", "running"):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    assert job["status"] == "done" and job["files_done"] == job["files_total"] == 3
+    assert job["chunks_written"] > 0 and job["errors"][0]["source"] == "empty.txt"
+    assert http.post("/v1/query", json={"question": "When is salary paid?"}).json()["found"]
+    error_of(http.get("/v1/jobs/nope"), 404)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -87,10 +88,19 @@ def test_no_leak_between_collections(tenants):
     assert beta.delete(f"/v1/documents/{salary['id']}",
                        params={"collection": "alpha"}).status_code == 403
     assert len(alpha.get("/v1/documents").json()["documents"]) == 2
+    # background jobs: visible only to keys that may see their collection
+    job = alpha.post("/v1/ingest", data={"background": "true"},
+                     files=[("files", ("more.txt", b"Alpha only: the vault code is 1234."))])
+    assert job.status_code == 202
+    assert beta.get(job.json()["status_url"]).status_code == 404
+    deadline = time.time() + 60
+    while alpha.get(job.json()["status_url"]).json()["status"] != "done":
+        assert time.time() < deadline
+        time.sleep(0.1)
     # an admin key sees both
     admin = client("admin-key")
     assert len(admin.get("/v1/documents", params={"collection": "alpha"}).json()["documents"]) \
-        == 2
+        == 3
     admin.close()
 
 
