@@ -54,6 +54,15 @@ class InProcess:
                       "completion_tokens": a.usage.completion_tokens},
         }
 
+    def ocr(self, image: bytes) -> str | None:
+        """What the ingestion OCR reads in the case's image (for CER/WER)."""
+        from rag.images import decode_image
+
+        ocr = self.ingestor.ocr
+        if ocr is None:
+            return None
+        return ocr.read(decode_image(image, self.service.settings.ingest.max_image_pixels)[0]).text
+
     def clipscore(self, image: bytes, text: str) -> float | None:
         """CLIPScore of the answer as a caption of the question's image (CLIP needed)."""
         from rag.images import decode_image
@@ -183,10 +192,14 @@ def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
         out["groundedness"] = m.groundedness(rec["answer"], evidence)
     if rec.get("clipscore") is not None:
         out["clipscore"] = rec["clipscore"]
-    if case.ocr_text is not None and rec.get("ocr_text") is not None:
-        out["ocr_cer"] = m.cer(rec["ocr_text"], case.ocr_text)
-        out["ocr_wer"] = m.wer(rec["ocr_text"], case.ocr_text)
     return out
+
+
+def ocr_metrics(case: Case, rec: dict[str, Any]) -> dict[str, float]:
+    if case.ocr_text is None or rec.get("ocr_text") is None:
+        return {}
+    return {"ocr_cer": m.cer(rec["ocr_text"], case.ocr_text),
+            "ocr_wer": m.wer(rec["ocr_text"], case.ocr_text)}
 
 
 def run(cases: list[Case], backend: Any, collection: str, top_k: int, fusion: str,
@@ -210,7 +223,10 @@ def run(cases: list[Case], backend: Any, collection: str, top_k: int, fusion: st
                        "hits": [], "citations": [], "timings_ms": {}, "usage": {}}
                 error = str(e)
             rec["latency_ms"] = (time.perf_counter() - t0) * 1000
-            metrics = score(case, rec, top_k) if error is None else {}
+            if case.ocr_text is not None and case.image and hasattr(backend, "ocr"):
+                rec["ocr_text"] = backend.ocr(case.image.read_bytes())  # apart from retrieval
+            metrics = {**(score(case, rec, top_k) if error is None else {}),
+                       **ocr_metrics(case, rec)}
             if judge and error is None and rec["found"] and hasattr(backend, "judge"):
                 snippets = [c.get("snippet") or "" for c in rec["citations"]]
                 metrics["groundedness_llm"] = backend.judge(judge, rec["answer"], snippets)

@@ -173,6 +173,21 @@ MIXED = [
      ["images/guest-wifi-sign.png", "it-security-guidelines.html"]),
 ]
 
+# the true text of the rendered images (examples/make_images.py), for OCR error rates
+OCR = [
+    ("images/guest-wifi-sign.png", "Guest Wi-Fi\nNetwork: NorthwindGuest\n"
+     "Password: BlueHarbor2026\nValid for visitors, 24 hours"),
+    ("images/vpn-error-809.png", "VPN connection failed\nError 809: The network connection "
+     "between your\ncomputer and the VPN server could not be established.\nCheck that you "
+     "are connected to the internet, then\ncontact the IT helpdesk at extension 4357.\nOK"),
+    ("images/fire-evacuation-slide.png", "Fire safety: evacuation\n\u2022 Leave by the "
+     "nearest marked exit; do not use the lifts.\n\u2022 Assembly point: parking lot C, "
+     "next to the bike shelter.\n\u2022 Floor wardens wear orange vests and count their "
+     "teams.\n\u2022 Fire drill: first Tuesday of March and September."),
+    ("images/q3-revenue-chart.png", "Northwind Labs quarterly revenue 2026 (EUR million)\n"
+     "4.8\n4.2\n3.6\n3.1\nQ1 Q2 Q3 Q4 forecast"),
+]
+
 UNANSWERABLE = [
     "Who won the 1998 football world cup?", "What is the capital of Australia?",
     "What is the parental leave policy?", "How much does the company pay towards gym "
@@ -206,6 +221,9 @@ def main(n_vqa: int = 50, seed: int = 7) -> None:
     for image, q, answers, rel in MIXED:
         add("mixed", question=q, image=f"{KB}/{image}", answers=answers, relevant=rel,
             modality="mixed", corpus=KB)
+    for image, truth in OCR:
+        add("ocr", question="What does the text in this picture say?", image=f"{KB}/{image}",
+            relevant=[image], modality="image", corpus=KB, ocr_text=truth)
     for q in UNANSWERABLE:
         add("none", question=q, answers=[], relevant=[], modality="text", corpus=KB,
             unanswerable=True)

@@ -122,3 +122,17 @@ def test_clipscore_of_an_answer_against_the_image(settings, tmp_path, tiny_clip_
     score = backend.clipscore(image.read_bytes(), "a red circle")
     assert score is not None and 0.0 <= score <= 250.0
     assert backend.clipscore(image.read_bytes(), "[1]") is None  # nothing to score
+
+
+def test_ocr_error_rates_are_measured(env, tmp_path):
+    kb = ROOT / "examples" / "kb"
+    case = {"id": "o1", "question": "What does it say?", "image": str(kb / "images" /
+            "guest-wifi-sign.png"), "relevant": ["guest-wifi-sign.png"], "modality": "image",
+            "ocr_text": "Guest Wi-Fi\nNetwork: NorthwindGuest\nPassword: BlueHarbor2026\n"
+                        "Valid for visitors, 24 hours"}
+    path = tmp_path / "ocr.jsonl"
+    path.write_text(json.dumps(case) + "\n")
+    assert main(["eval", str(path), "--out", str(tmp_path / "o"), "--no-ingest"]) == 0
+    [record], _ = load_records(tmp_path / "o")
+    assert "BlueHarbor2026" in record["ocr_text"]
+    assert 0 <= record["metrics"]["ocr_cer"] < 0.2 and record["metrics"]["ocr_wer"] < 0.8
