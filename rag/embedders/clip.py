@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from ..settings import DEFAULT_CLIP_MODEL
-from .hub import hub_reachable, is_local, resolve_device, unavailable_hint
+from .hub import load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +47,20 @@ class ClipEmbedder:
             from transformers.utils import logging as hf_logging
         except ImportError as e:
             raise ModelUnavailable(f"transformers/torch are not installed ({e})") from e
-        local = is_local(self.model_id)
-        offline = not local and not hub_reachable()
         device = resolve_device(self.device)
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # the torchvision fallback notice is noise here
-        try:
+
+        def load(offline: bool) -> tuple[Any, Any]:
             processor = CLIPProcessor.from_pretrained(self.model_id, local_files_only=offline)
             model = CLIPModel.from_pretrained(
-                self.model_id,
-                local_files_only=offline,
-                dtype=torch.float16 if device == "cuda" else torch.float32,
-            )
-        except Exception as e:
-            reason = (
-                "the Hugging Face hub is not reachable and no copy is cached on this machine"
-                if offline else str(e).splitlines()[0]
-            )
-            raise ModelUnavailable(
-                unavailable_hint("CLIP model", self.model_id, "MMRAG_CLIP_MODEL", reason)
-            ) from e
+                self.model_id, local_files_only=offline,
+                dtype=torch.float16 if device == "cuda" else torch.float32)
+            return processor, model
+
+        try:
+            processor, model = load_pretrained("CLIP model", self.model_id,
+                                               "MMRAG_CLIP_MODEL", load)
         finally:
             hf_logging.set_verbosity(verbosity)
         self._processor = processor

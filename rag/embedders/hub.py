@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
+
+from ..errors import ModelUnavailable
+
+T = TypeVar("T")
 
 
 def resolve_device(device: str) -> str:
@@ -46,3 +52,24 @@ def unavailable_hint(what: str, spec: str, env_var: str, reason: str) -> str:
         f"--local-dir ./models/{spec.split('/')[-1]}`), copy it here and set "
         f"{env_var}=/path/to/that/directory."
     )
+
+
+OFFLINE = "the Hugging Face hub is not reachable and no copy is cached on this machine"
+
+
+def load_pretrained(what: str, spec: str, env_var: str, load: Callable[[bool], T],
+                    path: str | None = None) -> T:
+    """Run ``load(local_files_only)`` for a model given as a hub id or a local ``path``
+    (default: ``spec``), and turn any failure into ModelUnavailable that says how to provide
+    the model. Offline machines skip the hub at once."""
+    where = path or spec
+    offline = not is_local(where) and not hub_reachable()
+    try:
+        return load(offline)
+    except ModelUnavailable:
+        raise
+    except ImportError as e:
+        raise ModelUnavailable(f"loading the {what} needs another package: {e}") from e
+    except Exception as e:  # OSError, ValueError, HF errors: all mean "no usable model"
+        reason = OFFLINE if offline else str(e).splitlines()[0]
+        raise ModelUnavailable(unavailable_hint(what, spec, env_var, reason)) from e

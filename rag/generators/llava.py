@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ..embedders.hub import hub_reachable, is_local, resolve_device, unavailable_hint
+from ..embedders.hub import load_pretrained, resolve_device
 from ..errors import ModelUnavailable
 from ..prompt import build_prompt
 from ..protocols import GenerationChunk, GenerationRequest
@@ -79,18 +79,13 @@ class LlavaGenerator:
         if device == "cpu":
             log.warning("LLaVA on the CPU runs in fp32: fine for tiny test models, far too slow "
                         "for a 7B model")
-        offline = not is_local(spec) and not hub_reachable()
-        try:
-            processor = AutoProcessor.from_pretrained(spec, local_files_only=offline)
-            model = LlavaForConditionalGeneration.from_pretrained(
-                spec, local_files_only=offline, **kwargs)
-        except ModelUnavailable:
-            raise
-        except Exception as e:
-            reason = ("the Hugging Face hub is not reachable and no copy is cached on this "
-                      "machine" if offline else str(e).splitlines()[0])
-            raise ModelUnavailable(
-                unavailable_hint("LLaVA model", spec, "MMRAG_LLAVA__MODEL", reason)) from e
+
+        def load(offline: bool) -> tuple[Any, Any]:
+            return (AutoProcessor.from_pretrained(spec, local_files_only=offline),
+                    LlavaForConditionalGeneration.from_pretrained(
+                        spec, local_files_only=offline, **kwargs))
+
+        processor, model = load_pretrained("LLaVA model", spec, "MMRAG_LLAVA__MODEL", load)
         if "device_map" not in kwargs:
             model = model.to(device)
         self._model = model.eval()

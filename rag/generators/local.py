@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..embedders.hub import hub_reachable, is_local, resolve_device, unavailable_hint
+from ..embedders.hub import load_pretrained, resolve_device
 from ..errors import ModelUnavailable
 from ..prompt import build_prompt
 from ..protocols import GenerationChunk, GenerationRequest
@@ -68,21 +68,16 @@ class LocalGenerator:
 
         path, gguf = resolve_local_model(self.settings.model, self.settings.gguf_file)
         device = resolve_device(self.device)
-        offline = not is_local(path) and not hub_reachable()
         extra = {"gguf_file": gguf} if gguf else {}
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=offline, **extra)
-            model = AutoModelForCausalLM.from_pretrained(
-                path, local_files_only=offline,
-                dtype=torch.float16 if device == "cuda" else torch.float32, **extra)
-        except ImportError as e:
-            raise ModelUnavailable(f"loading {path} needs another package: {e}") from e
-        except Exception as e:
-            reason = ("the Hugging Face hub is not reachable and no copy is cached on this "
-                      "machine" if offline else str(e).splitlines()[0])
-            raise ModelUnavailable(
-                unavailable_hint("local model", self.settings.model, "MMRAG_LOCAL__MODEL",
-                                 reason)) from e
+        dtype = torch.float16 if device == "cuda" else torch.float32
+
+        def load(offline: bool) -> tuple[Any, Any]:
+            return (AutoTokenizer.from_pretrained(path, local_files_only=offline, **extra),
+                    AutoModelForCausalLM.from_pretrained(path, local_files_only=offline,
+                                                         dtype=dtype, **extra))
+
+        tokenizer, model = load_pretrained("local model", self.settings.model,
+                                           "MMRAG_LOCAL__MODEL", load, path)
         self._model = model.to(device).eval()
         self._tokenizer = tokenizer
 
