@@ -45,11 +45,15 @@ def _is_label(s: str) -> bool:
     return s.startswith("#") or s.endswith("?") or s.endswith(":") or len(s.split()) < 4
 
 
-def best_sentence(question: set[str], text: str, lines: bool = False) -> tuple[float, str]:
+def best_sentence(question: set[str], text: str, lines: bool = False,
+                  section: str = "") -> tuple[float, str]:
     """The sentence that best answers: the share of question terms found in it, plus half
     credit for terms in the heading or FAQ question it stands under. With ``lines`` (text read
-    from an image), every line is a unit of its own."""
-    best, context = (0.0, ""), set()
+    from an image), every line is a unit of its own. ``section`` is the heading path a chunk
+    starts with: context, not an answer."""
+    if section and text.startswith(section):
+        text = text[len(section):]
+    best, context = (0.0, ""), terms(section)
     units = [u.strip() for u in text.splitlines() if u.strip()] if lines else sentences(text)
     for s in units:
         words = terms(s)
@@ -104,8 +108,12 @@ class ExtractiveGenerator:
         for n, hit in evidence:
             if not hit.text:  # an image without readable text is linked, not quoted
                 continue
-            overlap, sentence = best_sentence(q, hit.text, lines=hit.channel == "ocr")
-            quotes.append((overlap, n, sentence or opening(hit.text)))
+            section = str(hit.metadata.get("section", ""))
+            overlap, sentence = best_sentence(q, hit.text, lines=hit.channel == "ocr",
+                                              section=section)
+            body = hit.text[len(section):] if section and hit.text.startswith(section) \
+                else hit.text
+            quotes.append((overlap, n, sentence or opening(body)))
         lines: list[str] = []
         if quotes:
             top = quotes[0]

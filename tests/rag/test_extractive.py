@@ -56,3 +56,12 @@ def test_registry_builds_by_name_and_names_the_choices():
         assert "extractive" in str(e)
     else:
         raise AssertionError("unknown generator accepted")
+
+
+def test_a_chunk_heading_path_is_context_not_an_answer():
+    text = "Travel policy > Daily allowance\n\nThe daily allowance for meals is 45 euros."
+    hit = Hit(id="t", modality="text", source="p.md", raw_score=0.5, calibrated_score=6,
+              score=6, channel="text", text=text, metadata={"section": "Travel policy > "
+                                                                       "Daily allowance"})
+    answer = ExtractiveGenerator().compose("What is the daily allowance?", [(1, hit)])
+    assert answer == "\u201cThe daily allowance for meals is 45 euros.\u201d [1]"
