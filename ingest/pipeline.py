@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,51 +25,11 @@ from .chunking import Chunker
 from .loaders import Limits, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
+from .sources import FileResult, IngestReport, Source, walk
+
+__all__ = ["FileResult", "IngestReport", "Ingestor", "Source", "walk"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Source:
-    """A file to ingest: a path on disk, or uploaded bytes with a name."""
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    error: str | None = None  # set by the walker for paths that cannot be read
-
-
-@dataclass
-class FileResult:
-    source: str
-    status: str  # ingested | replaced | unchanged | skipped | failed
-    chunks: int = 0
-    images: int = 0
-    reason: str = ""
-    doc_id: str = ""
-
-
-@dataclass
-class IngestReport:
-    collection: str
-    files: list[FileResult] = field(default_factory=list)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    def count(self, *statuses: str) -> int:
-        return sum(1 for f in self.files if f.status in statuses)
-
-    @property
-    def chunks(self) -> int:
-        return sum(f.chunks for f in self.files if f.status in ("ingested", "replaced"))
-
-    @property
-    def images(self) -> int:
-        return sum(f.images for f in self.files if f.status in ("ingested", "replaced"))
-
-    @property
-    def problems(self) -> list[FileResult]:
-        return [f for f in self.files if f.status in ("skipped", "failed")]
 
 
 @dataclass
@@ -96,24 +55,6 @@ class _Prepared:
     def vectors(self) -> int:
         """Pictures that get an image vector (the others keep only their text)."""
         return sum(p.pixels is not None for p in self.pictures)
-
-
-def walk(paths: Iterable[str | Path]) -> Iterator[Source]:
-    """Files under the given paths, in a stable order; hidden files and folders are skipped,
-    symbolic links to folders are not followed (no loops)."""
-    for raw in paths:
-        p = Path(raw).expanduser()
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        f = Path(root) / name
-                        yield Source(str(f.resolve()), path=f)
-        elif p.is_file():
-            yield Source(str(p.resolve()), path=p)
-        else:
-            yield Source(str(p), error="no such file or folder")
 
 
 def _now() -> str:
@@ -188,7 +129,7 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def delete(self, ref: str, collection: str = "default") -> Document:
+    def delete(self, ref: str, collection: str = "default", refit: bool = True) -> Document:
         """Remove a source (by document id or source path) from the store, its images and
         the manifest."""
         check_collection(collection)
@@ -200,7 +141,8 @@ class Ingestor:
         for modality in ("text", "image"):
             self._remove(collection, modality, {"doc_id": doc.doc_id})
         self.manifest.remove(collection, doc.doc_id)
-        self.service.refit(collection)
+        if refit:
+            self.service.refit(collection)
         return doc
 
     def prune(self, paths: Iterable[str | Path], collection: str = "default") -> list[Document]:
@@ -214,8 +156,10 @@ class Ingestor:
             if not src.is_absolute() or src.exists():
                 continue
             if any(src == r or r in src.parents for r in roots):
-                self.delete(doc.doc_id, collection)
+                self.delete(doc.doc_id, collection, refit=False)
                 gone.append(doc)
+        if gone:
+            self.service.refit(collection)
         return gone
 
     def documents(self, collection: str = "default") -> list[Document]:
