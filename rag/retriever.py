@@ -4,6 +4,7 @@ image->image (CLIP image encoder)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from .settings import check_collection
 from .store import ChromaStore
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
+EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
 
 
 def image_url(item_id: str, collection: str) -> str:
@@ -71,11 +73,24 @@ class Retriever:
             found = [s for row in self.store.search(query.collection, modality, vec, k)
                      for s in row]
             channels[channel] = [self._hit(s, channel, bg, query.collection) for s in found]
+        if query_images:
+            channels["exact"] = self._exact(query_images, query.collection)
         t2 = time.perf_counter()
         timings["search_ms"] = (t2 - t1) * 1000
         hits = fuse(channels, query.fusion, query.top_k)
         timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
         return hits, timings
+
+    def _exact(self, images: list[bytes], collection: str) -> list[Hit]:
+        """Stored pictures byte-for-byte identical to a query image: found by hash, whatever
+        the embedding space thinks, and ranked first."""
+        hashes = sorted({hashlib.sha256(b).hexdigest() for b in images})
+        where = ({"image_sha256": hashes[0]} if len(hashes) == 1
+                 else {"image_sha256": {"$in": hashes}})
+        items, _ = self.store.get(collection, "image", where=where)
+        exact = Background(1.0 - EXACT_Z * 0.01, 0.01)  # maps cosine 1.0 to EXACT_Z
+        return [self._hit(ScoredItem(it.id, 1.0, it.metadata, it.document), "exact", exact,
+                          collection) for it in items]
 
     @staticmethod
     def _hit(item: ScoredItem, channel: str, bg: Background, collection: str) -> Hit:
@@ -88,7 +103,7 @@ class Retriever:
             modality = "image"
         else:
             modality = "image" if meta.get("modality") == "image" else "text"
-        text = item.document if channel != "image" and channel != "image_query" else None
+        text = item.document if channel not in ("image", "image_query", "exact") else None
         if text is None and modality == "image":
             text = meta.get("ocr_text") or None
         return Hit(

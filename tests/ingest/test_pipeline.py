@@ -194,3 +194,15 @@ def test_prune_removes_documents_whose_files_are_gone(service, kb):
     answer = service.answer(Query(text="Where do employees park their cars?"))
     assert all(Path(c.source).name != "office-guide.md" for c in answer.citations)
     assert ingestor.prune([kb]) == []
+
+
+def test_an_identical_picture_is_found_first_by_its_hash(service, kb):
+    Ingestor(service).ingest_paths([kb])
+    blue = (kb / "img" / "blue.webp").read_bytes()
+    for fusion in ("raw", "calibrated", "rrf"):
+        hits, _ = service.retrieve(Query(text="what colour is this?", image=blue, top_k=3,
+                                         fusion=fusion))
+        assert Path(hits[0].source).name == "blue.webp", fusion
+        if fusion == "calibrated":  # raw may keep the image-vector hit: cosine 1.0 either way
+            assert hits[0].channel == "exact"
+            assert hits[0].calibrated_score == pytest.approx(10.0)
