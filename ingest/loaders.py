@@ -15,6 +15,7 @@ from rag.images import decode_image
 TEXT_EXT = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
             ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx"}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".avi"}
 
 
 def kind_of(name: str) -> str | None:
@@ -22,6 +23,8 @@ def kind_of(name: str) -> str | None:
     ext = Path(name).suffix.lower()
     if ext in IMAGE_EXT:
         return "image"
+    if ext in VIDEO_EXT:
+        return "video"
     return TEXT_EXT.get(ext)
 
 
@@ -51,6 +54,8 @@ class Limits:
     max_pages: int = 2000
     max_images: int = 200
     image_target: int | None = None  # decode JPEGs at this scale (no OCR needs the detail)
+    video_every_s: float = 10.0
+    video_scene_threshold: float = 0.5
 
 
 def picture(data: bytes, limits: Limits, meta: dict[str, Any] | None = None) -> Picture:
@@ -200,6 +205,10 @@ def load(name: str, data: bytes, limits: Limits) -> Loaded:
         raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
     if kind == "image":
         return Loaded(kind, pictures=[picture(data, limits)])
+    if kind == "video":
+        from .video import load_video
+
+        return load_video(data, limits, name, limits.video_every_s, limits.video_scene_threshold)
     if kind in ("pdf", "docx", "pptx"):
         from . import documents
 

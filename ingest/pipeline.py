@@ -84,7 +84,7 @@ class Ingestor:
         report = IngestReport(collection)
         self.service.text_embedder.load()
         clip: ImageEmbedder | None = None
-        if any(kind_of(s.name) in ("image", "pdf", "docx", "pptx") for s in sources):
+        if any(kind_of(s.name) in ("image", "video", "pdf", "docx", "pptx") for s in sources):
             clip = self.service.image_embedder()
             if clip is None:
                 report.notes.append(f"images skipped: {self.service.clip_error}")
@@ -193,7 +193,8 @@ class Ingestor:
             # OCR needs the full picture; without it, JPEGs decode at the model's scale
             limits = Limits(cfg.max_text_chars, cfg.max_image_pixels, cfg.max_pages,
                             cfg.max_images_per_document,
-                            clip.image_size if clip is not None and self.ocr is None else None)
+                            clip.image_size if clip is not None and self.ocr is None else None,
+                            cfg.video_every_seconds, cfg.video_scene_threshold)
             loaded = load(src.name, data, limits)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:
@@ -227,7 +228,7 @@ class Ingestor:
             return
         sha = hashlib.sha256(pic.data).hexdigest()
         meta.update(image_sha256=sha, blob=self.service.blobs.put(pic.data, pic.ext, sha)[1])
-        where = {k: meta[k] for k in ("page", "slide") if k in meta}
+        where = {k: meta[k] for k in ("page", "slide", "timestamp") if k in meta}
         prep.texts += [(c, {**where, "_picture": index}) for c in ocr_chunks]
         prep.pictures.append(_Picture(meta, clip.preprocess([pic.image]) if clip else None))
 
@@ -247,7 +248,7 @@ class Ingestor:
         without a vector is redone once CLIP is available)."""
         if doc.text_model != self.service.text_embedder.model_id:
             return False
-        if clip is not None and doc.kind in ("image", "pdf", "docx", "pptx"):
+        if clip is not None and doc.kind in ("image", "video", "pdf", "docx", "pptx"):
             # stored without vectors (no CLIP then), or with another CLIP: redo
             return (doc.images > 0 or doc.kind != "image") and \
                 doc.clip_model == self.service.clip.model_id

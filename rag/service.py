@@ -29,10 +29,14 @@ SNIPPET_CHARS = 300
 
 
 def location(meta: dict[str, Any]) -> str | None:
-    """Where in its source an item is: a page of a PDF, a slide of a deck."""
+    """Where in its source an item is: a page of a PDF, a slide of a deck, a moment of a
+    video."""
     for key in ("page", "slide"):
         if meta.get(key) is not None:
             return f"{key} {meta[key]}"
+    if meta.get("timestamp") is not None:
+        seconds = int(float(meta["timestamp"]))
+        return f"at {seconds // 60:02d}:{seconds % 60:02d}"
     return None
 
 

@@ -44,6 +44,10 @@ class IngestSettings(Section):
     max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
     max_pages: int = Field(2000, ge=1, description="pages per PDF")
     max_images_per_document: int = Field(200, ge=0, description="images taken from one file")
+    video_every_seconds: float = Field(10.0, gt=0, description="a video keyframe this often")
+    video_scene_threshold: float = Field(
+        0.5, ge=-1, le=1,
+        description="histogram correlation below which a new scene starts; -1 turns it off")
     ocr: Literal["auto", "on", "off"] = Field(
         "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
     )
