@@ -26,6 +26,7 @@ from .loaders import Limits, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .sources import FileResult, IngestReport, Source, walk
+from .tags import Tagger
 
 __all__ = ["FileResult", "IngestReport", "Ingestor", "Source", "walk"]
 
@@ -69,6 +70,7 @@ class Ingestor:
         cfg = self.settings.ingest
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap)
+        self.tagger = Tagger(cfg.tag_labels, cfg.tag_threshold)
         use_ocr = cfg.ocr == "on" or (cfg.ocr == "auto" and RapidOcr.available())
         self.ocr = RapidOcr(cfg.ocr_min_confidence) if use_ocr else None
 
@@ -268,6 +270,9 @@ class Ingestor:
             import torch
 
             image_vecs = clip.embed_pixels(torch.cat(with_pixels))
+            tags = iter(self.tagger.tag(clip, image_vecs))
+            for pic in (pic for p in group for pic in p.pictures if pic.pixels is not None):
+                pic.meta.update(next(tags))
         while pending:
             pending.pop().result()
         pending.append(writer.submit(self._write_group, group, collection, text_vecs,
@@ -300,8 +305,10 @@ class Ingestor:
                         **({"title": p.title} if p.title else {}), **where}
                 j = meta.pop("_picture", None)
                 if j is not None:  # text read from a picture links back to it and its copy
-                    meta.update(derived_from="ocr", image_id=image_ids[j],
-                                blob=p.pictures[j].meta["blob"])
+                    pic_meta = p.pictures[j].meta
+                    meta.update(derived_from="ocr", image_id=image_ids[j], blob=pic_meta["blob"],
+                                **{k: v for k, v in pic_meta.items()
+                                   if k == "tags" or k.startswith("tag_")})
                 t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
                 t_meta.append(meta)
                 t_docs.append(chunk)

@@ -5,6 +5,7 @@ image->image (CLIP image encoder)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -21,6 +22,17 @@ from .store import ChromaStore
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
+
+
+def tag_key(label: str) -> str:
+    """The metadata key of a picture tag: ``tag_`` and the label in lower case, words joined."""
+    return "tag_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def tag_filter(tags: list[str]) -> dict | None:
+    """A store filter for pictures carrying every one of ``tags`` (their OCR text too)."""
+    keys = [{tag_key(t): True} for t in tags]
+    return None if not keys else keys[0] if len(keys) == 1 else {"$and": keys}
 
 
 def image_url(item_id: str, collection: str) -> str:
@@ -66,11 +78,12 @@ class Retriever:
         timings["embed_ms"] = (t1 - t0) * 1000
 
         channels: dict[str, list[Hit]] = {}
+        where = tag_filter(query.tags)
         for channel, vec in vectors.items():
             modality = "text" if channel == "text" else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
             # several query images search as one channel: each item keeps its best match
-            found = [s for row in self.store.search(query.collection, modality, vec, k)
+            found = [s for row in self.store.search(query.collection, modality, vec, k, where)
                      for s in row]
             channels[channel] = [self._hit(s, channel, bg, query.collection) for s in found]
         if query_images:

@@ -96,6 +96,7 @@ class Query:
     fusion: Fusion = "calibrated"
     images: list[bytes] = field(default_factory=list)
     ask: str | None = None
+    tags: list[str] = field(default_factory=list)  # only pictures with all these tags
 
     @property
     def all_images(self) -> list[bytes]:

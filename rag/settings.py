@@ -52,6 +52,10 @@ class IngestSettings(Section):
         "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    tag_labels: list[str] = Field(
+        default_factory=list,
+        description="CLIP zero-shot labels for pictures (JSON list); empty = no tagging")
+    tag_threshold: float = Field(0.3, ge=0.0, le=1.0, description="probability to keep a tag")
 
 
 class ServerSettings(Section):

@@ -80,7 +80,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             raise InvalidInput(f"cannot read image {args.image}: {e.strerror}") from e
     svc = RagService(settings)
     q = Query(text=args.question, image=image, collection=args.collection,
-              top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion)
+              top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion,
+              tags=args.tag or [])
     answer = svc.answer(q, args.generator)
     if args.json:
         print(QueryResponse.from_answer(answer).model_dump_json(indent=2))
@@ -182,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--top-k", type=int, default=None)
     sp.add_argument("--fusion", choices=["raw", "calibrated", "rrf"], default=None)
     sp.add_argument("--generator", default=None, help="generator name (default: settings)")
+    sp.add_argument("--tag", action="append", help="only pictures with this tag (repeatable)")
     sp.add_argument("--json", action="store_true", help="print the full answer as JSON")
     sp.set_defaults(fn=cmd_ask)
 

@@ -78,6 +78,7 @@ async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
         collection=who.collection(body.collection, settings.default_collection),
         top_k=body.top_k or settings.top_k,
         fusion=body.fusion or settings.fusion,
+        tags=body.tags,
     )
     answer = await work(service.answer, q, body.generator)
     observe(metrics, answer.timings_ms, answer.generator)

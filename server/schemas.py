@@ -16,6 +16,7 @@ class QueryRequest(BaseModel):
     collection: str | None = None
     fusion: Literal["raw", "calibrated", "rrf"] | None = None
     generator: str | None = None
+    tags: list[str] = Field(default_factory=list, description="only pictures with these tags")
 
 
 class HitOut(BaseModel):
