@@ -199,7 +199,44 @@ def html_to_text(html: str) -> tuple[str, str]:
     return "\n".join(text).strip(), " ".join("".join(p.title).split())
 
 
-def load(name: str, data: bytes, limits: Limits) -> Loaded:
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
+MAX_REF_BYTES = 50 * 1024 * 1024
+
+
+def local_images(kind: str, text: str, base: Path, limits: Limits) -> tuple[list[Picture],
+                                                                           list[str]]:
+    """Pictures a Markdown or HTML page shows from files next to it (``![..](img/a.png)``,
+    ``<img src="img/a.png">``), linked to the page. Remote and data URLs are left alone."""
+    from urllib.parse import unquote, urlparse
+
+    pattern = _MD_IMAGE if kind == "markdown" else _HTML_IMAGE
+    pictures: list[Picture] = []
+    notes: list[str] = []
+    seen: set[Path] = set()
+    for ref in pattern.findall(text):
+        parsed = urlparse(ref)
+        if parsed.scheme or ref.startswith("//"):
+            continue
+        path = (base / unquote(parsed.path)).resolve()
+        if path in seen or len(pictures) >= limits.max_images:
+            continue
+        seen.add(path)
+        if not path.is_file() or kind_of(path.name) != "image":
+            notes.append(f"image reference {ref!r} is not a local image file")
+            continue
+        if path.stat().st_size > MAX_REF_BYTES:
+            notes.append(f"image reference {ref!r} is too large")
+            continue
+        try:
+            pictures.append(picture(path.read_bytes(), limits, {"ref": ref}))
+        except (InvalidInput, TooLarge) as e:
+            notes.append(f"image reference {ref!r}: {e}")
+    return pictures, notes
+
+
+def load(name: str, data: bytes, limits: Limits, base: Path | None = None) -> Loaded:
+    """``base``: the folder a file on disk came from, for the images a page refers to."""
     kind = kind_of(name)
     if kind is None:
         raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
@@ -214,11 +251,14 @@ def load(name: str, data: bytes, limits: Limits) -> Loaded:
 
         return documents.LOADERS[kind](data, limits)
     text, _ = decode_text(data, limits.max_chars)
+    pictures, notes = (local_images(kind, text, base, limits)
+                       if base is not None and kind in ("markdown", "html") else ([], []))
     if kind == "html":
         text, title = html_to_text(text)
-        if not text:
+        if not text and not pictures:
             raise InvalidInput("the HTML page has no visible text")
-        return Loaded(kind, parts=[(text, {})], title=title)
+        return Loaded(kind, parts=[(text, {})] if text else [], pictures=pictures, title=title,
+                      notes=notes)
     if kind == "markdown":
-        return Loaded(kind, parts=markdown_sections(text))
+        return Loaded(kind, parts=markdown_sections(text), pictures=pictures, notes=notes)
     return Loaded(kind, parts=[(text, {})])

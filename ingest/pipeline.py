@@ -86,7 +86,8 @@ class Ingestor:
         report = IngestReport(collection)
         self.service.text_embedder.load()
         clip: ImageEmbedder | None = None
-        if any(kind_of(s.name) in ("image", "video", "pdf", "docx", "pptx") for s in sources):
+        if any(kind_of(s.name) in ("image", "video", "pdf", "docx", "pptx", "markdown", "html")
+               for s in sources):
             clip = self.service.image_embedder()
             if clip is None:
                 report.notes.append(f"images skipped: {self.service.clip_error}")
@@ -197,7 +198,7 @@ class Ingestor:
                             cfg.max_images_per_document,
                             clip.image_size if clip is not None and self.ocr is None else None,
                             cfg.video_every_seconds, cfg.video_scene_threshold)
-            loaded = load(src.name, data, limits)
+            loaded = load(src.name, data, limits, src.path.parent if src.path else None)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:
                 prep.texts += [(c, dict(where)) for c in self.chunker.split(text)]
@@ -246,14 +247,12 @@ class Ingestor:
             raise InvalidInput(f"cannot read the file: {e.strerror or e}") from e
 
     def _same_models(self, doc: Document, clip: ImageEmbedder | None) -> bool:
-        """Whether a stored document was made with the models in use now (an image stored
-        without a vector is redone once CLIP is available)."""
+        """Whether a stored document was made with the models in use now. One stored while
+        CLIP was unavailable recorded no CLIP model, so it is redone once CLIP is there."""
         if doc.text_model != self.service.text_embedder.model_id:
             return False
-        if clip is not None and doc.kind in ("image", "video", "pdf", "docx", "pptx"):
-            # stored without vectors (no CLIP then), or with another CLIP: redo
-            return (doc.images > 0 or doc.kind != "image") and \
-                doc.clip_model == self.service.clip.model_id
+        if clip is not None and doc.kind != "text":
+            return doc.clip_model == clip.model_id
         return True
 
     def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
@@ -284,7 +283,8 @@ class Ingestor:
         while items are in flight; on failure, new items are removed and earlier manifest
         rows restored, so the previous version of every file stays intact."""
         svc = self.service
-        text_model, clip_model = svc.text_embedder.model_id, svc.clip.model_id
+        text_model = svc.text_embedder.model_id
+        clip_model = "" if svc.clip_error else svc.clip.model_id  # none: redo when it comes
         now = _now()
         docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.texts),
                          p.vectors, now, text_model, clip_model, "writing")

@@ -34,6 +34,8 @@ def location(meta: dict[str, Any]) -> str | None:
     for key in ("page", "slide"):
         if meta.get(key) is not None:
             return f"{key} {meta[key]}"
+    if meta.get("ref"):
+        return f"image {meta['ref']}"
     if meta.get("timestamp") is not None:
         seconds = int(float(meta["timestamp"]))
         return f"at {seconds // 60:02d}:{seconds % 60:02d}"

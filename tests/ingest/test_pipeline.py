@@ -135,9 +135,18 @@ def test_search_by_image_finds_that_image_and_links_its_copy(service, kb):
     (kb / "img" / "green.jpg").unlink()  # the stored copy must not depend on the original
     hits, _ = service.retrieve(Query(image=green, top_k=3))
     assert Path(hits[0].source).name == "green.jpg" and hits[0].raw_score > 0.999
-    assert hits[0].channel == "image_query" and hits[0].image_url.startswith("/v1/images/")
+    assert hits[0].channel == "exact" and hits[0].image_url.startswith("/v1/images/")
     path, mime = service.image_file("default", hits[0].id)
     assert Path(path).read_bytes() == green and mime == "image/jpeg"
+    # the same picture saved again (other bytes) is found by its CLIP vector
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(green)).save(buf, "PNG")
+    hits, _ = service.retrieve(Query(image=buf.getvalue(), top_k=3))
+    assert Path(hits[0].source).name == "green.jpg" and hits[0].channel == "image_query"
 
 
 def test_collections_are_separate(service, kb):
@@ -206,3 +215,30 @@ def test_an_identical_picture_is_found_first_by_its_hash(service, kb):
         if fusion == "calibrated":  # raw may keep the image-vector hit: cosine 1.0 either way
             assert hits[0].channel == "exact"
             assert hits[0].calibrated_score == pytest.approx(10.0)
+
+
+def test_pages_bring_the_local_images_they_show(service, kb):
+    (kb / "page.md").write_text("# Chart page\n\n![the red chart](img/red.png)\n\n"
+                                "![remote](https://example.com/x.png) ![gone](img/none.png)\n")
+    (kb / "page.html").write_text('<html><body><p>Green things.</p>'
+                                  '<img src="img/green.jpg" alt="g"></body></html>')
+    report = Ingestor(service).ingest([Source(str(kb / "page.md"), path=kb / "page.md"),
+                                       Source(str(kb / "page.html"), path=kb / "page.html")])
+    assert report.images == 2 and not report.problems
+    items, _ = service.store.get("default", "image", where={"source": str(kb / "page.md")})
+    assert [it.metadata["ref"] for it in items] == ["img/red.png"]
+    hits, _ = service.retrieve(Query(image=(kb / "img" / "red.png").read_bytes(), top_k=5))
+    from rag.service import location
+
+    assert any(h.source.endswith("page.md") and location(h.metadata) == "image img/red.png"
+               for h in hits)
+
+
+def test_documents_stored_without_clip_are_redone_when_it_arrives(settings, text_embedder,
+                                                                  clip, kb, tmp_path):
+    without = RagService(settings, text_embedder=text_embedder,
+                         clip=ClipEmbedder(str(tmp_path / "no-clip"), "cpu"))
+    Ingestor(without).ingest_paths([kb / "office-guide.md"])
+    again = Ingestor(RagService(settings, text_embedder=text_embedder, clip=clip))
+    assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "replaced"
+    assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "unchanged"
