@@ -21,6 +21,7 @@ from rag.protocols import ImageEmbedder
 from rag.service import RagService
 from rag.settings import check_collection
 
+from .captions import GeneratorCaptioner
 from .chunking import Chunker
 from .loaders import Limits, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
@@ -71,6 +72,8 @@ class Ingestor:
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap)
         self.tagger = Tagger(cfg.tag_labels, cfg.tag_threshold)
+        self.captioner = (GeneratorCaptioner(service.generator(cfg.caption_generator))
+                          if cfg.captions else None)
         use_ocr = cfg.ocr == "on" or (cfg.ocr == "auto" and RapidOcr.available())
         self.ocr = RapidOcr(cfg.ocr_min_confidence) if use_ocr else None
 
@@ -220,19 +223,29 @@ class Ingestor:
         """OCR, the stored copy and CLIP input for one picture (a whole image file, or an
         image inside a document). A picture with neither a vector nor text is dropped."""
         index = len(prep.pictures)
-        ocr_chunks: list[str] = []
+        derived: list[tuple[str, str]] = []  # (text, how it was read)
         meta: dict[str, Any] = dict(pic.meta)
         if self.ocr is not None:
             found = self.ocr.read(pic.image)
             if len(found.text.strip()) >= 3:
-                ocr_chunks = self.chunker.split(found.text)
+                derived += [(c, "ocr") for c in self.chunker.split(found.text)]
                 meta["ocr_text"] = found.text[:4000]
-        if clip is None and not ocr_chunks:
+        if self.captioner is not None:
+            try:
+                caption = self.captioner.caption(pic.image)
+            except RagError as e:  # a failing captioner costs the caption, not the picture
+                log.warning("no caption for a picture in %s: %s", prep.source, e)
+                caption = ""
+            if caption:
+                derived += [(c, "caption") for c in self.chunker.split(caption)]
+                meta["caption"] = caption[:2000]
+        if clip is None and not derived:
             return
         sha = hashlib.sha256(pic.data).hexdigest()
         meta.update(image_sha256=sha, blob=self.service.blobs.put(pic.data, pic.ext, sha)[1])
         where = {k: meta[k] for k in ("page", "slide", "timestamp") if k in meta}
-        prep.texts += [(c, {**where, "_picture": index}) for c in ocr_chunks]
+        prep.texts += [(c, {**where, "_picture": index, "derived_from": how})
+                       for c, how in derived]
         prep.pictures.append(_Picture(meta, clip.preprocess([pic.image]) if clip else None))
 
     def _read(self, path: Path | None) -> bytes:
@@ -306,7 +319,7 @@ class Ingestor:
                 j = meta.pop("_picture", None)
                 if j is not None:  # text read from a picture links back to it and its copy
                     pic_meta = p.pictures[j].meta
-                    meta.update(derived_from="ocr", image_id=image_ids[j], blob=pic_meta["blob"],
+                    meta.update(image_id=image_ids[j], blob=pic_meta["blob"],
                                 **{k: v for k, v in pic_meta.items()
                                    if k == "tags" or k.startswith("tag_")})
                 t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")

@@ -107,12 +107,12 @@ class Retriever:
 
     @staticmethod
     def _hit(item: ScoredItem, channel: str, bg: Background, collection: str) -> Hit:
-        """Text read from an image (OCR) comes back as that image, with the text as the
-        evidence of why it matched, so an image appears once however it was found."""
+        """Text read from an image (OCR, captions) comes back as that image, with the text as
+        the evidence of why it matched, so an image appears once however it was found."""
         meta = item.metadata
         item_id = item.id
-        if meta.get("image_id"):
-            item_id, channel = str(meta["image_id"]), "ocr"
+        if meta.get("image_id"):  # read from a picture: by OCR, or its caption
+            item_id, channel = str(meta["image_id"]), str(meta.get("derived_from", "ocr"))
             modality = "image"
         else:
             modality = "image" if meta.get("modality") == "image" else "text"

@@ -52,6 +52,8 @@ class IngestSettings(Section):
         "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    captions: bool = Field(False, description="caption pictures with a vision generator")
+    caption_generator: str = Field("llava", description="the generator that writes captions")
     tag_labels: list[str] = Field(
         default_factory=list,
         description="CLIP zero-shot labels for pictures (JSON list); empty = no tagging")
