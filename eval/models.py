@@ -110,8 +110,10 @@ LLAVA_CHAT_TEMPLATE = (
 )
 
 
-def _chat_tokenizer(text: str, vocab_size: int) -> object:
-    """A byte-level BPE tokenizer for a causal LM, with <s>, </s>, <unk>, <pad> and <image>."""
+def _chat_tokenizer(text: str, vocab_size: int, image_attribute: bool = True) -> object:
+    """A byte-level BPE tokenizer for a causal LM, with <s>, </s>, <unk>, <pad> and <image>
+    (named as the tokenizer's ``image_token`` when ``image_attribute``: LLaVA's processor
+    reads it from there, BLIP-2's adds its own)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -123,9 +125,9 @@ def _chat_tokenizer(text: str, vocab_size: int) -> object:
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
     tok.train_from_iterator(text.splitlines(), trainer)
+    extra = {"extra_special_tokens": {"image_token": "<image>"}} if image_attribute else {}
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   unk_token="<unk>", pad_token="<pad>",
-                                   extra_special_tokens={"image_token": "<image>"})
+                                   unk_token="<unk>", pad_token="<pad>", **extra)
     fast.chat_template = LLAVA_CHAT_TEMPLATE
     return fast
 
@@ -181,4 +183,40 @@ def build_random_llava(out_dir: str | Path, size: str = "tiny", seed: int = 0,
     LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=patch,
                    vision_feature_select_strategy="default", num_additional_image_tokens=1,
                    chat_template=LLAVA_CHAT_TEMPLATE).save_pretrained(out)
+    return out
+
+
+def build_random_blip2(out_dir: str | Path, seed: int = 0, text: str = TRAINING_TEXT) -> Path:
+    """A tiny Blip2ForConditionalGeneration (CLIP-like vision tower, Q-Former and OPT of hidden
+    size 32, two layers, 4 query tokens) with random weights and a matching processor."""
+    import torch
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        Blip2QFormerConfig,
+        Blip2VisionConfig,
+        BlipImageProcessor,
+        OPTConfig,
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tok = _chat_tokenizer(text, 600, image_attribute=False)
+    ids = {t: tok.convert_tokens_to_ids(t) for t in ("<s>", "</s>", "<pad>", "<image>")}
+    small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4)
+    config = Blip2Config(
+        vision_config=Blip2VisionConfig(**small, image_size=32, patch_size=8).to_dict(),
+        qformer_config=Blip2QFormerConfig(**small, encoder_hidden_size=32,
+                                          vocab_size=len(tok)).to_dict(),
+        text_config=OPTConfig(vocab_size=len(tok), hidden_size=32, ffn_dim=37,
+                              num_hidden_layers=2, num_attention_heads=4,
+                              word_embed_proj_dim=32, max_position_embeddings=512,
+                              bos_token_id=ids["<s>"], eos_token_id=ids["</s>"],
+                              pad_token_id=ids["<pad>"]).to_dict(),
+        num_query_tokens=4, image_token_index=ids["<image>"])
+    torch.manual_seed(seed)
+    Blip2ForConditionalGeneration(config).eval().save_pretrained(out)
+    Blip2Processor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
+                   tokenizer=tok, num_query_tokens=4).save_pretrained(out)
     return out

@@ -21,7 +21,7 @@ from rag.protocols import ImageEmbedder
 from rag.service import RagService
 from rag.settings import check_collection
 
-from .captions import GeneratorCaptioner
+from .captions import Blip2Captioner, GeneratorCaptioner
 from .chunking import Chunker
 from .loaders import Limits, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
@@ -72,8 +72,12 @@ class Ingestor:
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap)
         self.tagger = Tagger(cfg.tag_labels, cfg.tag_threshold)
-        self.captioner = (GeneratorCaptioner(service.generator(cfg.caption_generator))
-                          if cfg.captions else None)
+        self.captioner: Blip2Captioner | GeneratorCaptioner | None = None
+        if cfg.captions and cfg.caption_generator == "blip2":
+            self.captioner = Blip2Captioner(cfg.caption_model, self.settings.device,
+                                            cfg.caption_quantization)
+        elif cfg.captions:
+            self.captioner = GeneratorCaptioner(service.generator(cfg.caption_generator))
         use_ocr = cfg.ocr == "on" or (cfg.ocr == "auto" and RapidOcr.available())
         self.ocr = RapidOcr(cfg.ocr_min_confidence) if use_ocr else None
 

@@ -53,7 +53,10 @@ class IngestSettings(Section):
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     captions: bool = Field(False, description="caption pictures with a vision generator")
-    caption_generator: str = Field("llava", description="the generator that writes captions")
+    caption_generator: str = Field(
+        "llava", description="who writes captions: blip2, or a vision generator (llava, openai)")
+    caption_model: str = Field("Salesforce/blip2-opt-2.7b", description="BLIP-2 id or path")
+    caption_quantization: Literal["4bit", "8bit", "fp16", "bf16", "none"] = "4bit"
     tag_labels: list[str] = Field(
         default_factory=list,
         description="CLIP zero-shot labels for pictures (JSON list); empty = no tagging")

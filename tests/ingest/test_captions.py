@@ -53,3 +53,41 @@ def test_text_only_generators_cannot_caption(settings, text_embedder, clip):
     settings.ingest.caption_generator = "extractive"
     with pytest.raises(InvalidInput, match="cannot see images"):
         Ingestor(RagService(settings, text_embedder=text_embedder, clip=clip))
+
+
+@pytest.fixture(scope="session")
+def tiny_blip2(tmp_path_factory):
+    from eval.models import build_random_blip2
+
+    return build_random_blip2(tmp_path_factory.mktemp("tiny-blip2"))
+
+
+def test_blip2_captions_through_the_production_loader(settings, text_embedder, clip, kb,
+                                                      tiny_blip2):
+    from PIL import Image
+
+    from ingest.captions import Blip2Captioner
+
+    captioner = Blip2Captioner(str(tiny_blip2), "cpu", max_tokens=4)
+    words = captioner.caption(Image.new("RGB", (64, 48), "red"))
+    assert isinstance(words, str) and 0 < len(words.split()) <= 4  # random weights: any words
+    settings.ingest.captions = True
+    settings.ingest.caption_generator = "blip2"
+    settings.ingest.caption_model = str(tiny_blip2)
+    settings.ingest.ocr = "off"
+    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    Ingestor(service).ingest_paths([kb / "img" / "red.png"])
+    items, _ = service.store.get("default", "image")
+    captions, _ = service.store.get("default", "text", where={"derived_from": "caption"})
+    assert items[0].metadata["caption"] and captions
+    assert captions[0].metadata["image_id"] == items[0].id
+
+
+def test_missing_blip2_model_says_how_to_provide_it(tmp_path):
+    from PIL import Image
+
+    from ingest.captions import Blip2Captioner
+    from rag.errors import ModelUnavailable
+
+    with pytest.raises(ModelUnavailable, match="MMRAG_INGEST__CAPTION_MODEL"):
+        Blip2Captioner(str(tmp_path / "none"), "cpu").caption(Image.new("RGB", (8, 8)))
