@@ -173,3 +173,17 @@ def test_overload_returns_503_with_retry_after_and_recovers(settings, service, k
         again = httpx.post(live.url + "/v1/chat/completions",
                            json={**body, "model": "extractive"}, timeout=30)
         assert again.status_code == 200
+
+
+def test_chat_streaming_with_an_image_part(client, kb_ingested):
+    blue = (kb_ingested / "img" / "blue.webp").read_bytes()
+    uri = "data:image/webp;base64," + base64.b64encode(blue).decode()
+    stream = client.chat.completions.create(model="mmrag", stream=True, messages=[
+        {"role": "user", "content": [{"type": "text", "text": "Which picture is this?"},
+                                     {"type": "image_url", "image_url": {"url": uri}}]}])
+    chunks = list(stream)
+    final = [c for c in chunks if c.choices and c.choices[0].finish_reason][-1]
+    citations = final.model_extra["citations"]
+    assert citations[0]["source"].endswith("blue.webp") and citations[0]["modality"] == "image"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "blue.webp" in text  # the extractive answer links the picture it found
