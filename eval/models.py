@@ -8,6 +8,7 @@ shapes of openai/clip-vit-base-patch32, so its speed is the real model's speed."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 TRAINING_TEXT = """The quick brown fox jumps over the lazy dog. A photo of a cat, a dog, a car,
 a person, a house, a tree, a chart, a screenshot, a document, a slide and a sign. What is the
@@ -90,7 +91,7 @@ def build_random_clip(out_dir: str | Path, size: str = "tiny", seed: int = 0,
         raise ValueError(f"unknown size {size!r}: use 'tiny' or 'base'")
     torch.manual_seed(seed)
     CLIPModel(config).eval().save_pretrained(out)
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges)  # type: ignore[arg-type]
     image_processor = CLIPImageProcessor(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
@@ -110,7 +111,7 @@ LLAVA_CHAT_TEMPLATE = (
 )
 
 
-def _chat_tokenizer(text: str, vocab_size: int, image_attribute: bool = True) -> object:
+def _chat_tokenizer(text: str, vocab_size: int, image_attribute: bool = True) -> Any:
     """A byte-level BPE tokenizer for a causal LM, with <s>, </s>, <unk>, <pad> and <image>
     (named as the tokenizer's ``image_token`` when ``image_attribute``: LLaVA's processor
     reads it from there, BLIP-2's adds its own)."""
@@ -204,7 +205,8 @@ def build_random_blip2(out_dir: str | Path, seed: int = 0, text: str = TRAINING_
     out.mkdir(parents=True, exist_ok=True)
     tok = _chat_tokenizer(text, 600, image_attribute=False)
     ids = {t: tok.convert_tokens_to_ids(t) for t in ("<s>", "</s>", "<pad>", "<image>")}
-    small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4)
+    small: dict[str, Any] = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                 num_attention_heads=4)
     config = Blip2Config(
         vision_config=Blip2VisionConfig(**small, image_size=32, patch_size=8).to_dict(),
         qformer_config=Blip2QFormerConfig(**small, encoder_hidden_size=32,

@@ -190,7 +190,8 @@ def compare(run_a: Path, run_b: Path, out: Path) -> dict[str, Any]:
     rows, detail = [], {}
     for metric in sorted(set(a_sum["overall"]) | set(b_sum["overall"])):
         av, bv = a_sum["overall"].get(metric), b_sum["overall"].get(metric)
-        wins, losses = [], []
+        wins: list[str] = []
+        losses: list[str] = []
         for ra in a_recs:
             rb = b_by_id.get(ra["id"])
             if rb is None:

@@ -72,7 +72,7 @@ class InProcess:
         if clip is None or not words:
             return None
         img, _ = decode_image(image, self.service.settings.ingest.max_image_pixels)
-        return m.clip_score(clip.embed_images([img])[0].tolist(),
+        return m.clip_score(clip.embed_pixels(clip.preprocess([img]))[0].tolist(),
                             clip.embed_text([words])[0].tolist())
 
     def judge(self, name: str, answer: str, evidence: list[str]) -> float | None:

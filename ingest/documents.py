@@ -117,6 +117,8 @@ def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
 def load_docx(data: bytes, limits: Limits) -> Loaded:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -128,7 +130,7 @@ def load_docx(data: bytes, limits: Limits) -> Loaded:
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            para = docx.text.paragraph.Paragraph(block, document)
+            para = Paragraph(block, document)
             text = para.text.strip()
             style = (para.style.name if para.style is not None else "") or ""
             if text and style.lower().startswith(("heading", "title")):
@@ -137,7 +139,7 @@ def load_docx(data: bytes, limits: Limits) -> Loaded:
             elif text:
                 lines.append(text)
         elif tag == "tbl":
-            table = docx.table.Table(block, document)
+            table = Table(block, document)
             for row in table.rows:
                 cells = [c.text.strip() for c in row.cells]
                 if any(cells):

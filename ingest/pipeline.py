@@ -247,7 +247,8 @@ class Ingestor:
             return
         sha = hashlib.sha256(pic.data).hexdigest()
         meta.update(image_sha256=sha, blob=self.service.blobs.put(pic.data, pic.ext, sha)[1])
-        where = {k: meta[k] for k in ("page", "slide", "timestamp") if k in meta}
+        where: dict[str, Any] = {k: meta[k] for k in ("page", "slide", "timestamp")
+                                 if k in meta}
         prep.texts += [(c, {**where, "_picture": index, "derived_from": how})
                        for c, how in derived]
         prep.pictures.append(_Picture(meta, clip.preprocess([pic.image]) if clip else None))

@@ -16,7 +16,7 @@ from .errors import InvalidInput
 from .fusion import Background, fuse
 from .images import decode_image
 from .protocols import ImageEmbedder, ScoredItem, TextEmbedder
-from .schema import Hit, Query
+from .schema import Hit, Modality, Query
 from .settings import check_collection
 from .store import ChromaStore
 
@@ -111,6 +111,7 @@ class Retriever:
         the evidence of why it matched, so an image appears once however it was found."""
         meta = item.metadata
         item_id = item.id
+        modality: Modality
         if meta.get("image_id"):  # read from a picture: by OCR, or its caption
             item_id, channel = str(meta["image_id"]), str(meta.get("derived_from", "ocr"))
             modality = "image"

@@ -91,7 +91,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from eval.models import TRAINING_TEXT, build_random_clip
-    from ingest.loaders import load
+    from ingest.loaders import Limits, load
     from ingest.pipeline import Ingestor, walk
     from rag.schema import Query
     from rag.service import RagService
@@ -121,7 +121,7 @@ def main() -> None:
     text_files = sorted((corpus / "texts").iterdir())
     chunks = [c for f in text_files for c in ingestor.chunker.split(f.read_text())]
     svc.text_embedder.embed(chunks[:64])  # warm-up
-    images = [load(f.name, f.read_bytes(), 10**9, 10**9).image
+    images = [load(f.name, f.read_bytes(), Limits(10**9, 10**9)).pictures[0].image
               for f in sorted((corpus / "images").iterdir())]
     pixels = svc.clip.preprocess(images)
     svc.clip.embed_pixels(pixels[:8])

@@ -61,12 +61,12 @@ def make_folder(root: Path, pdfs: int, images: int, texts: int, seed: int = 0) -
         body = "\n\n".join(" ".join(sentence(rng) for _ in range(5)) for _ in range(6))
         (root / f"note{i:03d}.md").write_text(f"# Note {i}\n\n{body}")
     for i in range(max(1, texts // 10)):
-        d = docx.Document()
-        d.add_heading(f"Memo {i}", 1)
+        memo = docx.Document()
+        memo.add_heading(f"Memo {i}", 1)
         for _ in range(8):
-            d.add_paragraph(" ".join(rng.choice(WORDS) for _ in range(40)))
+            memo.add_paragraph(" ".join(rng.choice(WORDS) for _ in range(40)))
         buf = io.BytesIO()
-        d.save(buf)
+        memo.save(buf)
         (root / f"memo{i:03d}.docx").write_bytes(buf.getvalue())
 
 

@@ -97,7 +97,8 @@ class LlavaGenerator:
         g = self.generation
         prompt = build_prompt(request, g.context_tokens, g.max_images,
                               count=lambda t: len(tok(t)["input_ids"]))
-        pictures = [*prompt.question_images, *(path for _, path in prompt.images)]
+        pictures: list[str | bytes] = [*prompt.question_images,
+                                       *(path for _, path in prompt.images)]
         content: list[dict[str, Any]] = [{"type": "image"} for _ in pictures]
         content.append({"type": "text", "text": f"{prompt.system}\n\n{prompt.user}"})
         text = self._processor.apply_chat_template([{"role": "user", "content": content}],

@@ -59,7 +59,9 @@ class OpenAIGenerator:
         g = self.generation
         prompt = build_prompt(request, g.context_tokens, g.max_images)
         parts: list[dict[str, Any]] = [{"type": "text", "text": prompt.user}]
-        for source in [*prompt.question_images, *(path for _, path in prompt.images)]:
+        sources: list[str | bytes] = [*prompt.question_images,
+                                      *(path for _, path in prompt.images)]
+        for source in sources:
             parts.append({"type": "image_url",
                           "image_url": {"url": data_uri(source, self.settings.image_max_side)}})
         return [{"role": "system", "content": prompt.system},
