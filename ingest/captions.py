@@ -11,6 +11,7 @@ from typing import Any
 
 from rag.errors import InvalidInput
 from rag.generators.base import collect
+from rag.lazy import LazyLoaded
 from rag.protocols import GenerationRequest, Generator
 
 PROMPT = ("Describe this picture in one or two factual sentences: what it shows, and any "
@@ -36,11 +37,12 @@ class GeneratorCaptioner:
             return collect(self.generator.generate(request))[0].strip()
 
 
-class Blip2Captioner:
+class Blip2Captioner(LazyLoaded):
     """BLIP-2 (default Salesforce/blip2-opt-2.7b), loaded once on first use."""
 
     def __init__(self, model: str, device: str = "auto", quantization: str = "4bit",
                  max_tokens: int = 40):
+        super().__init__()
         self.model_id = model
         self.device = device
         self.quantization = quantization
@@ -49,27 +51,23 @@ class Blip2Captioner:
         self._processor: Any = None
         self._lock = threading.Lock()
 
-    def load(self) -> Blip2Captioner:
+    def _load(self) -> None:
+        from transformers import Blip2ForConditionalGeneration, Blip2Processor
+
         from rag.embedders.hub import load_pretrained, resolve_device
         from rag.generators.llava import quantization_kwargs
 
-        with self._lock:
-            if self._model is None:
-                from transformers import Blip2ForConditionalGeneration, Blip2Processor
+        device = resolve_device(self.device)
+        kwargs = quantization_kwargs(self.quantization, device)
 
-                device = resolve_device(self.device)
-                kwargs = quantization_kwargs(self.quantization, device)
+        def load(offline: bool) -> tuple[Any, Any]:
+            return (Blip2Processor.from_pretrained(self.model_id, local_files_only=offline),
+                    Blip2ForConditionalGeneration.from_pretrained(
+                        self.model_id, local_files_only=offline, **kwargs))
 
-                def load(offline: bool) -> tuple[Any, Any]:
-                    return (Blip2Processor.from_pretrained(self.model_id,
-                                                           local_files_only=offline),
-                            Blip2ForConditionalGeneration.from_pretrained(
-                                self.model_id, local_files_only=offline, **kwargs))
-
-                self._processor, model = load_pretrained(
-                    "captioning model", self.model_id, "MMRAG_INGEST__CAPTION_MODEL", load)
-                self._model = (model if "device_map" in kwargs else model.to(device)).eval()
-        return self
+        self._processor, model = load_pretrained(
+            "captioning model", self.model_id, "MMRAG_INGEST__CAPTION_MODEL", load)
+        self._model = (model if "device_map" in kwargs else model.to(device)).eval()
 
     def caption(self, image: Any) -> str:
         import torch

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
+from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
 from .hub import load_pretrained, resolve_device
 
@@ -22,23 +23,18 @@ def _features(out: Any) -> Any:
     return out.pooler_output if hasattr(out, "pooler_output") else out
 
 
-class ClipEmbedder:
+class ClipEmbedder(LazyLoaded):
     """Loaded once, on first use. ``preprocess`` is thread-safe and meant for loader threads;
     model calls are serialised by a lock."""
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32):
+        super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self._model: Any = None
         self._processor: Any = None
-        self._lock = threading.Lock()
-
-    def load(self) -> ClipEmbedder:
-        with self._lock:
-            if self._model is None:
-                self._load()
-        return self
+        self._lock = threading.Lock()  # one model call at a time
 
     def _load(self) -> None:
         try:

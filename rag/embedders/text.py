@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
 from .hub import is_local, load_pretrained, resolve_device
 
@@ -34,31 +35,29 @@ def resolve_text_model(spec: str) -> str:
     return spec
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(LazyLoaded):
     """Loaded once, on first use; every call embeds a whole batch."""
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64):
+        super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
 
-    def load(self) -> SentenceTransformerEmbedder:
-        with self._lock:
-            if self._model is None:
-                path = resolve_text_model(self.model_id)
+    def _load(self) -> None:
+        path = resolve_text_model(self.model_id)
 
-                def load(offline: bool) -> Any:
-                    from sentence_transformers import SentenceTransformer
+        def load(offline: bool) -> Any:
+            from sentence_transformers import SentenceTransformer
 
-                    return SentenceTransformer(path, device=resolve_device(self.device),
-                                               local_files_only=offline)
+            return SentenceTransformer(path, device=resolve_device(self.device),
+                                       local_files_only=offline)
 
-                self._model = load_pretrained("text embedding model", self.model_id,
-                                              "MMRAG_TEXT_MODEL", load, path)
-                log.info("text model %s loaded from %s", self.model_id, path)
-        return self
+        self._model = load_pretrained("text embedding model", self.model_id,
+                                      "MMRAG_TEXT_MODEL", load, path)
+        log.info("text model %s loaded from %s", self.model_id, path)
 
     @property
     def model(self) -> Any:

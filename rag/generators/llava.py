@@ -12,6 +12,7 @@ from typing import Any
 
 from ..embedders.hub import load_pretrained, resolve_device
 from ..errors import ModelUnavailable
+from ..lazy import LazyLoaded
 from ..prompt import build_prompt
 from ..protocols import GenerationChunk, GenerationRequest
 from ..settings import GenerationSettings, LlavaSettings
@@ -47,26 +48,20 @@ def quantization_kwargs(quantization: str, device: str) -> dict[str, Any]:
     return {"dtype": dtype}
 
 
-class LlavaGenerator:
+class LlavaGenerator(LazyLoaded):
     name = "llava"
     supports_images = True
     supports_streaming = True
 
     def __init__(self, settings: LlavaSettings, generation: GenerationSettings,
                  device: str = "auto"):
+        super().__init__()
         self.settings = settings
         self.generation = generation
         self.device = device
         self._model: Any = None
         self._processor: Any = None
-        self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
-
-    def load(self) -> LlavaGenerator:
-        with self._load_lock:
-            if self._model is None:
-                self._load()
-        return self
+        self._run_lock = threading.Lock()  # one generation at a time: requests queue
 
     def _load(self) -> None:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..embedders.hub import load_pretrained, resolve_device
 from ..errors import ModelUnavailable
+from ..lazy import LazyLoaded
 from ..prompt import build_prompt
 from ..protocols import GenerationChunk, GenerationRequest
 from ..settings import GenerationSettings, LocalSettings
@@ -41,26 +42,20 @@ def resolve_local_model(spec: str, gguf_file: str | None) -> tuple[str, str | No
     return spec, gguf_file
 
 
-class LocalGenerator:
+class LocalGenerator(LazyLoaded):
     name = "local"
     supports_images = False
     supports_streaming = True
 
     def __init__(self, settings: LocalSettings, generation: GenerationSettings,
                  device: str = "auto"):
+        super().__init__()
         self.settings = settings
         self.generation = generation
         self.device = device
         self._model: Any = None
         self._tokenizer: Any = None
-        self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
-
-    def load(self) -> LocalGenerator:
-        with self._load_lock:
-            if self._model is None:
-                self._load()
-        return self
+        self._run_lock = threading.Lock()  # one generation at a time: requests queue
 
     def _load(self) -> None:
         import torch
