@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import InvalidInput
+from rag.schema import FUSIONS
 from rag.settings import Settings, check_collection
 
 from . import report
 from .dataset import load_dataset
 from .runner import InProcess, OverHttp, run
-
-FUSIONS = ("raw", "calibrated", "rrf")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -68,19 +68,18 @@ class ScoredItem:
 
 @runtime_checkable
 class VectorStore(Protocol):
-    def upsert(
-        self,
-        collection: str,
-        modality: str,
-        ids: Sequence[str],
-        vectors: np.ndarray,
-        metadatas: Sequence[dict[str, Any]],
-        documents: Sequence[str] | None = None,
-    ) -> None: ...
+    """What retrieval needs from a store of vectors (rag/store.py: ChromaStore)."""
 
-    def search(
-        self, collection: str, modality: str, vectors: np.ndarray, k: int
-    ) -> list[list[ScoredItem]]: ...
+    def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
+               where: dict[str, Any] | None = None) -> list[list[ScoredItem]]: ...
+
+    def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
+            where: dict[str, Any] | None = None, limit: int | None = None,
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]: ...
+
+    def count(self, collection: str, modality: str) -> int: ...
+
+    def get_meta(self, collection: str, modality: str) -> dict[str, Any]: ...
 
 
 @dataclass

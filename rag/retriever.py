@@ -15,10 +15,9 @@ import numpy as np
 from .errors import InvalidInput
 from .fusion import Background, fuse
 from .images import decode_image
-from .protocols import ImageEmbedder, ScoredItem, TextEmbedder
+from .protocols import ImageEmbedder, ScoredItem, TextEmbedder, VectorStore
 from .schema import Hit, Modality, Query
 from .settings import check_collection
-from .store import ChromaStore
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
@@ -41,7 +40,7 @@ def image_url(item_id: str, collection: str) -> str:
 
 
 class Retriever:
-    def __init__(self, store: ChromaStore, text: TextEmbedder,
+    def __init__(self, store: VectorStore, text: TextEmbedder,
                  image: Callable[[], ImageEmbedder | None], max_image_pixels: int):
         self.store = store
         self.text = text

@@ -7,24 +7,7 @@ from typing import Any, Literal
 
 Modality = Literal["text", "image"]
 Fusion = Literal["raw", "calibrated", "rrf"]
-FUSIONS: tuple[str, ...] = ("raw", "calibrated", "rrf")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of text ready to embed and store."""
-
-    id: str
-    text: str
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ImageItem:
-    """An image ready to store: its vector comes from the image embedder."""
-
-    id: str
-    metadata: dict[str, Any]
+FUSIONS: tuple[Fusion, ...] = ("raw", "calibrated", "rrf")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import InvalidInput
+from .schema import Fusion
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
@@ -129,7 +130,7 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     generator: str = "extractive"
     top_k: int = Field(5, ge=1, le=100)
-    fusion: Literal["raw", "calibrated", "rrf"] = "calibrated"
+    fusion: Fusion = "calibrated"
     min_relevance: float = Field(
         3.5,
         description="calibrated score (standard deviations above an unrelated match) below "

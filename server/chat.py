@@ -20,7 +20,7 @@ from rag.conversation import standalone_query
 from rag.errors import InvalidInput, NotFound, TooLarge
 from rag.generators import REGISTRY
 from rag.images import decode_base64_image
-from rag.schema import Citation, Query
+from rag.schema import Citation, Fusion, Query
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -57,7 +57,7 @@ class ChatRequest(BaseModel):
     # mmrag's own fields, sent by OpenAI clients through extra_body
     collection: str | None = None
     top_k: int | None = Field(None, ge=1, le=100)
-    fusion: Literal["raw", "calibrated", "rrf"] | None = None
+    fusion: Fusion | None = None
 
 
 class EmbeddingRequest(BaseModel):
@@ -173,6 +173,7 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
         query = await work.run(to_query, body, settings, collection)
         if body.stream:
             stream = await work.run(service.stream, query, generator, _options(body))
+            observe(metrics, stream.timings_ms, stream.generator)  # retrieval; no generate_ms
             usage = bool(body.stream_options and body.stream_options.include_usage)
             streaming = True
             return StreamingResponse(

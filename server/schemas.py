@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from rag.schema import Answer
+from rag.schema import Answer, Fusion
 
 
 class QueryRequest(BaseModel):
@@ -14,7 +14,7 @@ class QueryRequest(BaseModel):
     image: str | None = Field(None, description="an image to search by: base64 or a data URI")
     top_k: int | None = Field(None, ge=1, le=100)
     collection: str | None = None
-    fusion: Literal["raw", "calibrated", "rrf"] | None = None
+    fusion: Fusion | None = None
     generator: str | None = None
     tags: list[str] = Field(default_factory=list, description="only pictures with these tags")
 
@@ -107,13 +107,3 @@ class DocumentOut(BaseModel):
 class DocumentList(BaseModel):
     collection: str
     documents: list[DocumentOut]
-
-
-class ErrorBody(BaseModel):
-    message: str
-    type: str
-    code: str
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
