@@ -30,6 +30,7 @@ from .sources import FileResult, IngestReport, Source, walk
 from .tags import Tagger
 
 __all__ = ["FileResult", "IngestReport", "Ingestor", "Source", "walk"]
+VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pictures
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ class Ingestor:
                                             cfg.caption_quantization)
         elif cfg.captions:
             self.captioner = GeneratorCaptioner(service.generator(cfg.caption_generator))
-        use_ocr = cfg.ocr == "on" or (cfg.ocr == "auto" and RapidOcr.available())
-        self.ocr = RapidOcr(cfg.ocr_min_confidence) if use_ocr else None
+        installed = RapidOcr.available()
+        self.ocr = RapidOcr(cfg.ocr_min_confidence) if cfg.ocr != "off" and installed else None
+        self.ocr_missing = cfg.ocr == "on" and not installed
 
     # -- public ------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path], collection: str = "default",
@@ -93,15 +95,14 @@ class Ingestor:
         report = IngestReport(collection)
         self.service.text_embedder.load()
         clip: ImageEmbedder | None = None
-        if any(kind_of(s.name) in ("image", "video", "pdf", "docx", "pptx", "markdown", "html")
-               for s in sources):
+        kinds = {kind_of(s.name) for s in sources}
+        if kinds & (VISUAL | {"markdown", "html"}):  # pages may show local images too
             clip = self.service.image_embedder()
-            if clip is None:
+            if clip is None and kinds & VISUAL:
                 report.notes.append(f"images skipped: {self.service.clip_error}")
-            if self.ocr is not None and not RapidOcr.available():
+            if self.ocr_missing and kinds & VISUAL:
                 report.notes.append("OCR is on but rapidocr-onnxruntime is not installed: "
                                     "pip install rapidocr-onnxruntime (or MMRAG_INGEST__OCR=off)")
-                self.ocr = None
 
         def done(result: FileResult) -> None:
             report.files.append(result)

@@ -122,11 +122,13 @@ class RagService:
                     log.warning("stored image %s for %s is missing", blob, hit.id)
         g = self.settings.generation
         opts = dict(options or {})
+        max_tokens, temperature = opts.pop("max_tokens", None), opts.pop("temperature", None)
         request = GenerationRequest(
             question=query.ask or query.text, evidence=evidence, image_paths=paths,
             question_images=query.all_images,
-            max_tokens=int(opts.pop("max_tokens", None) or g.max_tokens),
-            temperature=float(opts.pop("temperature", None) or g.temperature),
+            max_tokens=int(max_tokens if max_tokens is not None else g.max_tokens),
+            # an explicit 0 is a request for greedy decoding, not "use the default"
+            temperature=float(temperature if temperature is not None else g.temperature),
             options=opts,
         )
         return request, hits, timings, gen

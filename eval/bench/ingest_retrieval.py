@@ -119,7 +119,10 @@ def main() -> None:
 
     # raw model throughput, on exactly what ingestion will embed
     text_files = sorted((corpus / "texts").iterdir())
-    chunks = [c for f in text_files for c in ingestor.chunker.split(f.read_text())]
+    # exactly what ingestion embeds: the loader's parts (Markdown sections), chunked
+    chunks = [c for f in text_files
+              for part, _ in load(f.name, f.read_bytes(), Limits(10**9, 10**9)).parts
+              for c in ingestor.chunker.split(part)]
     svc.text_embedder.embed(chunks[:64])  # warm-up
     images = [load(f.name, f.read_bytes(), Limits(10**9, 10**9)).pictures[0].image
               for f in sorted((corpus / "images").iterdir())]

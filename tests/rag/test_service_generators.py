@@ -61,3 +61,12 @@ def test_configured_generators(settings, monkeypatch):
     settings.openai.api_key = "sk"
     names = configured(settings)
     assert names[0] == "extractive" and "openai" in names
+
+
+def test_an_explicit_temperature_of_zero_is_kept(faq_service):
+    faq_service.settings.generation.temperature = 0.7
+    request, *_ = faq_service.prepare(Query(text="When is salary paid?"), "extractive",
+                                      {"temperature": 0.0, "max_tokens": 20})
+    assert request.temperature == 0.0 and request.max_tokens == 20
+    request, *_ = faq_service.prepare(Query(text="When is salary paid?"), "extractive", {})
+    assert request.temperature == 0.7
