@@ -64,10 +64,11 @@ class RagService:
         self.store = ChromaStore(path=settings.chroma_dir, url=settings.chroma_url)
         self.blobs = ImageBlobs(settings.images_dir)
         self.text_embedder = text_embedder or SentenceTransformerEmbedder(
-            settings.text_model, settings.device, settings.ingest.text_batch_size
-        )
+            settings.text_model, settings.device, settings.ingest.text_batch_size,
+            settings.query_runtime, settings.cache_dir)
         self.clip = clip or ClipEmbedder(settings.clip_model, settings.device,
-                                         settings.ingest.image_batch_size)
+                                         settings.ingest.image_batch_size,
+                                         settings.query_runtime, settings.cache_dir)
         self.clip_error: str | None = None
         self._clip_lock = threading.Lock()
         self._generators: dict[str, Generator] = {}
@@ -93,9 +94,10 @@ class RagService:
         return self._generators[name]
 
     def warm_up(self) -> None:
-        """Load the models now instead of on the first request."""
-        self.text_embedder.load()
-        self.image_embedder()
+        """Load the models (and the question encoders) now instead of on the first request."""
+        self.text_embedder.embed(["warm up"])
+        if (clip := self.image_embedder()) is not None:
+            clip.embed_text(["warm up"])
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     text_model: str = DEFAULT_TEXT_MODEL
     clip_model: str = DEFAULT_CLIP_MODEL
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    query_runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="how questions are embedded on a CPU: ONNX Runtime (an export of "
+        "the same models, checked against PyTorch when loaded) or PyTorch")
+    cache_dir: Path | None = Field(
+        None, description="where exported question encoders are kept; unset = ~/.cache/mmrag/onnx")
     generator: str = "extractive"
     top_k: int = Field(5, ge=1, le=100)
     fusion: Fusion = "calibrated"

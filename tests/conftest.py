@@ -3,14 +3,20 @@ saved and loaded through the production loader, real Chroma on disk in temp dirs
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# exported question encoders go to a temp dir, never the user's cache
+if "MMRAG_CACHE_DIR" not in os.environ:
+    os.environ["MMRAG_CACHE_DIR"] = tempfile.mkdtemp(prefix="mmrag-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["MMRAG_CACHE_DIR"], True)
 
 from eval.models import build_random_clip  # noqa: E402
 from rag.embedders.clip import ClipEmbedder  # noqa: E402
@@ -31,12 +37,14 @@ def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def text_embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2", "cpu").load()
+    return SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2", "cpu",
+                                       cache_dir=Path(os.environ["MMRAG_CACHE_DIR"])).load()
 
 
 @pytest.fixture(scope="session")
 def clip(tiny_clip_dir: Path) -> ClipEmbedder:
-    return ClipEmbedder(str(tiny_clip_dir), "cpu").load()
+    return ClipEmbedder(str(tiny_clip_dir), "cpu",
+                        cache_dir=Path(os.environ["MMRAG_CACHE_DIR"])).load()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
+from . import onnx
 from .hub import load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
@@ -25,13 +27,18 @@ def _features(out: Any) -> Any:
 
 class ClipEmbedder(LazyLoaded):
     """Loaded once, on first use. ``preprocess`` is thread-safe and meant for loader threads;
-    model calls are serialised by a lock."""
+    model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, short batches
+    of texts (questions) run through ONNX Runtime (see ``onnx``)."""
 
-    def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32):
+    def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
+                 query_runtime: str = "onnx", cache_dir: Path | None = None):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
+        self.query_runtime = query_runtime
+        self.cache_dir = cache_dir or onnx.default_cache_dir()
+        self._short = onnx.ShortPath(self._build_short)
         self._model: Any = None
         self._processor: Any = None
         self._lock = threading.Lock()  # one model call at a time
@@ -109,15 +116,40 @@ class ClipEmbedder(LazyLoaded):
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        tok = self._processor.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self._model.config.text_config.max_position_embeddings,
-            return_tensors="pt",
-        )
-        return self._run(
-            self._model.get_text_features,
-            input_ids=tok["input_ids"],
-            attention_mask=tok["attention_mask"],
-        )
+        if len(texts) <= onnx.SHORT_BATCH and (short := self._short.get()) is not None:
+            return short(self._tokenize(texts, "np"))
+        return self._embed_text_torch(texts)
+
+    def _tokenize(self, texts: Sequence[str], tensors: str) -> Any:
+        with self._lock:
+            return dict(self._processor.tokenizer(
+                list(texts), padding=True, truncation=True, return_tensors=tensors,
+                max_length=self._model.config.text_config.max_position_embeddings))
+
+    def _embed_text_torch(self, texts: Sequence[str]) -> np.ndarray:
+        tok = self._tokenize(texts, "pt")
+        return self._run(self._model.get_text_features, input_ids=tok["input_ids"],
+                         attention_mask=tok["attention_mask"])
+
+    def _build_short(self) -> onnx.OnnxEncoder | None:
+        self.load()
+        if self.query_runtime != "onnx" or self._device != "cpu":
+            return None
+        import torch
+
+        model = self._model
+
+        class Graph(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+                return _features(self.model.get_text_features(input_ids=input_ids,
+                                                              attention_mask=attention_mask))
+
+        tok = self._tokenize(["What is the travel policy?", "hello"], "np")
+        example = {k: tok[k] for k in ("input_ids", "attention_mask")}
+        key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
+        return onnx.build(Graph(), example, self.cache_dir / f"clip-text-{key}.onnx",
+                          lambda texts: self._tokenize(texts, "np"), self._embed_text_torch)

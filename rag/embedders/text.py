@@ -13,6 +13,7 @@ import numpy as np
 
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
+from . import onnx
 from .hub import is_local, load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,20 @@ def resolve_text_model(spec: str) -> str:
 
 
 class SentenceTransformerEmbedder(LazyLoaded):
-    """Loaded once, on first use; every call embeds a whole batch."""
+    """Loaded once, on first use; every call embeds a whole batch. With ``query_runtime``
+    "onnx" on a CPU, short batches (questions) run through ONNX Runtime (see ``onnx``)."""
 
-    def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64):
+    def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
+                 query_runtime: str = "onnx", cache_dir: Path | None = None):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
+        self.query_runtime = query_runtime
+        self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
+        self._short = onnx.ShortPath(self._build_short)
 
     def _load(self) -> None:
         path = resolve_text_model(self.model_id)
@@ -57,6 +63,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
 
         self._model = load_pretrained("text embedding model", self.model_id,
                                       "MMRAG_TEXT_MODEL", load, path)
+        self._path = path
         log.info("text model %s loaded from %s", self.model_id, path)
 
     @property
@@ -80,6 +87,11 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= onnx.SHORT_BATCH and (short := self._short.get()) is not None:
+            return short(self._features(texts))
+        return self._embed_torch(texts)
+
+    def _embed_torch(self, texts: Sequence[str]) -> np.ndarray:
         model = self.model
         with self._lock:
             vecs = model.encode(
@@ -90,3 +102,32 @@ class SentenceTransformerEmbedder(LazyLoaded):
                 show_progress_bar=False,
             )
         return np.asarray(vecs, dtype=np.float32)
+
+    def _features(self, texts: Sequence[str]) -> onnx.Features:
+        with self._lock:
+            features = self.model.preprocess(list(texts))
+        return {k: v.numpy() for k, v in features.items() if hasattr(v, "numpy")}
+
+    def _build_short(self) -> onnx.OnnxEncoder | None:
+        if self.query_runtime != "onnx" or resolve_device(self.device) != "cpu":
+            return None
+        import torch
+
+        model = self.model
+        with self._lock:
+            features = model.preprocess(["What is the travel policy?", "hello"])
+        names = [k for k, v in features.items() if isinstance(v, torch.Tensor)]
+        extras = {k: v for k, v in features.items() if k not in names}  # e.g. modality
+
+        class Graph(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+                return self.model({**dict(zip(names, tensors, strict=True)), **extras})[
+                    "sentence_embedding"]
+
+        key = onnx.fingerprint("text", self.model_id, self._path)
+        return onnx.build(Graph(), {k: features[k].numpy() for k in names},
+                          self.cache_dir / f"text-{key}.onnx", self._features, self._embed_torch)

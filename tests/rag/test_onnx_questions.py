@@ -1,0 +1,86 @@
+"""Questions run through ONNX Runtime exports of the text encoders; the exports must give the
+vectors PyTorch gives, be reused from the cache, and fall back to PyTorch on any trouble."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from rag.embedders import onnx
+from rag.embedders.clip import ClipEmbedder
+from rag.embedders.text import SentenceTransformerEmbedder
+
+QUESTIONS = ["How long must passwords be?", "a red car", "what is the per diem for meals "
+             "when travelling abroad for more than a week, and who approves it?"]
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_questions_through_onnx_match_pytorch(text_embedder, clip):
+    assert text_embedder._short.get() is not None and clip._short.get() is not None
+    for batch in ([QUESTIONS[0]], [QUESTIONS[2]], QUESTIONS):  # padded batches too
+        text = text_embedder.embed(batch)
+        assert text.shape == (len(batch), 384)
+        assert cosines(text, text_embedder._embed_torch(batch)).min() > 0.9999
+        image = clip.embed_text(batch)
+        assert cosines(image, clip._embed_text_torch(batch)).min() > 0.9999
+    assert np.allclose(np.linalg.norm(text, axis=1), 1.0, atol=1e-5)
+
+
+def test_long_batches_stay_on_pytorch(text_embedder, monkeypatch):
+    monkeypatch.setattr(onnx.OnnxEncoder, "__call__", lambda *a: pytest.fail("used ONNX"))
+    many = [f"chunk number {i}" for i in range(onnx.SHORT_BATCH + 1)]
+    assert text_embedder.embed(many).shape == (len(many), 384)
+
+
+def test_the_export_is_cached_and_reused(tiny_clip_dir, tmp_path, monkeypatch):
+    first = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    v = first.embed_text(["a red car"])
+    (exported,) = tmp_path.glob("clip-text-*.onnx")
+    monkeypatch.setattr(onnx, "_export", lambda *a: pytest.fail("exported again"))
+    second = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    assert second._short.get() is not None
+    assert cosines(second.embed_text(["a red car"]), v)[0] > 0.9999
+    assert list(tmp_path.glob("clip-text-*.onnx")) == [exported]
+
+
+def test_a_damaged_cache_file_is_exported_again(tiny_clip_dir, tmp_path, caplog):
+    ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).embed_text(["warm up"])
+    (exported,) = tmp_path.glob("clip-text-*.onnx")
+    exported.write_bytes(b"not an onnx model")
+    again = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert again._short.get() is not None
+    assert "cannot be used" in caplog.text
+    assert exported.stat().st_size > 1000
+
+
+def test_no_onnx_package_means_pytorch(tiny_clip_dir, tmp_path, monkeypatch, caplog):
+    def missing(*args):
+        raise ModuleNotFoundError("No module named 'onnx'")
+
+    monkeypatch.setattr(onnx, "_export", missing)
+    emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING):
+        v = emb.embed_text(["a red car"])
+    assert emb._short.get() is None
+    assert "No module named 'onnx'" in caplog.text and "PyTorch" in caplog.text
+    assert cosines(v, emb._embed_text_torch(["a red car"]))[0] > 0.99999
+
+
+def test_an_export_that_differs_is_thrown_away(tiny_clip_dir, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(onnx, "MIN_COSINE", 1.5)  # nothing can match this well
+    emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert emb._short.get() is None
+    assert "differs" in caplog.text
+    assert not list(tmp_path.glob("*.onnx"))
+
+
+def test_torch_runtime_setting_skips_onnx(tmp_path):
+    emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2", "cpu", query_runtime="torch",
+                                      cache_dir=tmp_path)
+    assert emb.embed(["hello"]).shape == (1, 384)
+    assert emb._short.get() is None and not list(tmp_path.iterdir())
