@@ -27,11 +27,10 @@ class Chunker:
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()  # "sequence longer than max length" is expected
-            tok = self.new_tokenizer()
             splitter = SentenceSplitter(
                 chunk_size=self.chunk_size,
                 chunk_overlap=self.chunk_overlap,
-                tokenizer=tok.tokenize,
+                tokenizer=_token_counter(self.new_tokenizer()),
                 paragraph_separator="\n\n",
             )
             self._local.splitter = splitter
@@ -39,3 +38,15 @@ class Chunker:
 
     def split(self, text: str) -> list[str]:
         return [c for c in self._splitter().split_text(text) if c.strip()]
+
+
+def _token_counter(tok: Any) -> Callable[[str], list]:
+    """What the splitter measures texts with. A fast tokenizer's Rust backend counts the same
+    tokens as ``tok.tokenize`` at about two thirds of the cost; this copy is private, so its
+    truncation (the model's input limit) can be lifted to count long texts in full."""
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is None:
+        return tok.tokenize  # type: ignore[no-any-return]
+    backend.no_truncation()
+    backend.no_padding()
+    return lambda text: backend.encode(text, add_special_tokens=False).ids

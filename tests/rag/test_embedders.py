@@ -53,3 +53,21 @@ def test_missing_clip_fails_fast_with_instructions(tmp_path):
 def test_missing_text_model_names_the_setting(tmp_path):
     with pytest.raises(ModelUnavailable, match="MMRAG_TEXT_MODEL"):
         SentenceTransformerEmbedder(str(tmp_path / "nope"), "cpu").load()
+
+
+def test_fast_clip_pixels_equal_the_processors(clip, tiny_clip_dir):
+    """The direct PIL path gives the transformers image processor's pixels; a processor set
+    up differently keeps the processor."""
+    from transformers import CLIPImageProcessor
+
+    from rag.embedders.clip import _FastPixels
+
+    assert clip._fast_pixels is not None
+    rng = np.random.default_rng(1)
+    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+              for w, h in ((640, 480), (33, 200), (32, 32), (7, 5))]
+    want = clip._processor.image_processor(images=images, return_tensors="np")["pixel_values"]
+    got = clip.preprocess(images).numpy()
+    assert got.shape == want.shape and np.abs(got - want).max() < 1e-4
+    odd = CLIPImageProcessor.from_pretrained(str(tiny_clip_dir), do_center_crop=False)
+    assert _FastPixels.check(odd) is None
