@@ -78,6 +78,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             image = Path(args.image).read_bytes()
         except OSError as e:
             raise InvalidInput(f"cannot read image {args.image}: {e.strerror}") from e
+    if "query_runtime" not in settings.model_fields_set:
+        # one question: loading (or first exporting) the ONNX encoders costs more than it saves
+        settings = settings.model_copy(update={"query_runtime": "torch"})
     svc = RagService(settings)
     q = Query(text=args.question, image=image, collection=args.collection,
               top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion,

@@ -59,3 +59,23 @@ def test_help_and_usage_errors_in_a_real_process():
     assert out.returncode == 0 and "--image" in out.stdout and "--fusion" in out.stdout
     out = subprocess.run(run, capture_output=True, text=True)
     assert out.returncode == 2 and "COMMAND" in out.stderr
+
+
+def test_one_question_skips_the_onnx_export(env, kb, monkeypatch):
+    """``mmrag ask`` answers one question: exporting or loading the ONNX encoders would cost
+    more than it saves, so it embeds with PyTorch unless MMRAG_QUERY_RUNTIME says otherwise."""
+    import rag.service
+
+    seen = []
+
+    class Spy(rag.service.RagService):
+        def __init__(self, settings, *args, **kwargs):
+            seen.append(settings.query_runtime)
+            super().__init__(settings, *args, **kwargs)
+
+    monkeypatch.setattr(rag.service, "RagService", Spy)
+    assert main(["ingest", "-q", str(kb / "onboarding-faq.txt")]) == EXIT_OK
+    assert main(["ask", "When is salary paid?"]) == EXIT_OK
+    monkeypatch.setenv("MMRAG_QUERY_RUNTIME", "onnx")
+    assert main(["ask", "When is salary paid?"]) == EXIT_OK
+    assert seen[-2:] == ["torch", "onnx"]
