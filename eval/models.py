@@ -39,7 +39,7 @@ def _train_vocab(text: str, vocab_size: int) -> tuple[dict[str, int], list[tuple
     model = json.loads(tok.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
     vocab = dict(model["vocab"])
-    for c in alphabet:  # every byte, also as a word end, so nothing is out of vocabulary
+    for c in sorted(alphabet):  # every byte, also as a word end, so nothing is out of vocabulary
         for t in (c, c + "</w>"):
             vocab.setdefault(t, len(vocab))
     return vocab, merges  # type: ignore[return-value]

@@ -69,7 +69,10 @@ def test_answers_cite_the_right_source(service, kb):
 
 
 def test_unrelated_question_is_not_answered(service, kb):
-    Ingestor(service).ingest_paths([kb])
+    # the texts only: the test CLIP has random weights and a tokenizer trained afresh for each
+    # session, so how well an off-topic question matches a picture is chance (in some
+    # sessions a picture scored above the threshold)
+    Ingestor(service).ingest_paths(sorted(kb.glob("*.*")))
     answer = service.answer(Query(text="Who won the football world cup in 1998?"))
     assert not answer.found and answer.citations == []
     assert "could not find" in answer.text
