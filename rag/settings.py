@@ -132,7 +132,8 @@ class Settings(BaseSettings):
         "onnx", description="how questions are embedded on a CPU: ONNX Runtime (an export of "
         "the same models, checked against PyTorch when loaded) or PyTorch")
     cache_dir: Path | None = Field(
-        None, description="where exported question encoders are kept; unset = ~/.cache/mmrag/onnx")
+        None, description="where exported question encoders are kept; unset = "
+        "$XDG_CACHE_HOME/mmrag/onnx, else ~/.cache/mmrag/onnx")
     generator: str = "extractive"
     top_k: int = Field(5, ge=1, le=100)
     fusion: Fusion = "calibrated"

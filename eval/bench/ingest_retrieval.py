@@ -116,10 +116,11 @@ def main() -> None:
     svc = RagService(settings)
     svc.warm_up()
     ingestor = Ingestor(svc)
-    onnx = svc.text_embedder._short.get() is not None and svc.clip._short.get() is not None
+    names = {"onnx": "ONNX Runtime", "torch": "PyTorch"}
+    runtimes = {names[e.question_runtime] for e in (svc.text_embedder, svc.clip)}
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; CLIP {args.clip}; questions embedded with "
-          f"{'ONNX Runtime' if onnx else 'PyTorch'}; work dir {work}")
+          f"{' and '.join(sorted(runtimes))}; work dir {work}")
 
     # raw model throughput, on exactly what ingestion will embed
     text_files = sorted((corpus / "texts").iterdir())

@@ -126,6 +126,12 @@ class ClipEmbedder(LazyLoaded):
             return short(self._tokenize(texts, "np"))
         return self._embed_text_torch(texts)
 
+    @property
+    def question_runtime(self) -> str:
+        """What embeds a question: "onnx" or "torch" (builds the ONNX encoder if need be)."""
+        self.load()
+        return "torch" if self._short.get() is None else "onnx"
+
     def _tokenize(self, texts: Sequence[str], tensors: str) -> Any:
         with self._lock:
             return dict(self._processor.tokenizer(
@@ -145,19 +151,14 @@ class ClipEmbedder(LazyLoaded):
 
         model = self._model
 
-        class Graph(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
-                return _features(self.model.get_text_features(input_ids=input_ids,
-                                                              attention_mask=attention_mask))
+        def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+            return _features(model.get_text_features(input_ids=input_ids,
+                                                     attention_mask=attention_mask))
 
         tok = self._tokenize(["What is the travel policy?", "hello"], "np")
         example = {k: tok[k] for k in ("input_ids", "attention_mask")}
         key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
-        return onnx.build(Graph(), example, self.cache_dir / f"clip-text-{key}.onnx",
+        return onnx.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
                           lambda texts: self._tokenize(texts, "np"), self._embed_text_torch)
 
 

@@ -91,12 +91,13 @@ class ShortPath(LazyLoaded):
         return self.load()._encoder
 
 
-def build(module: Any, example: Features, path: Path,
+def build(model: Any, forward: Callable[..., Any], example: Features, path: Path,
           tokenize: Callable[[Sequence[str]], Features],
           reference: Callable[[Sequence[str]], np.ndarray]) -> OnnxEncoder | None:
-    """Load the session cached at ``path`` (exporting ``module`` there first when it is not
-    cached, or when the cached file is unreadable) and check it against ``reference``
-    (PyTorch). None, with a warning, when that fails: the caller keeps using PyTorch."""
+    """Load the session cached at ``path`` (first exporting ``forward``, which runs ``model``
+    on the tensors of ``example``, when it is not cached or the cached file is unreadable) and
+    check it against ``reference`` (PyTorch). None, with a warning, when that fails: the
+    caller keeps using PyTorch."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError as e:
@@ -106,7 +107,7 @@ def build(module: Any, example: Features, path: Path,
     while True:
         if fresh:
             try:
-                _export(module, example, path)
+                _export(model, forward, example, path)
             except Exception as e:  # onnx missing, an operator the exporter cannot handle
                 log.warning("questions are embedded with PyTorch: exporting them to ONNX "
                             "failed (%s: %s)", type(e).__name__, e)
@@ -149,11 +150,19 @@ def _worst_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum(axis=1).min())
 
 
-def _export(module: Any, example: Features, path: Path) -> None:
-    """Trace ``module(*example.values())`` to ONNX with dynamic batch and sequence axes. The
+def _export(model: Any, forward: Callable[..., Any], example: Features, path: Path) -> None:
+    """Trace ``forward(*example.values())`` to ONNX with dynamic batch and sequence axes. The
     file is written next to ``path`` and renamed, so a crash or a second process never leaves
     a half-written model behind."""
     import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # its weights become the graph's
+
+        def forward(self, *tensors: torch.Tensor) -> Any:
+            return forward(*tensors)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(example)
@@ -164,7 +173,7 @@ def _export(module: Any, example: Features, path: Path) -> None:
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer notes about shape-dependent branches
-            torch.onnx.export(module.eval(), args, tmp, input_names=names,
+            torch.onnx.export(Graph().eval(), args, tmp, input_names=names,
                               output_names=["embedding"], dynamic_axes=axes, opset_version=17,
                               dynamo=False)
         os.replace(tmp, path)

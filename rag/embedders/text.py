@@ -103,6 +103,11 @@ class SentenceTransformerEmbedder(LazyLoaded):
             )
         return np.asarray(vecs, dtype=np.float32)
 
+    @property
+    def question_runtime(self) -> str:
+        """What embeds a question: "onnx" or "torch" (builds the ONNX encoder if need be)."""
+        return "torch" if self._short.get() is None else "onnx"
+
     def _features(self, texts: Sequence[str]) -> onnx.Features:
         with self._lock:
             features = self.model.preprocess(list(texts))
@@ -119,15 +124,10 @@ class SentenceTransformerEmbedder(LazyLoaded):
         names = [k for k, v in features.items() if isinstance(v, torch.Tensor)]
         extras = {k: v for k, v in features.items() if k not in names}  # e.g. modality
 
-        class Graph(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-                return self.model({**dict(zip(names, tensors, strict=True)), **extras})[
-                    "sentence_embedding"]
+        def forward(*tensors: torch.Tensor) -> torch.Tensor:
+            return model({**dict(zip(names, tensors, strict=True)), **extras})[
+                "sentence_embedding"]
 
         key = onnx.fingerprint("text", self.model_id, self._path)
-        return onnx.build(Graph(), {k: features[k].numpy() for k in names},
+        return onnx.build(model, forward, {k: features[k].numpy() for k in names},
                           self.cache_dir / f"text-{key}.onnx", self._features, self._embed_torch)

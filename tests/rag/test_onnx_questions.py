@@ -19,7 +19,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_questions_through_onnx_match_pytorch(text_embedder, clip):
-    assert text_embedder._short.get() is not None and clip._short.get() is not None
+    assert text_embedder.question_runtime == clip.question_runtime == "onnx"
     for batch in ([QUESTIONS[0]], [QUESTIONS[2]], QUESTIONS):  # padded batches too
         text = text_embedder.embed(batch)
         assert text.shape == (len(batch), 384)
@@ -41,7 +41,7 @@ def test_the_export_is_cached_and_reused(tiny_clip_dir, tmp_path, monkeypatch):
     (exported,) = tmp_path.glob("clip-text-*.onnx")
     monkeypatch.setattr(onnx, "_export", lambda *a: pytest.fail("exported again"))
     second = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
-    assert second._short.get() is not None
+    assert second.question_runtime == "onnx"
     assert cosines(second.embed_text(["a red car"]), v)[0] > 0.9999
     assert list(tmp_path.glob("clip-text-*.onnx")) == [exported]
 
@@ -52,7 +52,7 @@ def test_a_damaged_cache_file_is_exported_again(tiny_clip_dir, tmp_path, caplog)
     exported.write_bytes(b"not an onnx model")
     again = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
-        assert again._short.get() is not None
+        assert again.question_runtime == "onnx"
     assert "cannot be used" in caplog.text
     assert exported.stat().st_size > 1000
 
@@ -65,7 +65,7 @@ def test_no_onnx_package_means_pytorch(tiny_clip_dir, tmp_path, monkeypatch, cap
     emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
         v = emb.embed_text(["a red car"])
-    assert emb._short.get() is None
+    assert emb.question_runtime == "torch"
     assert "No module named 'onnx'" in caplog.text and "PyTorch" in caplog.text
     assert cosines(v, emb._embed_text_torch(["a red car"]))[0] > 0.99999
 
@@ -74,7 +74,7 @@ def test_an_export_that_differs_is_thrown_away(tiny_clip_dir, tmp_path, monkeypa
     monkeypatch.setattr(onnx, "MIN_COSINE", 1.5)  # nothing can match this well
     emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
-        assert emb._short.get() is None
+        assert emb.question_runtime == "torch"
     assert "differs" in caplog.text
     assert not list(tmp_path.glob("*.onnx"))
 
@@ -83,4 +83,4 @@ def test_torch_runtime_setting_skips_onnx(tmp_path):
     emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2", "cpu", query_runtime="torch",
                                       cache_dir=tmp_path)
     assert emb.embed(["hello"]).shape == (1, 384)
-    assert emb._short.get() is None and not list(tmp_path.iterdir())
+    assert emb.question_runtime == "torch" and not list(tmp_path.iterdir())
