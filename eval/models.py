@@ -134,11 +134,14 @@ def _chat_tokenizer(text: str, vocab_size: int, image_attribute: bool = True) ->
 
 
 def build_random_llava(out_dir: str | Path, size: str = "tiny", seed: int = 0,
-                       text: str = TRAINING_TEXT) -> Path:
+                       text: str = TRAINING_TEXT, dtype: str = "float32",
+                       device: str = "cpu") -> Path:
     """Save a LlavaForConditionalGeneration with random weights and a matching processor.
     ``tiny``: CLIP vision tower and Llama text model of hidden size 32, two layers.
     ``llava-1.5-7b``: the shapes of llava-hf/llava-1.5-7b-hf (CLIP ViT-L/14 at 336 px,
-    Llama-2-7B), for memory and speed checks on a GPU."""
+    Llama-2-7B), for memory and speed checks on a GPU: build it with ``dtype="float16"``
+    (13.5 GiB on disk, like the published checkpoint) and ``device="cuda"`` (initialising
+    seven billion weights on the CPU takes minutes)."""
     import torch
     from transformers import (
         CLIPImageProcessor,
@@ -175,7 +178,9 @@ def build_random_llava(out_dir: str | Path, size: str = "tiny", seed: int = 0,
                          vision_feature_select_strategy="default", vision_feature_layer=-2,
                          image_seq_length=(image_size // patch) ** 2)
     torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(config).eval()
+    with torch.device(device):
+        model = LlavaForConditionalGeneration._from_config(
+            config, dtype=getattr(torch, dtype)).eval()
     model.generation_config.pad_token_id = ids["<pad>"]
     model.generation_config.eos_token_id = ids["</s>"]
     model.save_pretrained(out)
