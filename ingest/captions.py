@@ -11,6 +11,7 @@ from typing import Any
 
 from rag.errors import InvalidInput
 from rag.generators.base import collect
+from rag.generators.hf import attention_backends
 from rag.lazy import LazyLoaded
 from rag.protocols import GenerationRequest, Generator
 
@@ -80,7 +81,7 @@ class Blip2Captioner(LazyLoaded):
         tok = self._processor.tokenizer
         never = [i for i in (tok.bos_token_id, tok.pad_token_id, tok.unk_token_id)
                  if i is not None]  # a caption never contains these
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), attention_backends(model):
             out = model.generate(**inputs, max_new_tokens=self.max_tokens,
                                  suppress_tokens=never)
         # the output starts with the image placeholders, which decode to nothing
