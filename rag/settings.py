@@ -38,7 +38,10 @@ class IngestSettings(Section):
     chunk_overlap: int = Field(24, ge=0, le=1024, description="tokens shared by neighbours")
     text_batch_size: int = Field(64, ge=1, description="texts per model call")
     image_batch_size: int = Field(32, ge=1, description="images per model call")
-    group_chunks: int = Field(256, ge=1, description="chunks gathered before embedding")
+    group_chunks: int = Field(
+        1024, ge=1, description="chunks gathered before embedding: the model gets batches of "
+        "similar length from a larger group (256 padded the benchmark's chunks by 11%, 1024 by "
+        "3%)")
     workers: int = Field(2, ge=1, le=64, description="threads that read and decode files")
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
     max_image_pixels: int = Field(64_000_000, ge=1)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rag.errors import StoreError
-from rag.store import ChromaStore
+from rag.store import TEXT_KEY, ChromaStore
 
 
 def unit(*rows):
@@ -24,6 +24,23 @@ def test_cosine_scores_and_metadata(tmp_path):
     res = store.search("c1", "text", unit([0, 0, 1]), 3)[0]
     assert res[-1].score == pytest.approx(0.0, abs=1e-5)
     assert store.get_meta("c1", "text")["mmrag:x"] == 1
+
+
+def test_texts_live_in_metadata_and_older_documents_still_read(tmp_path):
+    store = ChromaStore(tmp_path)
+    store.upsert("c1", "text", ["new"], unit([1, 0]), [{"n": 1}], ["new text"], model="m")
+    raw = store._collection("c1", "text").get(ids=["new"], include=["metadatas", "documents"])
+    assert raw["documents"] == [None]  # no full-text index to build on write
+    assert raw["metadatas"][0] == {"n": 1, TEXT_KEY: "new text"}
+    # an item written as a Chroma document (by an earlier version) reads the same way
+    store._collection("c1", "text").upsert(ids=["old"], embeddings=unit([0, 1]),
+                                          metadatas=[{"n": 2}], documents=["old text"])
+    items, _ = store.get("c1", "text", ids=["new", "old"])
+    assert {(it.id, it.document) for it in items} == {("new", "new text"), ("old", "old text")}
+    assert all(TEXT_KEY not in it.metadata for it in items)
+    hits = store.search("c1", "text", unit([1, 0], [0, 1]), 1)
+    assert [(h[0].id, h[0].document, h[0].metadata) for h in hits] == [
+        ("new", "new text", {"n": 1}), ("old", "old text", {"n": 2})]
 
 
 def test_collections_are_isolated_and_persist(tmp_path):
