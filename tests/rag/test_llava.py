@@ -2,6 +2,7 @@
 loader, on the CPU (fp32)."""
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -9,6 +10,7 @@ from PIL import Image
 from eval.models import build_random_llava
 from rag.errors import ModelUnavailable
 from rag.generators.base import collect
+from rag.generators.hf import attention_backends
 from rag.generators.llava import LlavaGenerator, quantization_kwargs
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
@@ -81,3 +83,20 @@ def test_missing_model_and_quantization_choices(tmp_path):
 
     assert quantization_kwargs("4bit", "cpu") == {"dtype": torch.float32}
     assert quantization_kwargs("fp16", "cuda") == {"dtype": torch.float16}
+
+
+def test_generation_on_cuda_leaves_out_cudnn_attention():
+    """cuDNN's attention rebuilds a graph per shape and thread: on CUDA, generation runs with
+    the other kernels only, and the process-wide choice is restored afterwards."""
+    import torch
+
+    backends = torch.backends.cuda
+    before = (backends.cudnn_sdp_enabled(), backends.flash_sdp_enabled(),
+              backends.mem_efficient_sdp_enabled())
+    with attention_backends(SimpleNamespace(device=torch.device("cuda"))):
+        assert not backends.cudnn_sdp_enabled()
+        assert backends.flash_sdp_enabled() and backends.mem_efficient_sdp_enabled()
+    assert (backends.cudnn_sdp_enabled(), backends.flash_sdp_enabled(),
+            backends.mem_efficient_sdp_enabled()) == before
+    with attention_backends(SimpleNamespace(device=torch.device("cpu"))):  # nothing to change
+        assert backends.cudnn_sdp_enabled() == before[0]
