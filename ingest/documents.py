@@ -14,10 +14,64 @@ from typing import Any
 
 from rag.errors import InvalidInput, TooLarge
 
-from .loaders import Limits, Loaded, Picture, picture
+from .loaders import Limits, Loaded, Picture, check_text_total, picture, stage
 
 log = logging.getLogger(__name__)
 RENDER_SCALE = 2.0  # 144 dpi: enough for OCR of ordinary print
+MIN_RENDER_SCALE = 0.5  # below 36 dpi nothing can be read: such a page is left out
+MAX_ZIP_ENTRIES = 10_000
+_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def check_package(data: bytes, limits: Limits, what: str) -> None:
+    """Zip-based formats (DOCX, PPTX), before any parser sees them: the unpacked size of all
+    entries and of each XML part, and no DTD in any XML part (Office files never have one; a
+    DTD is how entity-expansion and external-entity attacks start). ``zipfile`` never returns
+    more than an entry's declared size (a longer stream fails its CRC), so the declared sizes
+    bound what any parser can inflate; the XML parts are read to look for DTDs."""
+    import zipfile
+
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise InvalidInput(f"not a readable {what} file: {e}") from e
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise TooLarge(f"{len(infos):,} entries inside the {what} file, over the limit of "
+                       f"{MAX_ZIP_ENTRIES:,}")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_inflated_bytes:
+        raise TooLarge(f"the {what} file unpacks to {total:,} bytes, over the limit of "
+                       f"{limits.max_inflated_bytes:,} (MMRAG_INGEST__MAX_INFLATED_BYTES)")
+    with z:
+        for info in infos:
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            if info.file_size > limits.max_xml_bytes:
+                raise TooLarge(f"{info.filename} inside the {what} file unpacks to "
+                               f"{info.file_size:,} bytes, over the limit of "
+                               f"{limits.max_xml_bytes:,} (MMRAG_INGEST__MAX_XML_BYTES)")
+            stage(f"checking {info.filename}")
+            _check_xml(z, info, what)
+
+
+def _check_xml(z: Any, info: Any, what: str) -> None:
+    import zipfile
+
+    tail = b""
+    try:
+        with z.open(info) as f:
+            while block := f.read(1 << 20):
+                window = tail + block
+                if any(m in window for m in _DTD):
+                    raise InvalidInput(f"{info.filename} inside the {what} file declares a "
+                                       "DTD or entities, which Office files never do (refused "
+                                       "as a possible XML entity attack)")
+                if not tail and block[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    raise InvalidInput(f"{info.filename} inside the {what} file is not UTF-8")
+                tail = block[-16:]
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
+        raise InvalidInput(f"corrupt {what} file ({info.filename}): {e}") from e
 
 
 def _add_picture(out: Loaded, data: bytes, limits: Limits, meta: dict[str, Any],
@@ -66,6 +120,7 @@ def load_pdf(data: bytes, limits: Limits) -> Loaded:
     skipped: list[str] = []
     scanned: list[int] = []
     for number, page in enumerate(pages, 1):
+        stage(f"reading page {number} of {len(pages)}")
         try:
             text = page.extract_text() or ""
         except Exception as e:  # a broken content stream spoils one page, not the file
@@ -73,6 +128,7 @@ def load_pdf(data: bytes, limits: Limits) -> Loaded:
             text = ""
         if text.strip():
             out.parts.append((text, {"page": number}))
+            check_text_total(out.parts, limits.max_chars)
         try:
             images = list(page.images)
         except Exception as e:
@@ -97,12 +153,34 @@ def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
     except Exception as e:
         skipped.append(f"cannot render scanned pages: {e}")
         return
+    rendered = blank = 0
     try:
         for number in numbers:
             if len(out.pictures) >= limits.max_images:
                 skipped.append("over the image limit")
                 break
-            img = doc[number - 1].render(scale=RENDER_SCALE).to_pil().convert("RGB")
+            if rendered >= limits.max_rendered_pages:
+                out.notes.append(f"{len(numbers) - rendered - blank} page(s) without text not "
+                                 f"rendered: over the limit of {limits.max_rendered_pages} "
+                                 "(MMRAG_INGEST__MAX_RENDERED_PAGES)")
+                break
+            stage(f"rendering page {number}")
+            page = doc[number - 1]
+            if _blank(page):
+                blank += 1
+                continue
+            w_pt, h_pt = page.get_size()
+            scale = min(RENDER_SCALE, (limits.max_pixels / max(1.0, w_pt * h_pt)) ** 0.5)
+            if scale < MIN_RENDER_SCALE:
+                skipped.append(f"page {number} is {w_pt:.0f}x{h_pt:.0f} pt: too large to "
+                               f"render within {limits.max_pixels:,} pixels "
+                               "(MMRAG_INGEST__MAX_IMAGE_PIXELS)")
+                continue
+            img = page.render(scale=scale).to_pil().convert("RGB")
+            rendered += 1
+            if _uniform(img):
+                blank += 1  # drawn, but nothing to see (a white rectangle, say)
+                continue
             buf = io.BytesIO()
             img.save(buf, "PNG")
             w, h = img.size
@@ -112,6 +190,20 @@ def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
                                          "scanned": True}))
     finally:
         doc.close()
+    if blank:
+        out.notes.append(f"{blank} blank page(s) left out")
+
+
+def _blank(page: Any) -> bool:
+    """A page with no objects at all has nothing to render (checked without rendering)."""
+    import pypdfium2.raw as pdfium_c
+
+    return int(pdfium_c.FPDFPage_CountObjects(page.raw)) == 0
+
+
+def _uniform(img: Any) -> bool:
+    """One colour all over (after rendering): nothing to read or see."""
+    return all(lo == hi for lo, hi in img.getextrema())
 
 
 def load_docx(data: bytes, limits: Limits) -> Loaded:
@@ -120,6 +212,8 @@ def load_docx(data: bytes, limits: Limits) -> Loaded:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_package(data, limits, "Word (.docx)")
+    stage("reading the Word XML")
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as e:
@@ -147,6 +241,7 @@ def load_docx(data: bytes, limits: Limits) -> Loaded:
     from .loaders import markdown_sections
 
     out = Loaded("docx", parts=markdown_sections("\n".join(lines)))
+    check_text_total(out.parts, limits.max_chars)
     out.title = (document.core_properties.title or "").strip()
     skipped: list[str] = []
     for rel in document.part.rels.values():
@@ -159,6 +254,8 @@ def load_pptx(data: bytes, limits: Limits) -> Loaded:
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+    check_package(data, limits, "PowerPoint (.pptx)")
+    stage("reading the PowerPoint XML")
     try:
         deck = Presentation(io.BytesIO(data))
     except Exception as e:
@@ -186,6 +283,7 @@ def load_pptx(data: bytes, limits: Limits) -> Loaded:
                 _add_picture(out, blob, limits, {"slide": number}, skipped)
 
     for number, slide in enumerate(deck.slides, 1):
+        stage(f"reading slide {number}")
         texts: list[str] = []
         walk(slide.shapes, number, texts)
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
@@ -194,6 +292,7 @@ def load_pptx(data: bytes, limits: Limits) -> Loaded:
                 texts.append(f"Notes: {notes}")
         if texts:
             out.parts.append((f"Slide {number}\n\n" + "\n\n".join(texts), {"slide": number}))
+            check_text_total(out.parts, limits.max_chars)
     return _finish(out, skipped)
 
 

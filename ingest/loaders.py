@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -36,6 +37,7 @@ class Picture:
     ext: str
     data: bytes
     meta: dict[str, Any] = field(default_factory=dict)  # width, height, page or slide
+    ocr_text: str | None = None  # the text read in it, when the decoder ran OCR
 
 
 @dataclass
@@ -56,6 +58,33 @@ class Limits:
     image_target: int | None = None  # decode JPEGs at this scale (no OCR needs the detail)
     video_every_s: float = 10.0
     video_scene_threshold: float = 0.5
+    max_inflated_bytes: int = 256 * 1024 * 1024  # all entries of a zip-based file, unpacked
+    max_xml_bytes: int = 32 * 1024 * 1024  # one XML part of a zip-based file, unpacked
+    max_rendered_pages: int = 100  # PDF pages rendered to pictures for lack of text
+
+
+_report: Callable[[str], None] | None = None
+
+
+def report_stage(fn: Callable[[str], None] | None) -> None:
+    """Where ``stage`` reports to (the decoder process sends it to the server)."""
+    global _report
+    _report = fn
+
+
+def stage(where: str) -> None:
+    """Say what decoding is doing now ("rendering page 3"), so that a file that is stopped
+    for its memory or time budget can be reported with the place."""
+    if _report is not None:
+        _report(where)
+
+
+def check_text_total(parts: list[tuple[str, dict[str, Any]]], max_chars: int) -> None:
+    """Total extracted text of a file, checked as parts are added."""
+    total = sum(len(t) for t, _ in parts)
+    if total > max_chars:
+        raise TooLarge(f"over {max_chars:,} characters of extracted text "
+                       "(MMRAG_INGEST__MAX_TEXT_CHARS)")
 
 
 def picture(data: bytes, limits: Limits, meta: dict[str, Any] | None = None) -> Picture:
@@ -240,6 +269,7 @@ def load(name: str, data: bytes, limits: Limits, base: Path | None = None) -> Lo
     kind = kind_of(name)
     if kind is None:
         raise InvalidInput(f"unsupported file type {Path(name).suffix or '(no extension)'!r}")
+    stage(f"decoding the {kind} file")
     if kind == "image":
         return Loaded(kind, pictures=[picture(data, limits)])
     if kind == "video":

@@ -22,8 +22,9 @@ from rag.service import RagService
 from rag.settings import check_collection
 
 from .captions import Blip2Captioner, GeneratorCaptioner
+from . import isolation
 from .chunking import Chunker
-from .loaders import Limits, Picture, kind_of, load
+from .loaders import Limits, Loaded, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .sources import FileResult, IngestReport, Source, walk
@@ -71,7 +72,9 @@ class Ingestor:
         self.manifest = manifest or Manifest(service.settings.manifest_path)
         cfg = self.settings.ingest
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
-                               cfg.chunk_overlap)
+                               cfg.chunk_overlap, cfg.chunk_seconds)
+        self.decoders = (isolation.shared(cfg.workers, cfg.parse_memory_bytes, cfg.parse_seconds)
+                         if cfg.parse_isolation == "process" else None)
         self.tagger = Tagger(cfg.tag_labels, cfg.tag_threshold)
         self.captioner: Blip2Captioner | GeneratorCaptioner | None = None
         if cfg.captions and cfg.caption_generator == "blip2":
@@ -205,8 +208,9 @@ class Ingestor:
             limits = Limits(cfg.max_text_chars, cfg.max_image_pixels, cfg.max_pages,
                             cfg.max_images_per_document,
                             clip.image_size if clip is not None and self.ocr is None else None,
-                            cfg.video_every_seconds, cfg.video_scene_threshold)
-            loaded = load(src.name, data, limits, src.path.parent if src.path else None)
+                            cfg.video_every_seconds, cfg.video_scene_threshold,
+                            cfg.max_inflated_bytes, cfg.max_xml_bytes, cfg.max_rendered_pages)
+            loaded = self._load(src, data, limits)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:
                 prep.texts += [(c, dict(where)) for c in self.chunker.split(text)]
@@ -224,6 +228,15 @@ class Ingestor:
             log.exception("failed to prepare %s", src.name)
             return FileResult(src.name, "failed", reason=f"{type(e).__name__}: {e}", doc_id=doc_id)
 
+    def _load(self, src: Source, data: bytes, limits: Limits) -> Loaded:
+        """Decode in a decoder process (with its memory and time budget, and OCR there too),
+        or here when isolation is off."""
+        base = src.path.parent if src.path else None
+        if self.decoders is None:
+            return load(src.name, data, limits, base)
+        conf = self.settings.ingest.ocr_min_confidence if self.ocr is not None else None
+        return self.decoders.parse(src.name, data, limits, base, conf)
+
     def _picture(self, prep: _Prepared, pic: Picture, clip: ImageEmbedder | None) -> None:
         """OCR, the stored copy and CLIP input for one picture (a whole image file, or an
         image inside a document). A picture with neither a vector nor text is dropped."""
@@ -231,10 +244,10 @@ class Ingestor:
         derived: list[tuple[str, str]] = []  # (text, how it was read)
         meta: dict[str, Any] = dict(pic.meta)
         if self.ocr is not None:
-            found = self.ocr.read(pic.image)
-            if len(found.text.strip()) >= 3:
-                derived += [(c, "ocr") for c in self.chunker.split(found.text)]
-                meta["ocr_text"] = found.text[:4000]
+            text = pic.ocr_text if pic.ocr_text is not None else self.ocr.read(pic.image).text
+            if len(text.strip()) >= 3:
+                derived += [(c, "ocr") for c in self.chunker.split(text)]
+                meta["ocr_text"] = text[:4000]
         if self.captioner is not None:
             try:
                 caption = self.captioner.caption(pic.image)

@@ -48,6 +48,19 @@ class IngestSettings(Section):
     max_text_chars: int = Field(20_000_000, ge=1, description="decoded characters per file")
     max_pages: int = Field(2000, ge=1, description="pages per PDF")
     max_images_per_document: int = Field(200, ge=0, description="images taken from one file")
+    max_inflated_bytes: int = Field(
+        256 * 1024 * 1024, ge=1, description="unpacked size of all entries of a DOCX or PPTX")
+    max_xml_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="unpacked size of one XML part of a DOCX or PPTX")
+    max_rendered_pages: int = Field(
+        100, ge=0, description="PDF pages without text rendered as pictures, per file")
+    parse_isolation: Literal["process", "off"] = Field(
+        "process", description="decode files in worker processes with a memory and time "
+        "budget (process), or in the calling process with neither (off: debugging only)")
+    parse_memory_bytes: int = Field(
+        2 * 1024**3, ge=256 * 1024**2, description="address space of one decoder process")
+    parse_seconds: float = Field(120.0, gt=0, description="time to decode one file")
+    chunk_seconds: float = Field(120.0, gt=0, description="time to chunk one file's text")
     video_every_seconds: float = Field(10.0, gt=0, description="a video keyframe this often")
     video_scene_threshold: float = Field(
         0.5, ge=-1, le=1,
