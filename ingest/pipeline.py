@@ -21,8 +21,8 @@ from rag.protocols import ImageEmbedder
 from rag.service import RagService
 from rag.settings import check_collection
 
-from .captions import Blip2Captioner, GeneratorCaptioner
 from . import isolation
+from .captions import Blip2Captioner, GeneratorCaptioner
 from .chunking import Chunker
 from .loaders import Limits, Loaded, Picture, kind_of, load
 from .manifest import Document, Manifest, doc_id_for
@@ -92,7 +92,11 @@ class Ingestor:
         return self.ingest(list(walk(paths)), collection, progress)
 
     def ingest(self, sources: list[Source], collection: str = "default",
-               progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+               progress: Callable[[FileResult], None] | None = None,
+               read: Callable[[str], None] | None = None) -> IngestReport:
+        """``progress`` hears of each file when its outcome is known (written, skipped, ...);
+        ``read`` of each file as soon as it is decoded and chunked, before its group is
+        embedded and written."""
         check_collection(collection)
         t0 = time.perf_counter()
         report = IngestReport(collection)
@@ -128,6 +132,8 @@ class Ingestor:
                 nxt = next(queue, None)
                 if nxt is not None:
                     window.append(pool.submit(self._prepare, nxt, collection, clip))
+                if read is not None:
+                    read(item.source)
                 if isinstance(item, FileResult):
                     done(item)
                     continue
@@ -143,12 +149,14 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def delete(self, ref: str, collection: str = "default", refit: bool = True) -> Document:
-        """Remove a source (by document id or source path) from the store, its images and
-        the manifest."""
+    def delete(self, ref: str, collection: str = "default", refit: bool = True,
+               local_path: bool = False) -> Document:
+        """Remove a source (by document id or source name) from the store, its images and
+        the manifest. ``local_path``: ``ref`` may also be a path on this machine (the command
+        line); over HTTP it never is, so a client's id is never probed on the server's disk."""
         check_collection(collection)
         doc = self.manifest.find(collection, ref)
-        if doc is None and Path(ref).expanduser().exists():
+        if doc is None and local_path and Path(ref).expanduser().exists():
             doc = self.manifest.find(collection, str(Path(ref).expanduser().resolve()))
         if doc is None:
             raise NotFound(f"no document {ref!r} in collection {collection!r}")

@@ -43,6 +43,12 @@ class Overloaded(RagError):
         self.retry_after = retry_after
 
 
+class QueueFull(Overloaded):
+    """A bounded queue (background ingestion) is full; come back after ``retry_after``."""
+
+    code = "queue_full"
+
+
 class UpstreamError(RagError):
     """A remote model API failed or could not be reached."""
 

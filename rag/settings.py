@@ -4,11 +4,14 @@ per entry point and passed down. Nested sections use a double underscore:
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import InvalidInput
@@ -92,6 +95,11 @@ class ServerSettings(Section):
     background_ingest_bytes: int = Field(
         20 * 1024 * 1024, ge=0, description="uploads larger than this run as a background job"
     )
+    job_workers: int = Field(2, ge=1, le=16, description="background ingestion jobs at once "
+                             "(at most one per collection)")
+    max_queued_jobs: int = Field(16, ge=1, description="background jobs waiting before 429")
+    max_queued_bytes: int = Field(
+        512 * 1024 * 1024, ge=1, description="bytes of background uploads waiting before 429")
     allow_image_urls: bool = Field(
         False, description="let chat requests name http(s) image URLs for the server to fetch"
     )
@@ -169,6 +177,14 @@ class Settings(BaseSettings):
     llava: LlavaSettings = LlavaSettings()
     local: LocalSettings = LocalSettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_variables(cls, data: Any) -> Any:
+        """A misspelt MMRAG_ variable would otherwise be ignored without a word, and the
+        setting it meant silently left at its default: refuse it, naming it."""
+        unknown_environment(os.environ)
+        return data
+
     @field_validator("default_collection")
     @classmethod
     def _collection(cls, v: str) -> str:
@@ -185,3 +201,23 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite3"
+
+
+def _known_names() -> set[str]:
+    names = set()
+    for name, info in Settings.model_fields.items():
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            names |= {f"MMRAG_{name}__{f}".upper() for f in sub.model_fields}
+        names.add(f"MMRAG_{name}".upper())
+    return names
+
+
+def unknown_environment(environ: Mapping[str, str]) -> None:
+    """Raise InvalidInput for an ``MMRAG_`` variable that names no setting."""
+    known = _known_names()
+    for var in environ:
+        if var.upper().startswith("MMRAG_") and var.upper() not in known:
+            near = difflib.get_close_matches(var.upper(), known, 1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise InvalidInput(f"unknown setting {var} in the environment{hint}")

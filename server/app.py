@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         app.state.settings = settings
         app.state.service = svc
         app.state.ingestor = Ingestor(svc)
-        app.state.jobs = Jobs(app.state.ingestor)
+        app.state.jobs = Jobs(app.state.ingestor, settings.server.job_workers,
+                              settings.server.max_queued_jobs, settings.server.max_queued_bytes)
         app.state.metrics = metrics
         app.state.keys = keys
         pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import Forbidden, InvalidInput, Unauthorized
 from rag.settings import check_collection
@@ -40,6 +42,41 @@ class Principal:
 LOCAL = Principal("local-development", None, admin=True)
 
 
+class _KeyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    key: str | None = Field(None, min_length=1, description="the secret itself")
+    key_sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    collections: list[str] | Literal["*"] | None = None
+    admin: bool = False
+
+    @field_validator("collections")
+    @classmethod
+    def _names(cls, v: list[str] | str | None) -> list[str] | str | None:
+        if isinstance(v, list):
+            for name in v:
+                try:
+                    check_collection(name)
+                except InvalidInput as e:
+                    raise ValueError(str(e)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> _KeyEntry:
+        if (self.key is None) == (self.key_sha256 is None):
+            raise ValueError("give exactly one of key and key_sha256")
+        if not self.admin and self.collections is None:
+            raise ValueError('a key that is not admin needs "collections" (a list, or "*")')
+        return self
+
+
+class _KeyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    keys: list[_KeyEntry] = Field(min_length=1)
+
+
 @dataclass(frozen=True)
 class _Key:
     digest: bytes
@@ -56,27 +93,30 @@ class KeyStore:
 
     @classmethod
     def load(cls, path: str | Path) -> KeyStore:
+        """Read and validate the key file strictly: booleans are JSON booleans, collections a
+        list of valid names or "*", unknown fields refused. A bad file stops the server with
+        a message naming the entry and the field."""
         try:
-            data = json.loads(Path(path).read_text())
-            entries = data["keys"]
-            assert isinstance(entries, list)
-        except (OSError, ValueError, KeyError, AssertionError, TypeError) as e:
-            raise InvalidInput(f"cannot read API keys from {path}: expected "
-                               '{"keys": [{"key": ..., "collections": [...]}]} ({e})') from e
+            raw = Path(path).read_bytes()
+        except OSError as e:
+            raise InvalidInput(f"cannot read API keys file {path}: {e.strerror or e}") from e
+        try:
+            entries = _KeyFile.model_validate_json(raw).keys
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(str(x) for x in err['loc']) or 'file'}: {err['msg']}"
+                for err in e.errors()[:5])
+            raise InvalidInput(f"invalid API keys file {path}: {problems} (expected "
+                               '{"keys": [{"key": "...", "collections": ["..."], '
+                               '"admin": false}]})') from e
         keys = []
         for i, entry in enumerate(entries):
-            if "key_sha256" in entry:
-                digest = bytes.fromhex(entry["key_sha256"])
-            elif entry.get("key"):
-                digest = _digest(str(entry["key"]))
-            else:
-                raise InvalidInput(f"API key #{i + 1} in {path} has neither key nor key_sha256")
-            admin = bool(entry.get("admin", False))
-            cols = entry.get("collections")
-            collections = None if admin or cols in (None, "*") else frozenset(
-                check_collection(c) for c in cols)
-            keys.append(_Key(digest, Principal(str(entry.get("name", f"key-{i + 1}")),
-                                               collections, admin)))
+            digest = (bytes.fromhex(entry.key_sha256) if entry.key_sha256
+                      else _digest(entry.key or ""))
+            cols = entry.collections
+            collections = None if entry.admin or cols in (None, "*") else frozenset(cols)
+            keys.append(_Key(digest, Principal(entry.name or f"key-{i + 1}", collections,
+                                               entry.admin)))
         return cls(keys)
 
     def check(self, authorization: str | None) -> Principal:

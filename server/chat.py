@@ -167,7 +167,7 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
     # Admission first, before anything waits for a worker. A stream keeps its place until
     # its last event; retrieval and the start of generation happen before the response
     # starts, so their errors still become proper HTTP errors.
-    work.enter()
+    entered = work.enter()
     streaming = False
     try:
         query = await work.run(to_query, body, settings, collection)
@@ -182,7 +182,7 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
         answer = await work.run(service.answer, query, generator, _options(body))
     finally:
         if not streaming:
-            work.leave()
+            work.leave(entered)
     observe(metrics, answer.timings_ms, answer.generator)
     return {**head, "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},

@@ -126,7 +126,8 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import Ingestor
     from rag.service import RagService
 
-    doc = Ingestor(RagService(settings)).delete(args.source, args.collection)
+    doc = Ingestor(RagService(settings)).delete(args.source, args.collection,
+                                               local_path=True)
     print(f"deleted {doc.source} ({doc.chunks} chunks, {doc.images} images) "
           f"from collection {args.collection!r}")
     return EXIT_OK

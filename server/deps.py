@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
@@ -25,7 +27,8 @@ T = TypeVar("T")
 class Worker:
     """Runs blocking model and store work on the bounded inference pool, never on the event
     loop. Admission is bounded too: past ``workers + max_queue`` requests in flight, new ones
-    get 503 with Retry-After instead of piling up in memory."""
+    get 503 with Retry-After instead of piling up in memory. Retry-After is the time the
+    requests ahead need to drain, from the measured time a request holds its place."""
 
     def __init__(self, pool: ThreadPoolExecutor, workers: int, max_queue: int, metrics: Metrics):
         self.pool = pool
@@ -33,28 +36,39 @@ class Worker:
         self.limit = workers + max_queue
         self.metrics = metrics
         self.in_flight = 0
+        self.held_s = 0.5  # moving average of the time a request holds its place
 
-    def enter(self) -> None:
+    def full(self) -> bool:
+        return self.in_flight >= self.limit
+
+    def overloaded(self) -> Overloaded:
+        self.metrics.rejected.inc()
+        wait = math.ceil((self.in_flight - self.limit + 1) * self.held_s / self.workers)
+        return Overloaded(f"the server is busy ({self.in_flight} requests in flight, the "
+                          f"limit is {self.limit}); retry shortly",
+                          retry_after=max(1, min(wait, 600)))
+
+    def enter(self) -> float:
         """Take a place, or raise Overloaded. Pair with ``leave``."""
-        if self.in_flight >= self.limit:
-            self.metrics.rejected.inc()
-            raise Overloaded(f"the server is busy ({self.in_flight} requests in flight, the "
-                             f"limit is {self.limit}); retry shortly",
-                             retry_after=max(1, self.in_flight // self.workers))
+        if self.full():
+            raise self.overloaded()
         self.in_flight += 1
         self.metrics.queue_depth.set(self.in_flight)
+        return time.monotonic()
 
-    def leave(self) -> None:
+    def leave(self, entered: float | None = None) -> None:
         self.in_flight -= 1
         self.metrics.queue_depth.set(self.in_flight)
+        if entered is not None:
+            self.held_s = 0.8 * self.held_s + 0.2 * (time.monotonic() - entered)
 
     @contextlib.asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
-        self.enter()
+        entered = self.enter()
         try:
             yield
         finally:
-            self.leave()
+            self.leave(entered)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
     errors.NotFound: (404, "not_found_error"),
     errors.Unauthorized: (401, "authentication_error"),
     errors.Forbidden: (403, "permission_error"),
+    errors.QueueFull: (429, "rate_limit_error"),
     errors.Overloaded: (503, "overloaded_error"),
     errors.UpstreamError: (502, "upstream_error"),
     errors.ModelUnavailable: (503, "model_unavailable_error"),

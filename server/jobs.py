@@ -1,19 +1,23 @@
-"""Background ingestion jobs for large uploads: one job at a time on its own thread (queries
-go on meanwhile), progress readable while it runs. Jobs live in memory: a restarted server
-forgets them, but what they wrote stays (and a rerun skips it as unchanged)."""
+"""Background ingestion jobs for large uploads: a bounded queue (jobs and bytes) served by a
+few job threads, fair between collections, with progress per file as it happens. Jobs live in
+memory: a restarted server forgets them, but what they wrote stays (and a rerun skips it as
+unchanged)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.pipeline import FileResult, Ingestor, Source
+from rag.errors import QueueFull
 
 MAX_KEPT = 200  # finished jobs remembered
+DEFAULT_RATE = 1024 * 1024  # bytes/s assumed until a job has been measured
 
 
 @dataclass
@@ -21,19 +25,24 @@ class Job:
     id: str
     collection: str
     files_total: int
+    bytes: int = 0
     status: str = "queued"  # queued | running | done | failed
+    files_read: int = 0
     files_done: int = 0
+    current: str = ""
     chunks: int = 0
     images: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
     created: float = field(default_factory=time.time)
+    started: float | None = None
     finished: float | None = None
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
-                "files_total": self.files_total, "files_done": self.files_done,
+                "files_total": self.files_total, "files_read": self.files_read,
+                "files_done": self.files_done, "current_file": self.current,
                 "chunks_written": self.chunks, "images_written": self.images,
                 "errors": self.errors, "message": self.message, "created": self.created,
                 "finished": self.finished,
@@ -41,27 +50,95 @@ class Job:
 
 
 class Jobs:
-    def __init__(self, ingestor: Ingestor):
+    """``workers`` job threads; at most one running job per collection, and the next job is
+    taken from the collections in turn, so one tenant's big upload never stalls another's.
+    Past ``max_jobs`` queued jobs or ``max_bytes`` queued bytes, ``submit`` raises QueueFull
+    with the seconds the queue needs to drain enough, from the measured ingestion rate."""
+
+    def __init__(self, ingestor: Ingestor, workers: int = 2, max_jobs: int = 16,
+                 max_bytes: int = 512 * 1024 * 1024):
         self.ingestor = ingestor
+        self.max_jobs = max_jobs
+        self.max_bytes = max_bytes
         self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mmrag-ingest-job")
+        self._queues: dict[str, deque[tuple[Job, list[Source]]]] = {}
+        self._running: set[str] = set()
+        self._turn: deque[str] = deque()  # collections in the order they get the next job
+        self._cond = threading.Condition()
+        self._rate = float(DEFAULT_RATE)  # bytes per second, moving average
+        self._stop = False
+        self._threads = [threading.Thread(target=self._loop, name=f"mmrag-job-{i}", daemon=True)
+                         for i in range(workers)]
+        for t in self._threads:
+            t.start()
 
     def submit(self, sources: list[Source], collection: str) -> Job:
-        job = Job(uuid.uuid4().hex, collection, len(sources))
-        with self._lock:
+        size = sum(len(s.data or b"") for s in sources)
+        job = Job(uuid.uuid4().hex, collection, len(sources), size)
+        with self._cond:
+            queued = [j for q in self._queues.values() for j, _ in q]
+            waiting = sum(j.bytes for j in queued)
+            if len(queued) >= self.max_jobs or (queued and waiting + size > self.max_bytes):
+                running = sum(j.bytes for j in self._jobs.values() if j.status == "running")
+                excess = max(size, waiting + size - self.max_bytes) + running
+                raise QueueFull(
+                    f"the ingestion queue is full ({len(queued)} jobs, {waiting:,} bytes "
+                    f"waiting; limits {self.max_jobs} jobs and {self.max_bytes:,} bytes, "
+                    "MMRAG_SERVER__MAX_QUEUED_JOBS and MMRAG_SERVER__MAX_QUEUED_BYTES)",
+                    retry_after=self._seconds(excess))
             self._jobs[job.id] = job
+            self._queues.setdefault(collection, deque()).append((job, sources))
+            if collection not in self._turn:
+                self._turn.append(collection)
             done = [j for j in self._jobs.values() if j.finished]
             for old in sorted(done, key=lambda j: j.finished or 0)[:-MAX_KEPT]:
                 self._jobs.pop(old.id, None)
-        self._pool.submit(self._run, job, sources)
+            self._cond.notify()
         return job
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def _seconds(self, nbytes: int) -> int:
+        return max(1, min(3600, math.ceil(nbytes / self._rate)))
+
+    def _next(self) -> tuple[Job, list[Source]] | None:
+        """The first collection in turn that has a queued job and none running."""
+        for _ in range(len(self._turn)):
+            coll = self._turn[0]
+            self._turn.rotate(-1)
+            queue = self._queues.get(coll)
+            if queue and coll not in self._running:
+                return queue.popleft()
+        return None
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                picked = None
+                while not self._stop and (picked := self._next()) is None:
+                    self._cond.wait()
+                if self._stop or picked is None:
+                    return
+                job, sources = picked
+                self._running.add(job.collection)
+            try:
+                self._run(job, sources)
+            finally:
+                with self._cond:
+                    self._running.discard(job.collection)
+                    if not self._queues.get(job.collection):
+                        self._queues.pop(job.collection, None)
+                        if job.collection in self._turn:
+                            self._turn.remove(job.collection)
+                    self._cond.notify_all()
+
     def _run(self, job: Job, sources: list[Source]) -> None:
-        job.status = "running"
+        job.status, job.started = "running", time.time()
+
+        def read(source: str) -> None:
+            job.files_read += 1
+            job.current = source
 
         def progress(r: FileResult) -> None:
             job.files_done += 1
@@ -72,7 +149,7 @@ class Jobs:
                 job.errors.append({"source": r.source, "status": r.status, "reason": r.reason})
 
         try:
-            report = self.ingestor.ingest(sources, job.collection, progress)
+            report = self.ingestor.ingest(sources, job.collection, progress, read)
             job.results = [vars(r) for r in report.files]
             job.message = "; ".join(report.notes)
             job.status = "done"
@@ -80,6 +157,12 @@ class Jobs:
             job.status, job.message = "failed", f"{type(e).__name__}: {e}"
         finally:
             job.finished = time.time()
+            job.current = ""
+            took = job.finished - job.started
+            if job.bytes and took > 0:
+                self._rate = 0.7 * self._rate + 0.3 * (job.bytes / took)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()

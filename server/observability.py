@@ -34,6 +34,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+MODEL_PATHS = {"/v1/query", "/v1/chat/completions", "/v1/embeddings", "/v1/responses"}
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -85,10 +86,25 @@ class RequestMiddleware:
         start = time.perf_counter()
         status = {"code": 500}
 
+        over = {"bytes": 0, "exceeded": False, "answered": False}
+
         async def send_with_id(message: dict) -> None:
+            if over["answered"]:
+                return  # the 413 went out; whatever the app says after it is dropped
             if message["type"] == "http.response.start":
+                if over["exceeded"]:  # the app caught the overflow and answered: answer 413
+                    over["answered"] = True
+                    await self._reject(send_with_id_raw, over["bytes"])
+                    return
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (b"x-request-id", rid.encode())]
+            await send(message)
+
+        async def send_with_id_raw(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
                 message["headers"] = list(message["headers"]) + [
                     (b"x-request-id", rid.encode())]
             await send(message)
@@ -97,23 +113,28 @@ class RequestMiddleware:
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_body:
             too_big = int(length)
-        seen = {"bytes": 0}
 
         async def limited_receive() -> dict:
             message = await receive()
             if message["type"] == "http.request":
-                seen["bytes"] += len(message.get("body", b""))
-                if seen["bytes"] > self.max_body:
+                over["bytes"] += len(message.get("body", b""))
+                if over["bytes"] > self.max_body:
+                    over["exceeded"] = True
                     raise _BodyTooLarge()
             return message
 
         try:
+            busy = self._busy(scope)
             if too_big is not None:
-                await self._reject(send_with_id, too_big)
+                await self._reject(send_with_id_raw, too_big)
+            elif busy is not None:
+                await self._overloaded(send_with_id_raw, busy)
             else:
                 await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
-            await self._reject(send_with_id, seen["bytes"])
+            if not over["answered"]:
+                over["answered"] = True
+                await self._reject(send_with_id_raw, over["bytes"])
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
@@ -124,6 +145,24 @@ class RequestMiddleware:
                                  "path": scope["path"], "endpoint": endpoint,
                                  "status": status["code"], "ms": round(elapsed * 1000, 1)}))
             request_id.reset(token)
+
+    @staticmethod
+    def _busy(scope: dict) -> Any:
+        """Overloaded, for a model request that arrives while every place is taken: refused
+        before its body is read or any work is done."""
+        if scope["method"] != "POST" or scope["path"] not in MODEL_PATHS:
+            return None
+        worker = getattr(getattr(scope.get("app"), "state", None), "worker", None)
+        return worker.overloaded() if worker is not None and worker.full() else None
+
+    async def _overloaded(self, send: Any, exc: Any) -> None:
+        body = json.dumps({"error": {"message": str(exc), "type": "overloaded_error",
+                                     "code": exc.code}}).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"retry-after", str(exc.retry_after).encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _reject(self, send: Any, size: int) -> None:
         body = _json_error(413, f"request body of {size:,}+ bytes is over the limit of "

@@ -122,6 +122,9 @@ async def ingest(
         except InvalidInput as e:
             sources.append(Source(f.filename or "(no name)", error=str(e)))
             continue
+        if any(s.name == name for s in sources):
+            raise InvalidInput(f"two files named {name!r} in one upload: each name is one "
+                               "document, so give them different names")
         data = await f.read(limit + 1)
         if len(data) > limit:
             raise TooLarge(f"upload {name!r} is over the limit of {limit:,} bytes")

@@ -109,7 +109,30 @@ def test_a_broken_keys_file_is_a_clear_error(settings, tmp_path):
     from server.app import create_app
 
     bad = tmp_path / "keys.json"
-    bad.write_text("{not json")
     settings.api_keys_file = bad
-    with pytest.raises(InvalidInput, match="cannot read API keys"):
+    with pytest.raises(InvalidInput, match="cannot read API keys file"):
+        create_app(settings)  # no such file
+    bad.write_text("{not json")
+    with pytest.raises(InvalidInput, match="invalid API keys file .*Invalid JSON"):
+        create_app(settings)
+
+
+@pytest.mark.parametrize(("entry", "named"), [
+    ({"key": "k1", "collections": ["alpha"], "admin": "false"}, r"keys\.0\.admin"),
+    ({"key": "k1", "collections": "alpha"}, r"keys\.0\.collections"),
+    ({"key": "k1", "collections": ["no/slash"]}, "invalid collection name"),
+    ({"key": "k1", "collections": ["alpha"], "role": "admin"}, r"keys\.0\.role"),
+    ({"key": "k1"}, "needs \"collections\""),
+    ({"key": "k1", "key_sha256": "00" * 32, "collections": "*"}, "exactly one of"),
+])
+def test_the_keys_file_is_read_strictly(settings, tmp_path, entry, named):
+    """A string "false" is not a boolean and a string is not a list of collections: the
+    server refuses to start and names the field, instead of granting more than was meant."""
+    from rag.errors import InvalidInput
+    from server.app import create_app
+
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": [entry]}))
+    settings.api_keys_file = path
+    with pytest.raises(InvalidInput, match=named):
         create_app(settings)
