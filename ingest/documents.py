@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 RENDER_SCALE = 2.0  # 144 dpi: enough for OCR of ordinary print
 MIN_RENDER_SCALE = 0.5  # below 36 dpi nothing can be read: such a page is left out
 MAX_ZIP_ENTRIES = 10_000
+RATIO_FROM_BYTES = 1024 * 1024  # the ratio limit applies to entries that unpack past this
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
 
 
@@ -43,6 +44,12 @@ def check_package(data: bytes, limits: Limits, what: str) -> None:
     if total > limits.max_inflated_bytes:
         raise TooLarge(f"the {what} file unpacks to {total:,} bytes, over the limit of "
                        f"{limits.max_inflated_bytes:,} (MMRAG_INGEST__MAX_INFLATED_BYTES)")
+    for info in infos:
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > RATIO_FROM_BYTES and ratio > limits.max_zip_ratio:
+            raise TooLarge(f"{info.filename} inside the {what} file unpacks {ratio:.0f} times "
+                           f"its packed size, over the limit of {limits.max_zip_ratio:g} "
+                           "(a zip bomb; MMRAG_INGEST__MAX_ZIP_RATIO)")
     with z:
         for info in infos:
             if not info.filename.lower().endswith((".xml", ".rels", ".vml")):

@@ -61,6 +61,7 @@ class Limits:
     max_inflated_bytes: int = 256 * 1024 * 1024  # all entries of a zip-based file, unpacked
     max_xml_bytes: int = 32 * 1024 * 1024  # one XML part of a zip-based file, unpacked
     max_rendered_pages: int = 100  # PDF pages rendered to pictures for lack of text
+    max_zip_ratio: float = 100.0  # unpacked / packed size of one large zip entry
 
 
 _report: Callable[[str], None] | None = None

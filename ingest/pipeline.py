@@ -217,7 +217,8 @@ class Ingestor:
                             cfg.max_images_per_document,
                             clip.image_size if clip is not None and self.ocr is None else None,
                             cfg.video_every_seconds, cfg.video_scene_threshold,
-                            cfg.max_inflated_bytes, cfg.max_xml_bytes, cfg.max_rendered_pages)
+                            cfg.max_inflated_bytes, cfg.max_xml_bytes, cfg.max_rendered_pages,
+                            cfg.max_zip_ratio)
             loaded = self._load(src, data, limits)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:

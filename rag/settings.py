@@ -55,6 +55,9 @@ class IngestSettings(Section):
         256 * 1024 * 1024, ge=1, description="unpacked size of all entries of a DOCX or PPTX")
     max_xml_bytes: int = Field(
         32 * 1024 * 1024, ge=1, description="unpacked size of one XML part of a DOCX or PPTX")
+    max_zip_ratio: float = Field(
+        100.0, ge=1, description="unpacked/packed size of one DOCX/PPTX entry over 1 MB "
+        "(Office files pack 3-20x; Apache POI refuses past 100x too)")
     max_rendered_pages: int = Field(
         100, ge=0, description="PDF pages without text rendered as pictures, per file")
     parse_isolation: Literal["process", "off"] = Field(
