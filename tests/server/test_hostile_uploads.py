@@ -109,9 +109,9 @@ def test_no_hostile_upload_takes_the_server_down(server, capsys):
                 (result,) = r.json()["files"]
                 if result["status"] in ("skipped", "failed"):
                     assert result["reason"].strip(), (name, result)  # never an empty reason
-                outcomes[name] = f"{result['status']}: {result['reason'][:110]}"
+                outcomes[name] = f"{result['status']}: {result['reason']}"
             else:
-                outcomes[name] = f"{r.status_code}: {r.json()['error']['message'][:110]}"
+                outcomes[name] = f"{r.status_code}: {r.json()['error']['message']}"
             assert times[name] < ANSWER_WITHIN_S, (name, times[name])
             assert http.get("/healthz").status_code == 200
         peak.stop.set()
@@ -123,7 +123,7 @@ def test_no_hostile_upload_takes_the_server_down(server, capsys):
               f"{times[slowest]:.1f} s; peak RSS {peak.peak / 2**20:.0f} MiB (server "
               f"{peak.peak_server / 2**20:.0f} MiB, the rest in decoder processes)")
         for name in sorted(files):
-            print(f"  {times[name]:6.2f} s  {name:26} {outcomes[name]}")
+            print(f"  {times[name]:6.2f} s  {name:26} {outcomes[name][:110]}")
     assert peak.peak < RSS_LIMIT
     # the bombs are refused for the limit that stops them, not by luck
     assert "MAX_INFLATED_BYTES" in outcomes["zip-bomb.docx"]
