@@ -141,4 +141,4 @@ def _offset_counter(tok: Any) -> Callable[[str], list[tuple[int, int]]]:
         return slow
     backend.no_truncation()
     backend.no_padding()
-    return lambda text: [s for s in backend.encode(text, add_special_tokens=False).offsets]
+    return lambda text: list(backend.encode(text, add_special_tokens=False).offsets)

@@ -10,7 +10,6 @@ code execution in a decoder."""
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import queue
 import signal
@@ -26,7 +25,6 @@ from rag.errors import InvalidInput, TooLarge
 
 from .loaders import Limits, Loaded
 
-log = logging.getLogger(__name__)
 _ROOT = str(Path(__file__).resolve().parents[1])
 
 
@@ -84,8 +82,7 @@ class Decoders:
         try:
             if proc is None or not proc.alive():
                 proc = self._start()
-            loaded = self._ask(proc, name, (name, data, limits, base, ocr_min_confidence))
-            return loaded
+            return self._ask(proc, name, (name, data, limits, base, ocr_min_confidence))
         finally:
             self._idle.put(proc if proc is not None and proc.alive() else None)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rag.errors import InvalidInput, TooLarge
 from rag.images import decode_image
+from rag.settings import IngestSettings
 
 TEXT_EXT = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
             ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx"}
@@ -62,6 +63,13 @@ class Limits:
     max_xml_bytes: int = 32 * 1024 * 1024  # one XML part of a zip-based file, unpacked
     max_rendered_pages: int = 100  # PDF pages rendered to pictures for lack of text
     max_zip_ratio: float = 100.0  # unpacked / packed size of one large zip entry
+
+    @classmethod
+    def of(cls, cfg: IngestSettings, image_target: int | None = None) -> Limits:
+        return cls(cfg.max_text_chars, cfg.max_image_pixels, cfg.max_pages,
+                   cfg.max_images_per_document, image_target, cfg.video_every_seconds,
+                   cfg.video_scene_threshold, cfg.max_inflated_bytes, cfg.max_xml_bytes,
+                   cfg.max_rendered_pages, cfg.max_zip_ratio)
 
 
 _report: Callable[[str], None] | None = None

@@ -211,14 +211,9 @@ class Ingestor:
                 return FileResult(src.name, "unchanged", prev.chunks, prev.images, doc_id=doc_id)
             if kind == "image" and clip is None and self.ocr is None:
                 raise InvalidInput("no image model (CLIP could not be loaded; see the note)")
-            cfg = self.settings.ingest
             # OCR needs the full picture; without it, JPEGs decode at the model's scale
-            limits = Limits(cfg.max_text_chars, cfg.max_image_pixels, cfg.max_pages,
-                            cfg.max_images_per_document,
-                            clip.image_size if clip is not None and self.ocr is None else None,
-                            cfg.video_every_seconds, cfg.video_scene_threshold,
-                            cfg.max_inflated_bytes, cfg.max_xml_bytes, cfg.max_rendered_pages,
-                            cfg.max_zip_ratio)
+            target = clip.image_size if clip is not None and self.ocr is None else None
+            limits = Limits.of(self.settings.ingest, target)
             loaded = self._load(src, data, limits)
             prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:

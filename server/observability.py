@@ -61,9 +61,8 @@ class Metrics:
                                 ["modality"], registry=r)
 
 
-def _json_error(status: int, message: str, code: str) -> bytes:
-    return json.dumps({"error": {"message": message, "type": "invalid_request_error",
-                                 "code": code}}).encode()
+def _json_error(message: str, code: str, type_: str = "invalid_request_error") -> bytes:
+    return json.dumps({"error": {"message": message, "type": type_, "code": code}}).encode()
 
 
 class RequestMiddleware:
@@ -89,25 +88,20 @@ class RequestMiddleware:
         over = {"bytes": 0, "exceeded": False, "answered": False}
 
         async def send_with_id(message: dict) -> None:
-            if over["answered"]:
-                return  # the 413 went out; whatever the app says after it is dropped
             if message["type"] == "http.response.start":
-                if over["exceeded"]:  # the app caught the overflow and answered: answer 413
-                    over["answered"] = True
-                    await self._reject(send_with_id_raw, over["bytes"])
-                    return
                 status["code"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [
-                    (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", rid.encode())]
             await send(message)
 
-        async def send_with_id_raw(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message["headers"] = list(message["headers"]) + [
-                    (b"x-request-id", rid.encode())]
-            await send(message)
+        async def send_from_app(message: dict) -> None:
+            if over["answered"]:
+                return  # the 413 went out; whatever the app says after it is dropped
+            if message["type"] == "http.response.start" and over["exceeded"]:
+                over["answered"] = True  # the app caught the overflow and answered: 413
+                await self._reject(send_with_id, over["bytes"])
+                return
+            await send_with_id(message)
 
         too_big = None
         length = headers.get("content-length")
@@ -126,15 +120,15 @@ class RequestMiddleware:
         try:
             busy = self._busy(scope)
             if too_big is not None:
-                await self._reject(send_with_id_raw, too_big)
+                await self._reject(send_with_id, too_big)
             elif busy is not None:
-                await self._overloaded(send_with_id_raw, busy)
+                await self._overloaded(send_with_id, busy)
             else:
-                await self.app(scope, limited_receive, send_with_id)
+                await self.app(scope, limited_receive, send_from_app)
         except _BodyTooLarge:
             if not over["answered"]:
                 over["answered"] = True
-                await self._reject(send_with_id_raw, over["bytes"])
+                await self._reject(send_with_id, over["bytes"])
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
@@ -156,22 +150,21 @@ class RequestMiddleware:
         return worker.overloaded() if worker is not None and worker.full() else None
 
     async def _overloaded(self, send: Any, exc: Any) -> None:
-        body = json.dumps({"error": {"message": str(exc), "type": "overloaded_error",
-                                     "code": exc.code}}).encode()
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"retry-after", str(exc.retry_after).encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 503, _json_error(str(exc), exc.code, "overloaded_error"),
+                         [(b"retry-after", str(exc.retry_after).encode())])
 
     async def _reject(self, send: Any, size: int) -> None:
-        body = _json_error(413, f"request body of {size:,}+ bytes is over the limit of "
-                           f"{self.max_body:,} (MMRAG_SERVER__MAX_REQUEST_BYTES)",
-                           "request_too_large")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 413, _json_error(
+            f"request body of {size:,}+ bytes is over the limit of {self.max_body:,} "
+            "(MMRAG_SERVER__MAX_REQUEST_BYTES)", "request_too_large"))
+
+
+async def _send_json(send: Any, status: int, body: bytes,
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):

@@ -58,12 +58,17 @@ def test_a_busy_server_refuses_before_reading_the_body(live, http):
     worker.in_flight = worker.limit  # every place taken
     worker.held_s = 3.0
     try:
-        r = http.post("/v1/query", json={"question": "x" * 100})
-        error_of(r, 503)
+        # the body is not even JSON: a request that got as far as parsing would be a 422
+        r = http.post("/v1/query", content=b"{not json",
+                      headers={"content-type": "application/json"})
+        assert error_of(r, 503)["type"] == "overloaded_error"
         expected = -(-worker.held_s // worker.workers)  # one place frees in held/workers s
         assert int(r.headers["retry-after"]) == expected
+        assert http.get("/healthz").status_code == 200  # what needs no worker is served
     finally:
         worker.in_flight = 0
+    assert http.post("/v1/query", content=b"{not json",
+                     headers={"content-type": "application/json"}).status_code == 422
 
 
 class _Slow:
@@ -109,11 +114,13 @@ def test_the_job_queue_is_bounded_and_fair():
         assert full.value.retry_after >= 1
         slow.release.set()
         _wait(lambda: all(j.status == "done" for j in jobs._jobs.values()))
-        with pytest.raises(QueueFull):  # bytes: one job alone may be big, not a second
-            slow.release.clear()
-            jobs.submit([Source("big1", data=b"x" * 9_000)], "alpha")
-            jobs.submit([Source("big2", data=b"x" * 9_000)], "alpha")
-            jobs.submit([Source("big3", data=b"x" * 9_000)], "alpha")
+        # bytes: a big job may wait alone, but not beside another big one
+        slow.release.clear()
+        jobs.submit([Source("big1", data=b"x" * 9_000)], "alpha")  # runs
+        _wait(lambda: slow.started.count("alpha") == 3)
+        jobs.submit([Source("big2", data=b"x" * 9_000)], "alpha")  # waits, alone
+        with pytest.raises(QueueFull, match="MAX_QUEUED_BYTES"):
+            jobs.submit([Source("big3", data=b"x" * 9_000)], "beta")
     finally:
         slow.release.set()
         jobs.shutdown()
