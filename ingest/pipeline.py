@@ -1,5 +1,6 @@
-"""The ingestion pipeline. Loader threads read, hash, decode, chunk and preprocess files while
-the main thread embeds whole groups in batches and writes them; a changed file's new items
+"""The ingestion pipeline. Loader threads read and hash files, have them decoded in a decoder
+process (``isolation``), and chunk and preprocess them while the main thread embeds whole
+groups in batches and hands them to the writer thread (``writer``); a changed file's new items
 are written before its old ones are removed, so the old version stays queryable until the new
 one is complete and nothing already stored is lost when a file turns out to be bad."""
 
@@ -11,8 +12,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .sources import FileResult, IngestReport, Source, walk
 from .tags import Tagger
+from .writer import Prepared, PreparedPicture, Writer
 
 __all__ = ["FileResult", "IngestReport", "Ingestor", "Source", "walk"]
 VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pictures
@@ -36,40 +36,12 @@ VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pic
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Picture:
-    meta: dict[str, Any]  # width, height, blob, image_sha256, page/slide, ocr_text
-    pixels: Any = None  # preprocessed for CLIP; None when no image model is available
-
-
-@dataclass
-class _Prepared:
-    source: str
-    doc_id: str
-    sha: str
-    size: int
-    kind: str
-    replaces: Document | None
-    # text chunks with their location; chunks read from a picture carry "_picture": index
-    texts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    pictures: list[_Picture] = field(default_factory=list)
-    title: str = ""
-
-    @property
-    def vectors(self) -> int:
-        """Pictures that get an image vector (the others keep only their text)."""
-        return sum(p.pixels is not None for p in self.pictures)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Ingestor:
     def __init__(self, service: RagService, manifest: Manifest | None = None):
         self.service = service
         self.settings = service.settings
         self.manifest = manifest or Manifest(service.settings.manifest_path)
+        self.writer = Writer(service, self.manifest)
         cfg = self.settings.ingest
         self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap, cfg.chunk_seconds)
@@ -116,7 +88,7 @@ class Ingestor:
             if progress:
                 progress(result)
 
-        group: list[_Prepared] = []
+        group: list[Prepared] = []
         pending: list[Future] = []
         workers = self.settings.ingest.workers
         with ThreadPoolExecutor(workers, thread_name_prefix="mmrag-load") as pool, \
@@ -161,7 +133,7 @@ class Ingestor:
         if doc is None:
             raise NotFound(f"no document {ref!r} in collection {collection!r}")
         for modality in ("text", "image"):
-            self._remove(collection, modality, {"doc_id": doc.doc_id})
+            self.writer.remove(collection, modality, {"doc_id": doc.doc_id})
         self.manifest.remove(collection, doc.doc_id)
         if refit:
             self.service.refit(collection)
@@ -188,13 +160,13 @@ class Ingestor:
         return self.manifest.list(check_collection(collection))
 
     # -- stages ------------------------------------------------------------------------
-    def _group_full(self, group: list[_Prepared]) -> bool:
+    def _group_full(self, group: list[Prepared]) -> bool:
         cfg = self.settings.ingest
         return (sum(len(p.texts) for p in group) >= cfg.group_chunks
                 or sum(p.vectors for p in group) >= cfg.image_batch_size)
 
     def _prepare(self, src: Source, collection: str,
-                 clip: ImageEmbedder | None) -> _Prepared | FileResult:
+                 clip: ImageEmbedder | None) -> Prepared | FileResult:
         """Runs in a loader thread: everything about one file except the model calls."""
         doc_id = doc_id_for(collection, src.name)
         try:
@@ -215,7 +187,7 @@ class Ingestor:
             target = clip.image_size if clip is not None and self.ocr is None else None
             limits = Limits.of(self.settings.ingest, target)
             loaded = self._load(src, data, limits)
-            prep = _Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
+            prep = Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
             for text, where in loaded.parts:
                 prep.texts += [(c, dict(where)) for c in self.chunker.split(text)]
             for pic in loaded.pictures:
@@ -241,7 +213,7 @@ class Ingestor:
         conf = self.settings.ingest.ocr_min_confidence if self.ocr is not None else None
         return self.decoders.parse(src.name, data, limits, base, conf)
 
-    def _picture(self, prep: _Prepared, pic: Picture, clip: ImageEmbedder | None) -> None:
+    def _picture(self, prep: Prepared, pic: Picture, clip: ImageEmbedder | None) -> None:
         """OCR, the stored copy and CLIP input for one picture (a whole image file, or an
         image inside a document). A picture with neither a vector nor text is dropped."""
         index = len(prep.pictures)
@@ -269,7 +241,7 @@ class Ingestor:
                                  if k in meta}
         prep.texts += [(c, {**where, "_picture": index, "derived_from": how})
                        for c, how in derived]
-        prep.pictures.append(_Picture(meta, clip.preprocess([pic.image]) if clip else None))
+        prep.pictures.append(PreparedPicture(meta, clip.preprocess([pic.image]) if clip else None))
 
     def _read(self, path: Path | None) -> bytes:
         assert path is not None
@@ -291,7 +263,7 @@ class Ingestor:
             return doc.clip_model == clip.model_id
         return True
 
-    def _flush(self, group: list[_Prepared], collection: str, clip: ImageEmbedder | None,
+    def _flush(self, group: list[Prepared], collection: str, clip: ImageEmbedder | None,
                done: Callable[[FileResult], None], writer: ThreadPoolExecutor,
                pending: list[Future]) -> None:
         """Embed a group here, then hand it to the writer thread, so that writing this group
@@ -310,99 +282,5 @@ class Ingestor:
                 pic.meta.update(next(tags))
         while pending:
             pending.pop().result()
-        pending.append(writer.submit(self._write_group, group, collection, text_vecs,
+        pending.append(writer.submit(self.writer.write, group, collection, text_vecs,
                                      image_vecs, done))
-
-    def _write_group(self, group: list[_Prepared], collection: str, text_vecs: Any,
-                     image_vecs: Any, done: Callable[[FileResult], None]) -> None:
-        """Write a group's items, then mark its documents done. The manifest says 'writing'
-        while items are in flight; on failure, new items are removed and earlier manifest
-        rows restored, so the previous version of every file stays intact."""
-        svc = self.service
-        text_model = svc.text_embedder.model_id
-        clip_model = "" if svc.clip_error else svc.clip.model_id  # none: redo when it comes
-        now = _now()
-        docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.texts),
-                         p.vectors, now, text_model, clip_model, "writing")
-                for p in group]
-        vectors = {d.doc_id: d.images for d in docs}
-        t_ids: list[str] = []
-        t_meta: list[dict[str, Any]] = []
-        t_docs: list[str] = []
-        i_ids: list[str] = []
-        i_meta: list[dict[str, Any]] = []
-        i_docs: list[str] = []
-        for p in group:
-            base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
-                    "kind": p.kind}
-            image_ids = [f"{p.doc_id}-{p.sha[:12]}-i{j}" for j in range(len(p.pictures))]
-            for k, (chunk, where) in enumerate(p.texts):
-                meta = {**base, "modality": "text", "chunk_index": k, "model": text_model,
-                        **({"title": p.title} if p.title else {}), **where}
-                j = meta.pop("_picture", None)
-                if j is not None:  # text read from a picture links back to it and its copy
-                    pic_meta = p.pictures[j].meta
-                    meta.update(image_id=image_ids[j], blob=pic_meta["blob"],
-                                **{k: v for k, v in pic_meta.items()
-                                   if k == "tags" or k.startswith("tag_")})
-                t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
-                t_meta.append(meta)
-                t_docs.append(chunk)
-            for j, pic in enumerate(p.pictures):
-                if pic.pixels is None:
-                    continue
-                i_ids.append(image_ids[j])
-                i_meta.append({**base, **pic.meta, "modality": "image", "chunk_index": j,
-                               "model": clip_model})
-                i_docs.append(Path(p.source).name)
-            p.pictures = [_Picture(pic.meta) for pic in p.pictures]  # drop the tensors
-        try:
-            self.manifest.put(*docs)
-            svc.store.upsert(collection, "text", t_ids, text_vecs, t_meta, t_docs,
-                             model=text_model)
-            if i_ids:
-                svc.store.upsert(collection, "image", i_ids, image_vecs, i_meta, i_docs,
-                                 model=clip_model)
-            for p in group:
-                if p.replaces is not None:  # a new document has no stale items to look for
-                    stale = {"$and": [{"doc_id": p.doc_id}, {"sha256": {"$ne": p.sha}}]}
-                    for modality in ("text", "image"):
-                        self._remove(collection, modality, stale)
-            for d in docs:
-                d.status = "done"
-            self.manifest.put(*docs)
-        except Exception as e:
-            if not isinstance(e, RagError):
-                log.exception("failed to write %d files", len(group))
-            self._undo(group, collection, t_ids, i_ids)
-            reason = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
-            for p in group:
-                done(FileResult(p.source, "failed", reason=reason, doc_id=p.doc_id))
-            return
-        for p in group:
-            status = "replaced" if p.replaces else "ingested"
-            done(FileResult(p.source, status, len(p.texts), vectors[p.doc_id], doc_id=p.doc_id))
-
-    def _undo(self, group: list[_Prepared], collection: str, t_ids: list[str],
-              i_ids: list[str]) -> None:
-        try:
-            self.service.store.delete(collection, "text", t_ids)
-            self.service.store.delete(collection, "image", i_ids)
-            restore = [p.replaces for p in group if p.replaces is not None]
-            if restore:
-                self.manifest.put(*restore)
-            self.manifest.remove(collection, *[p.doc_id for p in group if p.replaces is None])
-        except Exception:
-            log.exception("could not undo a failed write; the next ingest will redo it")
-
-    def _remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
-        """Delete matching items, and stored image copies nothing else refers to."""
-        store = self.service.store
-        items, _ = store.get(collection, modality, where=where)
-        if not items:
-            return
-        store.delete(collection, modality, [it.id for it in items])
-        for rel in {str(it.metadata["blob"]) for it in items if it.metadata.get("blob")}:
-            if not any(store.ids(c, m, {"blob": rel})
-                       for c in store.collections() for m in ("image", "text")):
-                self.service.blobs.remove(rel)
