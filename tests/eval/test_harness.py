@@ -8,8 +8,8 @@ import pytest
 
 from eval.dataset import load_dataset
 from eval.report import compare, load_records
+from mmrag.cli import main
 from rag.errors import InvalidInput
-from server.cli import main
 
 from ..server.conftest import LiveServer
 

@@ -34,7 +34,7 @@ def write_corpus(folder: Path, n: int = 40) -> None:
 
 
 def start(env: dict, folder: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "server.cli", "ingest", "-q", str(folder)],
+    return subprocess.Popen([sys.executable, "-m", "mmrag", "ingest", "-q", str(folder)],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -76,7 +76,7 @@ def test_kill_minus_nine_then_rerun_gives_a_consistent_store(tmp_path, tiny_clip
     killed.append(kill_when(start(env, folder), manifest, writing=True))
     assert sum(killed) >= 2, "the ingestion finished before it could be killed"
 
-    final = subprocess.run([sys.executable, "-m", "server.cli", "ingest", "-q", str(folder)],
+    final = subprocess.run([sys.executable, "-m", "mmrag", "ingest", "-q", str(folder)],
                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
 

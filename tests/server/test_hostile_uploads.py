@@ -54,7 +54,7 @@ def server(tmp_path, tiny_clip_dir):
            "MMRAG_CLIP_MODEL": str(tiny_clip_dir), "MMRAG_DEVICE": "cpu",
            "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "mmrag", "serve", "--port", str(port)],
                             env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from server.cli import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, main
+from mmrag.cli import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, main
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def test_errors_are_one_line_and_exit_non_zero(env, capsys, tmp_path):
 
 
 def test_help_and_usage_errors_in_a_real_process():
-    run = [sys.executable, "-m", "server.cli"]
+    run = [sys.executable, "-m", "mmrag"]
     out = subprocess.run([*run, "ask", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--image" in out.stdout and "--fusion" in out.stdout
     out = subprocess.run(run, capture_output=True, text=True)

@@ -1,0 +1,7 @@
+"""``python -m mmrag``: the same as the ``mmrag`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
