@@ -156,6 +156,10 @@ class Ingestor:
             self.service.refit(collection)
         return gone
 
+    def collect_orphans(self) -> int:
+        """Stored image copies that nothing refers to any more are removed (see Writer)."""
+        return self.writer.collect_orphans()
+
     def documents(self, collection: str = "default") -> list[Document]:
         return self.manifest.list(check_collection(collection))
 

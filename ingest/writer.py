@@ -19,6 +19,7 @@ from .manifest import Document, Manifest
 from .sources import FileResult
 
 log = logging.getLogger(__name__)
+ORPHAN_AGE_S = 3600  # younger copies may belong to an ingestion still under way elsewhere
 
 
 @dataclass
@@ -150,3 +151,21 @@ class Writer:
             if not any(store.ids(c, m, {"blob": rel})
                        for c in store.collections() for m in ("image", "text")):
                 self.service.blobs.remove(rel)
+
+    def collect_orphans(self, min_age_s: float = ORPHAN_AGE_S) -> int:
+        """Remove stored image copies that no item of any collection refers to (left by a
+        process killed between storing a copy and writing its items). Copies younger than
+        ``min_age_s`` are kept: another process may be about to write their items."""
+        candidates = self.service.blobs.older_than(min_age_s)
+        if not candidates:
+            return 0
+        store = self.service.store
+        used = {str(it.metadata["blob"]) for c in store.collections()
+                for m in ("image", "text") for it in store.get(c, m)[0]
+                if it.metadata.get("blob")}
+        orphans = [rel for rel in candidates if rel not in used]
+        for rel in orphans:
+            (self.service.blobs.root / rel).unlink(missing_ok=True)
+        if orphans:
+            log.info("removed %d stored image copies that nothing refers to", len(orphans))
+        return len(orphans)

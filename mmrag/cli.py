@@ -46,6 +46,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = ingestor.ingest(sources, args.collection, progress)
     bar.close()
     pruned = ingestor.prune(args.paths, args.collection) if args.prune else []
+    orphans = ingestor.collect_orphans() if args.prune else 0
     print(f"collection {report.collection!r}: {len(report.files)} files in "
           f"{report.seconds:.1f}s")
     for status in ("ingested", "replaced", "unchanged", "skipped", "failed"):
@@ -54,7 +55,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {status:<9} {n}")
     print(f"  written   {report.chunks} text chunks, {report.images} images")
     if args.prune:
-        print(f"  pruned    {len(pruned)} documents whose files are gone")
+        print(f"  pruned    {len(pruned)} documents whose files are gone, {orphans} stored "
+              "image copies nothing refers to")
         for doc in pruned:
             print(f"pruned: {doc.source}")
     for note in report.notes:
@@ -176,7 +178,8 @@ def parser() -> argparse.ArgumentParser:
                     help=f"exit {EXIT_SKIPPED} if any file was skipped or failed")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--prune", action="store_true",
-                    help="also remove documents ingested from under PATH whose files are gone")
+                    help="also remove documents ingested from under PATH whose files are gone, "
+                    "and stored image copies that nothing refers to (older than an hour)")
     sp.set_defaults(fn=cmd_ingest)
 
     sp = sub.add_parser("ask", help="answer a question with citations",

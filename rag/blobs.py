@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
@@ -50,6 +51,15 @@ class ImageBlobs:
     def remove(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.resolve(rel).unlink()
+
+    def older_than(self, seconds: float) -> list[str]:
+        """Stored copies (and leftover temporary files) last written over ``seconds`` ago,
+        relative to the root."""
+        if not self.root.is_dir():
+            return []
+        cutoff = time.time() - seconds
+        return [str(p.relative_to(self.root)) for p in self.root.glob("*/*")
+                if p.is_file() and p.stat().st_mtime < cutoff]
 
     @staticmethod
     def mime(rel: str) -> str:

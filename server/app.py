@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                         "allowed and sees every collection. Set MMRAG_API_KEYS_FILE before "
                         "exposing this server.")
         svc.warm_up()
+        app.state.ingestor.collect_orphans()  # copies left by a process killed mid-write
         if svc.clip_error:
             log.warning("serving without image search: %s", svc.clip_error)
         try:

@@ -245,3 +245,26 @@ def test_documents_stored_without_clip_are_redone_when_it_arrives(settings, text
     again = Ingestor(RagService(settings, text_embedder=text_embedder, clip=clip))
     assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "replaced"
     assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "unchanged"
+
+
+def test_orphaned_image_copies_are_collected_and_referenced_ones_kept(service, kb):
+    """A process killed between storing a picture's copy and writing its items leaves a copy
+    nothing refers to; collection removes it once it is old enough, and only it."""
+    import os
+    import time
+
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    blobs = service.blobs
+    kept = blobs.older_than(-1)  # every copy that ingestion stored (and refers to)
+    assert kept
+    _, orphan = blobs.put(b"not referenced by any item", ".png")
+    _, young = blobs.put(b"an ingestion elsewhere may still write its items", ".png")
+    old = time.time() - 2 * 3600
+    for rel in (*kept, orphan):
+        os.utime(blobs.root / rel, (old, old))
+    assert ingestor.collect_orphans() == 1
+    assert not (blobs.root / orphan).exists() and (blobs.root / young).exists()
+    assert all((blobs.root / rel).exists() for rel in kept)
+    hits, _ = service.retrieve(Query(text="red", top_k=10))
+    assert all(blobs.resolve(h.metadata["blob"]) for h in hits if h.metadata.get("blob"))
