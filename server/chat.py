@@ -26,8 +26,9 @@ from rag.settings import Settings
 
 from .deps import MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
 from .routes import observe
+from .schemas import COMMON_ERRORS, NOT_FOUND, STREAM_RESPONSES
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_ERRORS)
 DEFAULT_MODELS = {"mmrag", "default"}
 
 
@@ -156,7 +157,8 @@ def citations_out(citations: list[Citation]) -> list[dict[str, Any]]:
              "snippet": c.snippet, "cited": c.cited} for c in citations]
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post("/v1/chat/completions", response_model=None,
+             responses={**STREAM_RESPONSES, **NOT_FOUND})
 async def chat_completions(body: ChatRequest, service: ServiceDep, settings: SettingsDep,
                            work: WorkerDep, who: PrincipalDep, metrics: MetricsDep
                            ) -> dict | StreamingResponse:
@@ -239,7 +241,7 @@ async def _sse(stream: Any, head: dict, service: RagService, work: Any, include_
         work.leave()
 
 
-@router.post("/v1/embeddings")
+@router.post("/v1/embeddings", responses=NOT_FOUND)
 async def embeddings(body: EmbeddingRequest, service: ServiceDep, settings: SettingsDep,
                      work: WorkerDep, _: PrincipalDep) -> dict:
     texts = [body.input] if isinstance(body.input, str) else body.input

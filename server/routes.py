@@ -25,6 +25,9 @@ from .deps import (
     WorkerDep,
 )
 from .schemas import (
+    COMMON_ERRORS,
+    INGEST_RESPONSES,
+    NOT_FOUND,
     DocumentList,
     DocumentOut,
     FileResultOut,
@@ -33,7 +36,7 @@ from .schemas import (
     QueryResponse,
 )
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_ERRORS)
 CollectionParam = Annotated[str | None, Query(description="collection name; default 'default'")]
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -100,7 +103,7 @@ def _upload_name(raw: str | None) -> str:
     return name
 
 
-@router.post("/v1/ingest", response_model=None)
+@router.post("/v1/ingest", response_model=None, responses=INGEST_RESPONSES)
 async def ingest(
     ingestor: IngestorDep,
     settings: SettingsDep,
@@ -149,7 +152,7 @@ async def ingest(
     )
 
 
-@router.get("/v1/jobs/{job_id}")
+@router.get("/v1/jobs/{job_id}", responses=NOT_FOUND)
 def job_status(job_id: str, jobs: JobsDep, who: PrincipalDep) -> dict:
     """Progress of a background ingestion; only keys that may see its collection see it."""
     job = jobs.get(job_id)
@@ -168,7 +171,7 @@ async def documents(ingestor: IngestorDep, settings: SettingsDep, work: WorkerDe
                                     if k in DocumentOut.model_fields}) for d in docs])
 
 
-@router.delete("/v1/documents/{doc_id}")
+@router.delete("/v1/documents/{doc_id}", responses=NOT_FOUND)
 async def delete_document(doc_id: str, ingestor: IngestorDep, settings: SettingsDep,
                           work: WorkerDep, who: PrincipalDep,
                           collection: CollectionParam = None) -> dict:
@@ -177,7 +180,8 @@ async def delete_document(doc_id: str, ingestor: IngestorDep, settings: Settings
     return {"deleted": {"id": doc.doc_id, "source": doc.source, "collection": coll}}
 
 
-@router.get("/v1/images/{item_id}")
+@router.get("/v1/images/{item_id}", responses={
+    **NOT_FOUND, 200: {"description": "the stored image", "content": {"image/*": {}}}})
 async def image(item_id: str, service: ServiceDep, settings: SettingsDep, work: WorkerDep,
                 who: PrincipalDep, collection: CollectionParam = None) -> FileResponse:
     coll = who.collection(collection, settings.default_collection)

@@ -107,3 +107,50 @@ class DocumentOut(BaseModel):
 class DocumentList(BaseModel):
     collection: str
     documents: list[DocumentOut]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: str
+
+
+class ErrorOut(BaseModel):
+    """Every error, OpenAI-style."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# what every authenticated model or data endpoint may answer besides its success
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("unusable input (a bad image, a bad collection name, a duplicate file name)"),
+    401: _error("missing or invalid API key"),
+    403: _error("the key may not use this collection"),
+    413: _error("over a limit: body, upload, pixels, question length"),
+    422: _error("the body does not match the schema"),
+    503: _error("busy (Retry-After, in seconds) or a model is unavailable"),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _error("no such document, job, image or model")}
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: str
+    status_url: str
+
+
+INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "ingested in the request"},
+    202: {"model": JobAccepted, "description": "queued as a background job"},
+    429: _error("the job queue is full (Retry-After, in seconds)"),
+}
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a chat completion, or with stream=true server-sent events",
+          "content": {"application/json": {}, "text/event-stream": {}}},
+    502: _error("the model API failed or could not be reached"),
+}
