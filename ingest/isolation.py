@@ -82,9 +82,13 @@ class Decoders:
         try:
             if proc is None or not proc.alive():
                 proc = self._start()
-            return self._ask(proc, name, (name, data, limits, base, ocr_min_confidence))
+            loaded = self._ask(proc, name, (name, data, limits, base, ocr_min_confidence))
         finally:
             self._idle.put(proc if proc is not None and proc.alive() else None)
+        for pic in loaded.pictures:
+            if not pic.data:  # not sent back: the file itself (see worker.parse)
+                pic.data = data
+        return loaded
 
     def _start(self) -> _Process:
         with self._lock:

@@ -33,6 +33,8 @@ def parse(conn: Connection, name: str, data: bytes, limits: Any, base: Path | No
             loaders.stage(f"reading the text in picture {k} of {len(loaded.pictures)}")
             pic.ocr_text = ocr.read(pic.image).text
     loaders.stage("sending the result")
+    if loaded.kind == "image":  # the picture's bytes are the file's: the server has them
+        loaded.pictures[0].data = b""
     return loaded
 
 

@@ -85,6 +85,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=1,
                     help="ingestion rounds (each against raw measured right before and after)")
+    ap.add_argument("--parse-isolation", choices=("process", "off"), default="process",
+                    help="decode files in decoder processes (the default) or in-process")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -112,7 +114,8 @@ def main() -> None:
     make_corpus(corpus, args.chunks, args.images)
     # OCR is off: this measures the CLIP and MiniLM paths against their raw throughput
     settings = Settings(data_dir=work / "data", clip_model=clip_path, device="cpu",
-                        ingest=IngestSettings(ocr="off"), _env_file=None)
+                        ingest=IngestSettings(ocr="off", parse_isolation=args.parse_isolation),
+                        _env_file=None)
     svc = RagService(settings)
     svc.warm_up()
     ingestor = Ingestor(svc)
@@ -120,7 +123,7 @@ def main() -> None:
     runtimes = {names[e.question_runtime] for e in (svc.text_embedder, svc.clip)}
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; CLIP {args.clip}; questions embedded with "
-          f"{' and '.join(sorted(runtimes))}; work dir {work}")
+          f"{' and '.join(sorted(runtimes))}; decoding: {args.parse_isolation}; work dir {work}")
 
     # raw model throughput, on exactly what ingestion will embed
     text_files = sorted((corpus / "texts").iterdir())
