@@ -26,7 +26,7 @@ class InProcess:
         from ingest.pipeline import Ingestor
         from rag.service import RagService
 
-        self.service = RagService(settings)
+        self.service = RagService.from_settings(settings)
         self.ingestor = Ingestor(self.service)
         self.generator = generator
 

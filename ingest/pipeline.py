@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from rag import items
 from rag.errors import InvalidInput, NotFound, RagError, TooLarge
 from rag.protocols import ImageEmbedder
 from rag.service import RagService
@@ -28,7 +29,7 @@ from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .sources import FileResult, IngestReport, Source, walk
 from .tags import Tagger
-from .writer import Prepared, PreparedPicture, Writer
+from .writer import PICTURE, Prepared, PreparedPicture, Writer
 
 __all__ = ["FileResult", "IngestReport", "Ingestor", "Source", "walk"]
 VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pictures
@@ -41,9 +42,10 @@ class Ingestor:
         self.service = service
         self.settings = service.settings
         self.manifest = manifest or Manifest(service.settings.manifest_path)
-        self.writer = Writer(service, self.manifest)
+        self.parts = service.parts
+        self.writer = Writer(service.parts, self.manifest)
         cfg = self.settings.ingest
-        self.chunker = Chunker(service.text_embedder.new_tokenizer, cfg.chunk_size,
+        self.chunker = Chunker(service.parts.text.new_tokenizer, cfg.chunk_size,
                                cfg.chunk_overlap, cfg.chunk_seconds)
         self.decoders = (isolation.shared(cfg.workers, cfg.parse_memory_bytes, cfg.parse_seconds)
                          if cfg.parse_isolation == "process" else None)
@@ -72,13 +74,13 @@ class Ingestor:
         check_collection(collection)
         t0 = time.perf_counter()
         report = IngestReport(collection)
-        self.service.text_embedder.load()
+        self.parts.text.load()
         clip: ImageEmbedder | None = None
         kinds = {kind_of(s.name) for s in sources}
         if kinds & (VISUAL | {"markdown", "html"}):  # pages may show local images too
             clip = self.service.image_embedder()
             if clip is None and kinds & VISUAL:
-                report.notes.append(f"images skipped: {self.service.clip_error}")
+                report.notes.append(f"images skipped: {self.service.images_error}")
             if self.ocr_missing and kinds & VISUAL:
                 report.notes.append("OCR is on but rapidocr-onnxruntime is not installed: "
                                     "pip install rapidocr-onnxruntime (or MMRAG_INGEST__OCR=off)")
@@ -133,7 +135,7 @@ class Ingestor:
         if doc is None:
             raise NotFound(f"no document {ref!r} in collection {collection!r}")
         for modality in ("text", "image"):
-            self.writer.remove(collection, modality, {"doc_id": doc.doc_id})
+            self.writer.remove(collection, modality, {items.DOC_ID: doc.doc_id})
         self.manifest.remove(collection, doc.doc_id)
         if refit:
             self.service.refit(collection)
@@ -227,7 +229,7 @@ class Ingestor:
             text = pic.ocr_text if pic.ocr_text is not None else self.ocr.read(pic.image).text
             if len(text.strip()) >= 3:
                 derived += [(c, "ocr") for c in self.chunker.split(text)]
-                meta["ocr_text"] = text[:4000]
+                meta[items.OCR_TEXT] = text[:4000]
         if self.captioner is not None:
             try:
                 caption = self.captioner.caption(pic.image)
@@ -236,14 +238,14 @@ class Ingestor:
                 caption = ""
             if caption:
                 derived += [(c, "caption") for c in self.chunker.split(caption)]
-                meta["caption"] = caption[:2000]
+                meta[items.CAPTION] = caption[:2000]
         if clip is None and not derived:
             return
         sha = hashlib.sha256(pic.data).hexdigest()
-        meta.update(image_sha256=sha, blob=self.service.blobs.put(pic.data, pic.ext, sha)[1])
-        where: dict[str, Any] = {k: meta[k] for k in ("page", "slide", "timestamp")
-                                 if k in meta}
-        prep.texts += [(c, {**where, "_picture": index, "derived_from": how})
+        meta.update({items.IMAGE_SHA256: sha,
+                     items.BLOB: self.parts.blobs.put(pic.data, pic.ext, sha)[1]})
+        where: dict[str, Any] = {k: meta[k] for k in items.LOCATION_KEYS if k in meta}
+        prep.texts += [(c, {**where, PICTURE: index, items.DERIVED_FROM: how})
                        for c, how in derived]
         prep.pictures.append(PreparedPicture(meta, clip.preprocess([pic.image]) if clip else None))
 
@@ -261,7 +263,7 @@ class Ingestor:
     def _same_models(self, doc: Document, clip: ImageEmbedder | None) -> bool:
         """Whether a stored document was made with the models in use now. One stored while
         CLIP was unavailable recorded no CLIP model, so it is redone once CLIP is there."""
-        if doc.text_model != self.service.text_embedder.model_id:
+        if doc.text_model != self.parts.text.model_id:
             return False
         if clip is not None and doc.kind != "text":
             return doc.clip_model == clip.model_id
@@ -274,7 +276,7 @@ class Ingestor:
         overlaps with embedding the next. At most one group waits to be written."""
         if not group:
             return
-        text_vecs = self.service.text_embedder.embed([c for p in group for c, _ in p.texts])
+        text_vecs = self.parts.text.embed([c for p in group for c, _ in p.texts])
         image_vecs = None
         with_pixels = [pic.pixels for p in group for pic in p.pictures if pic.pixels is not None]
         if with_pixels and clip is not None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from rag import items
 from rag.protocols import ImageEmbedder
-from rag.retriever import tag_key
 
 LOGIT_SCALE = 100.0  # CLIP's learned temperature, about 100 for the released models
 
@@ -37,8 +37,8 @@ class Tagger:
         for row in probs:
             chosen = [lbl for lbl, p in zip(self.labels, row, strict=True)
                       if p >= self.threshold]
-            meta: dict[str, Any] = {tag_key(lbl): True for lbl in chosen}
+            meta: dict[str, Any] = {items.tag_key(lbl): True for lbl in chosen}
             if chosen:
-                meta["tags"] = ",".join(chosen)
+                meta[items.TAGS] = ",".join(chosen)
             out.append(meta)
         return out

@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag import items
 from rag.errors import RagError
-from rag.service import RagService
+from rag.parts import Parts
 
 from .manifest import Document, Manifest
 from .sources import FileResult
 
 log = logging.getLogger(__name__)
+PICTURE = "_picture"  # on a prepared text chunk: the index of the picture it was read from
 ORPHAN_AGE_S = 3600  # younger copies may belong to an ingestion still under way elsewhere
 
 
@@ -38,7 +40,7 @@ class Prepared:
     size: int
     kind: str
     replaces: Document | None
-    # text chunks with their location; chunks read from a picture carry "_picture": index
+    # text chunks with their location; chunks read from a picture carry PICTURE: index
     texts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     pictures: list[PreparedPicture] = field(default_factory=list)
     title: str = ""
@@ -54,8 +56,10 @@ def _now() -> str:
 
 
 class Writer:
-    def __init__(self, service: RagService, manifest: Manifest):
-        self.service = service
+    def __init__(self, parts: Parts, manifest: Manifest):
+        self.store = parts.store
+        self.blobs = parts.blobs
+        self.parts = parts
         self.manifest = manifest
 
     def write(self, group: list[Prepared], collection: str, text_vecs: Any,
@@ -63,9 +67,9 @@ class Writer:
         """Write a group's items, then mark its documents done. The manifest says 'writing'
         while items are in flight; on failure, new items are removed and earlier manifest
         rows restored, so the previous version of every file stays intact."""
-        svc = self.service
-        text_model = svc.text_embedder.model_id
-        clip_model = "" if svc.clip_error else svc.clip.model_id  # none: redo when it comes
+        images = self.parts.images
+        text_model = self.parts.text.model_id
+        clip_model = "" if images.error else images.model_id  # none: redo when it comes
         now = _now()
         docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.texts),
                          p.vectors, now, text_model, clip_model, "writing")
@@ -78,39 +82,40 @@ class Writer:
         i_meta: list[dict[str, Any]] = []
         i_docs: list[str] = []
         for p in group:
-            base = {"source": p.source, "doc_id": p.doc_id, "sha256": p.sha, "ingested_at": now,
-                    "kind": p.kind}
-            image_ids = [f"{p.doc_id}-{p.sha[:12]}-i{j}" for j in range(len(p.pictures))]
+            base = {items.SOURCE: p.source, items.DOC_ID: p.doc_id, items.SHA256: p.sha,
+                    items.INGESTED_AT: now, items.KIND: p.kind}
+            image_ids = [items.image_item_id(p.doc_id, p.sha, j) for j in range(len(p.pictures))]
             for k, (chunk, where) in enumerate(p.texts):
-                meta = {**base, "modality": "text", "chunk_index": k, "model": text_model,
-                        **({"title": p.title} if p.title else {}), **where}
-                j = meta.pop("_picture", None)
+                meta = {**base, items.MODALITY: "text", items.CHUNK_INDEX: k,
+                        items.MODEL: text_model, **({items.TITLE: p.title} if p.title else {}),
+                        **where}
+                j = meta.pop(PICTURE, None)
                 if j is not None:  # text read from a picture links back to it and its copy
                     pic_meta = p.pictures[j].meta
-                    meta.update(image_id=image_ids[j], blob=pic_meta["blob"],
-                                **{k: v for k, v in pic_meta.items()
-                                   if k == "tags" or k.startswith("tag_")})
-                t_ids.append(f"{p.doc_id}-{p.sha[:12]}-t{k}")
+                    meta.update({items.IMAGE_ID: image_ids[j], items.BLOB: pic_meta[items.BLOB],
+                                 **{k: v for k, v in pic_meta.items() if items.is_tag_key(k)}})
+                t_ids.append(items.text_item_id(p.doc_id, p.sha, k))
                 t_meta.append(meta)
                 t_docs.append(chunk)
             for j, pic in enumerate(p.pictures):
                 if pic.pixels is None:
                     continue
                 i_ids.append(image_ids[j])
-                i_meta.append({**base, **pic.meta, "modality": "image", "chunk_index": j,
-                               "model": clip_model})
+                i_meta.append({**base, **pic.meta, items.MODALITY: "image",
+                               items.CHUNK_INDEX: j, items.MODEL: clip_model})
                 i_docs.append(Path(p.source).name)
             p.pictures = [PreparedPicture(pic.meta) for pic in p.pictures]  # drop the tensors
         try:
             self.manifest.put(*docs)
-            svc.store.upsert(collection, "text", t_ids, text_vecs, t_meta, t_docs,
-                             model=text_model)
+            self.store.upsert(collection, "text", t_ids, text_vecs, t_meta, t_docs,
+                              model=text_model)
             if i_ids:
-                svc.store.upsert(collection, "image", i_ids, image_vecs, i_meta, i_docs,
-                                 model=clip_model)
+                self.store.upsert(collection, "image", i_ids, image_vecs, i_meta, i_docs,
+                                  model=clip_model)
             for p in group:
                 if p.replaces is not None:  # a new document has no stale items to look for
-                    stale = {"$and": [{"doc_id": p.doc_id}, {"sha256": {"$ne": p.sha}}]}
+                    stale = {"$and": [{items.DOC_ID: p.doc_id},
+                                      {items.SHA256: {"$ne": p.sha}}]}
                     for modality in ("text", "image"):
                         self.remove(collection, modality, stale)
             for d in docs:
@@ -131,8 +136,8 @@ class Writer:
     def _undo(self, group: list[Prepared], collection: str, t_ids: list[str],
               i_ids: list[str]) -> None:
         try:
-            self.service.store.delete(collection, "text", t_ids)
-            self.service.store.delete(collection, "image", i_ids)
+            self.store.delete(collection, "text", t_ids)
+            self.store.delete(collection, "image", i_ids)
             restore = [p.replaces for p in group if p.replaces is not None]
             if restore:
                 self.manifest.put(*restore)
@@ -142,30 +147,30 @@ class Writer:
 
     def remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
         """Delete matching items, and stored image copies nothing else refers to."""
-        store = self.service.store
-        items, _ = store.get(collection, modality, where=where)
-        if not items:
+        store = self.store
+        found, _ = store.get(collection, modality, where=where)
+        if not found:
             return
-        store.delete(collection, modality, [it.id for it in items])
-        for rel in {str(it.metadata["blob"]) for it in items if it.metadata.get("blob")}:
-            if not any(store.ids(c, m, {"blob": rel})
+        store.delete(collection, modality, [it.id for it in found])
+        for rel in {str(it.metadata[items.BLOB]) for it in found if it.metadata.get(items.BLOB)}:
+            if not any(store.ids(c, m, {items.BLOB: rel})
                        for c in store.collections() for m in ("image", "text")):
-                self.service.blobs.remove(rel)
+                self.blobs.remove(rel)
 
     def collect_orphans(self, min_age_s: float = ORPHAN_AGE_S) -> int:
         """Remove stored image copies that no item of any collection refers to (left by a
         process killed between storing a copy and writing its items). Copies younger than
         ``min_age_s`` are kept: another process may be about to write their items."""
-        candidates = self.service.blobs.older_than(min_age_s)
+        candidates = self.blobs.older_than(min_age_s)
         if not candidates:
             return 0
-        store = self.service.store
-        used = {str(it.metadata["blob"]) for c in store.collections()
+        store = self.store
+        used = {str(it.metadata[items.BLOB]) for c in store.collections()
                 for m in ("image", "text") for it in store.get(c, m)[0]
-                if it.metadata.get("blob")}
+                if it.metadata.get(items.BLOB)}
         orphans = [rel for rel in candidates if rel not in used]
         for rel in orphans:
-            (self.service.blobs.root / rel).unlink(missing_ok=True)
+            self.blobs.remove(rel)
         if orphans:
             log.info("removed %d stored image copies that nothing refers to", len(orphans))
         return len(orphans)

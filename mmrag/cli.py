@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from rag import items
 from rag.errors import RagError
 from rag.settings import Settings, check_collection
 
@@ -32,7 +33,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.service import RagService
 
     sources = list(walk(args.paths))
-    ingestor = Ingestor(RagService(settings))
+    ingestor = Ingestor(RagService.from_settings(settings))
     bar = tqdm(total=len(sources), unit="file", desc="ingesting", disable=args.quiet or None,
                file=sys.stderr)
 
@@ -72,6 +73,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.errors import InvalidInput
     from rag.schema import Query
     from rag.service import RagService
+    from server.links import Links
     from server.schemas import QueryResponse
 
     image = None
@@ -83,13 +85,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if "query_runtime" not in settings.model_fields_set:
         # one question: loading (or first exporting) the ONNX encoders costs more than it saves
         settings = settings.model_copy(update={"query_runtime": "torch"})
-    svc = RagService(settings)
+    svc = RagService.from_settings(settings)
     q = Query(text=args.question, image=image, collection=args.collection,
               top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion,
               tags=args.tag or [])
     answer = svc.answer(q, args.generator)
     if args.json:
-        print(QueryResponse.from_answer(answer).model_dump_json(indent=2))
+        links = Links(args.collection, settings.default_collection)
+        print(QueryResponse.from_answer(answer, links).model_dump_json(indent=2))
         return EXIT_OK
     print(answer.text)
     if answer.citations:
@@ -97,8 +100,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             where = f", {c.location}" if c.location else ""
             if c.modality == "image":
-                stored = c.url or ""
-                blob = next((h.metadata.get("blob") for h in answer.hits if h.id == c.id), None)
+                stored = ""
+                blob = next((h.metadata.get(items.BLOB) for h in answer.hits if h.id == c.id), None)
                 if blob:
                     stored = str(settings.images_dir / blob)
                 print(f"  [{c.n}] {c.source}  (image{where}, score {c.score:.2f}; "
@@ -128,7 +131,7 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import Ingestor
     from rag.service import RagService
 
-    doc = Ingestor(RagService(settings)).delete(args.source, args.collection,
+    doc = Ingestor(RagService.from_settings(settings)).delete(args.source, args.collection,
                                                local_path=True)
     print(f"deleted {doc.source} ({doc.chunks} chunks, {doc.images} images) "
           f"from collection {args.collection!r}")

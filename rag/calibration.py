@@ -9,8 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .fusion import PROBE_QUERIES, Background, fit_background
-from .protocols import ImageEmbedder, TextEmbedder
-from .store import ChromaStore
+from .protocols import ImageEmbedder, TextEmbedder, VectorStore
 
 log = logging.getLogger(__name__)
 _PROBES: dict[tuple[str, str], np.ndarray] = {}  # (role, model id) -> probe vectors
@@ -18,7 +17,7 @@ SAMPLE = 2000  # stored items per fit: enough for a stable mean and spread, fast
 MIN_ITEMS = 5  # below this, the priors are better than a fit
 
 
-def _sample(store: ChromaStore, collection: str, modality: str) -> np.ndarray | None:
+def _sample(store: VectorStore, collection: str, modality: str) -> np.ndarray | None:
     count = store.count(collection, modality)
     if count < MIN_ITEMS:
         return None
@@ -38,7 +37,7 @@ def _probes(role: str, model_id: str, embed: Callable[[list[str]], np.ndarray]) 
     return _PROBES[key]
 
 
-def refit(store: ChromaStore, collection: str, text: TextEmbedder | None,
+def refit(store: VectorStore, collection: str, text: TextEmbedder | None,
           image: ImageEmbedder | None) -> dict[str, Background]:
     """Fit and store the backgrounds of every channel that has enough items."""
     fitted: dict[str, Background] = {}

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import items
 from .protocols import GenerationRequest
 
 PROMPT_VERSION = "answer-v2"
@@ -58,7 +59,8 @@ def build_prompt(request: GenerationRequest, context_tokens: int = 3000, max_ima
         if hit.modality == "image":
             path = request.image_paths.get(n)
             seen = with_images and path is not None and len(images) < max_images
-            text = hit.text or hit.metadata.get("ocr_text") or hit.metadata.get("caption") or ""
+            meta = hit.metadata
+            text = hit.text or meta.get(items.OCR_TEXT) or meta.get(items.CAPTION) or ""
             head = f"[{n}] (image {hit.source}" + (
                 f", attached as picture {len(asked) + len(images) + 1})" if seen else ")")
             body = f"{head} {_quote(str(text))}" if text else head

@@ -1,10 +1,11 @@
-"""The four roles mmrag composes. Each has one required batch method and capability flags;
+"""The roles mmrag composes. Each has one required batch method and capability flags;
 adapters live in rag/embedders, rag/store.py and rag/generators."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -19,8 +20,21 @@ class TextEmbedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    def load(self) -> Any:
+        """Load the weights now (safe to call twice); returns the embedder."""
+        ...
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Tokens the model sees for ``texts``; safe from any thread."""
+        ...
+
+    def new_tokenizer(self) -> Any:
+        """A tokenizer of the model's own for one thread: called on text with
+        ``return_offsets_mapping`` it gives token spans (ingest/chunking.py)."""
         ...
 
 
@@ -32,6 +46,10 @@ class ImageEmbedder(Protocol):
 
     @property
     def dimension(self) -> int: ...
+
+    def load(self) -> Any:
+        """Load the weights now; ModelUnavailable when they cannot be had."""
+        ...
 
     @property
     def image_size(self) -> int:
@@ -68,18 +86,63 @@ class ScoredItem:
 
 @runtime_checkable
 class VectorStore(Protocol):
-    """What retrieval needs from a store of vectors (rag/store.py: ChromaStore)."""
+    """Vectors with metadata, kept per (collection, modality): everything retrieval, ingestion
+    and calibration do with them. ``ChromaStore`` (rag/store.py) and the in-memory fake
+    (rag/testing/fakes.py) pass the same contract suite (tests/rag/store_contract.py).
+    ``where`` filters use Chroma's operators: equality, ``$ne``, ``$in``, ``$and``."""
+
+    def upsert(self, collection: str, modality: str, ids: Sequence[str], vectors: np.ndarray,
+               metadatas: Sequence[dict[str, Any]], documents: Sequence[str] | None = None,
+               model: str | None = None) -> None:
+        """Insert or replace items; ``model``: the embedding model, which must match the one
+        the collection was built with (StoreError otherwise)."""
+        ...
 
     def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
-               where: dict[str, Any] | None = None) -> list[list[ScoredItem]]: ...
+               where: dict[str, Any] | None = None) -> list[list[ScoredItem]]:
+        """The ``k`` nearest items by cosine similarity, best first, one list per vector."""
+        ...
 
     def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
             where: dict[str, Any] | None = None, limit: int | None = None,
             with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]: ...
 
+    def ids(self, collection: str, modality: str, where: dict[str, Any]) -> list[str]: ...
+
+    def delete(self, collection: str, modality: str, ids: Sequence[str]) -> None: ...
+
     def count(self, collection: str, modality: str) -> int: ...
 
-    def get_meta(self, collection: str, modality: str) -> dict[str, Any]: ...
+    def get_meta(self, collection: str, modality: str) -> dict[str, Any]:
+        """The collection's own metadata (its model, calibration statistics)."""
+        ...
+
+    def update_meta(self, collection: str, modality: str, values: dict[str, Any]) -> None: ...
+
+    def collections(self) -> list[str]:
+        """Names of the collections that hold items of either modality."""
+        ...
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Content-addressed copies of stored pictures (rag/blobs.py: ImageBlobs, on disk)."""
+
+    def put(self, data: bytes, ext: str, sha: str | None = None) -> tuple[str, str]:
+        """Store ``data`` once; (sha256, key)."""
+        ...
+
+    def resolve(self, key: str) -> Path:
+        """A local path to read the copy from; FileNotFoundError when there is none."""
+        ...
+
+    def remove(self, key: str) -> None: ...
+
+    def older_than(self, seconds: float) -> list[str]:
+        """Keys of copies last written over ``seconds`` ago."""
+        ...
+
+    def mime(self, key: str) -> str: ...
 
 
 @dataclass

@@ -5,13 +5,12 @@ image->image (CLIP image encoder)."""
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable
-from urllib.parse import quote
 
 import numpy as np
 
+from . import items
 from .errors import InvalidInput
 from .fusion import Background, fuse
 from .images import decode_image
@@ -23,20 +22,10 @@ CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
 
 
-def tag_key(label: str) -> str:
-    """The metadata key of a picture tag: ``tag_`` and the label in lower case, words joined."""
-    return "tag_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-
-
 def tag_filter(tags: list[str]) -> dict | None:
     """A store filter for pictures carrying every one of ``tags`` (their OCR text too)."""
-    keys = [{tag_key(t): True} for t in tags]
+    keys = [{items.tag_key(t): True} for t in tags]
     return None if not keys else keys[0] if len(keys) == 1 else {"$and": keys}
-
-
-def image_url(item_id: str, collection: str) -> str:
-    url = f"/v1/images/{quote(item_id, safe='')}"
-    return url if collection == "default" else f"{url}?collection={quote(collection)}"
 
 
 class Retriever:
@@ -84,7 +73,7 @@ class Retriever:
             # several query images search as one channel: each item keeps its best match
             found = [s for row in self.store.search(query.collection, modality, vec, k, where)
                      for s in row]
-            channels[channel] = [self._hit(s, channel, bg, query.collection) for s in found]
+            channels[channel] = [self._hit(s, channel, bg) for s in found]
         if query_images:
             channels["exact"] = self._exact(query_images, query.collection)
         t2 = time.perf_counter()
@@ -97,37 +86,36 @@ class Retriever:
         """Stored pictures byte-for-byte identical to a query image: found by hash, whatever
         the embedding space thinks, and ranked first."""
         hashes = sorted({hashlib.sha256(b).hexdigest() for b in images})
-        where = ({"image_sha256": hashes[0]} if len(hashes) == 1
-                 else {"image_sha256": {"$in": hashes}})
-        items, _ = self.store.get(collection, "image", where=where)
+        where = ({items.IMAGE_SHA256: hashes[0]} if len(hashes) == 1
+                 else {items.IMAGE_SHA256: {"$in": hashes}})
+        found, _ = self.store.get(collection, "image", where=where)
         exact = Background(1.0 - EXACT_Z * 0.01, 0.01)  # maps cosine 1.0 to EXACT_Z
-        return [self._hit(ScoredItem(it.id, 1.0, it.metadata, it.document), "exact", exact,
-                          collection) for it in items]
+        return [self._hit(ScoredItem(it.id, 1.0, it.metadata, it.document), "exact", exact)
+                for it in found]
 
     @staticmethod
-    def _hit(item: ScoredItem, channel: str, bg: Background, collection: str) -> Hit:
+    def _hit(item: ScoredItem, channel: str, bg: Background) -> Hit:
         """Text read from an image (OCR, captions) comes back as that image, with the text as
         the evidence of why it matched, so an image appears once however it was found."""
         meta = item.metadata
         item_id = item.id
         modality: Modality
-        if meta.get("image_id"):  # read from a picture: by OCR, or its caption
-            item_id, channel = str(meta["image_id"]), str(meta.get("derived_from", "ocr"))
+        if meta.get(items.IMAGE_ID):  # read from a picture: by OCR, or its caption
+            item_id, channel = str(meta[items.IMAGE_ID]), str(meta.get(items.DERIVED_FROM, "ocr"))
             modality = "image"
         else:
-            modality = "image" if meta.get("modality") == "image" else "text"
-        text = item.document if channel not in ("image", "image_query", "exact") else None
+            modality = "image" if meta.get(items.MODALITY) == "image" else "text"
+        text = item.document if channel not in items.VECTOR_ONLY_CHANNELS else None
         if text is None and modality == "image":
-            text = meta.get("ocr_text") or None
+            text = meta.get(items.OCR_TEXT) or None
         return Hit(
             id=item_id,
             modality=modality,
-            source=str(meta.get("source", "")),
+            source=str(meta.get(items.SOURCE, "")),
             raw_score=item.score,
             calibrated_score=bg.z(item.score),
             score=item.score,
             channel=channel,
             text=text,
-            image_url=image_url(item_id, collection) if modality == "image" else None,
             metadata=meta,
         )

@@ -24,7 +24,6 @@ class Hit:
     score: float
     channel: str
     text: str | None = None
-    image_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -38,7 +37,6 @@ class Citation:
     source: str
     score: float
     snippet: str | None = None
-    url: str | None = None
     cited: bool = False
     location: str | None = None  # "page 3", "slide 2"
 

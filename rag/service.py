@@ -11,35 +11,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import calibration
-from .blobs import ImageBlobs
-from .embedders.clip import ClipEmbedder
-from .embedders.text import SentenceTransformerEmbedder
-from .errors import InvalidInput, ModelUnavailable, NotFound, RagError
+import numpy as np
+
+from . import calibration, items
+from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
 from .generators.base import NOT_FOUND, cited_numbers, collect
-from .protocols import GenerationChunk, GenerationRequest, Generator, ImageEmbedder
+from .parts import Parts
+from .protocols import (
+    GenerationChunk,
+    GenerationRequest,
+    Generator,
+    ImageEmbedder,
+    TextEmbedder,
+)
 from .retriever import Retriever
 from .schema import Answer, Citation, Hit, Query
 from .settings import Settings, check_collection
-from .store import ChromaStore
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 300
-
-
-def location(meta: dict[str, Any]) -> str | None:
-    """Where in its source an item is: a page of a PDF, a slide of a deck, a moment of a
-    video."""
-    for key in ("page", "slide"):
-        if meta.get(key) is not None:
-            return f"{key} {meta[key]}"
-    if meta.get("ref"):
-        return f"image {meta['ref']}"
-    if meta.get("timestamp") is not None:
-        seconds = int(float(meta["timestamp"]))
-        return f"at {seconds // 60:02d}:{seconds % 60:02d}"
-    return None
 
 
 @dataclass
@@ -55,47 +46,55 @@ class Stream:
 
 
 class RagService:
-    """Pass ``text_embedder``/``clip`` to share already-loaded models between services (one
-    process serving several data dirs, or tests); by default they are built from settings."""
+    """Answers questions over the parts it is given: ``parts`` holds the store, the blob store
+    and the embedders (ingest writes through the same parts). ``from_settings`` builds them
+    from configuration."""
 
-    def __init__(self, settings: Settings, text_embedder: SentenceTransformerEmbedder | None = None,
-                 clip: ClipEmbedder | None = None):
+    def __init__(self, settings: Settings, parts: Parts):
         self.settings = settings
-        self.store = ChromaStore(path=settings.chroma_dir, url=settings.chroma_url)
-        self.blobs = ImageBlobs(settings.images_dir)
-        self.text_embedder = text_embedder or SentenceTransformerEmbedder(
-            settings.text_model, settings.device, settings.ingest.text_batch_size,
-            settings.query_runtime, settings.cache_dir)
-        self.clip = clip or ClipEmbedder(settings.clip_model, settings.device,
-                                         settings.ingest.image_batch_size,
-                                         settings.query_runtime, settings.cache_dir)
-        self.clip_error: str | None = None
-        self._clip_lock = threading.Lock()
+        self.parts = parts
         self._generators: dict[str, Generator] = {}
-        self.retriever = Retriever(self.store, self.text_embedder, self.image_embedder,
+        self._generators_lock = threading.Lock()
+        self.retriever = Retriever(parts.store, parts.text, parts.images.get,
                                    settings.ingest.max_image_pixels)
 
+    @classmethod
+    def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
+                      clip: ImageEmbedder | None = None) -> RagService:
+        """Pass ``text_embedder``/``clip`` to share already-loaded models between services
+        (one process serving several data dirs, or tests)."""
+        return cls(settings, Parts.from_settings(settings, text_embedder, clip))
+
     def image_embedder(self) -> ImageEmbedder | None:
-        """CLIP, or None when it cannot be loaded (the reason stays in ``clip_error``, and is
-        logged once): text keeps working without it."""
-        with self._clip_lock:
-            if self.clip_error is None:
-                try:
-                    return self.clip.load()
-                except ModelUnavailable as e:
-                    self.clip_error = str(e)
-                    log.info("images disabled: %s", e)
-        return None
+        """CLIP, or None when it cannot be loaded (``images_error`` says why)."""
+        return self.parts.images.get()
+
+    @property
+    def images_error(self) -> str | None:
+        """Why image search is off, or None while it works (or has not been tried)."""
+        return self.parts.images.error
+
+    def status(self) -> dict[str, str]:
+        return {"text_model": self.parts.text.model_id,
+                "clip_model": self.parts.images.model_id,
+                "images": "unavailable" if self.images_error else "available"}
+
+    def embed_texts(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Vectors of the text model for ``texts``, and the tokens it read."""
+        return self.parts.text.embed(texts), self.parts.text.count_tokens(texts)
 
     def generator(self, name: str | None = None) -> Generator:
+        """The generator called ``name`` (the configured one by default), built once: two
+        first requests at the same time share one instance, so a model loads once."""
         name = name or self.settings.generator
-        if name not in self._generators:
-            self._generators[name] = build_generator(name, self.settings)
-        return self._generators[name]
+        with self._generators_lock:
+            if name not in self._generators:
+                self._generators[name] = build_generator(name, self.settings)
+            return self._generators[name]
 
     def warm_up(self) -> None:
         """Load the models (and the question encoders) now instead of on the first request."""
-        self.text_embedder.embed(["warm up"])
+        self.parts.text.embed(["warm up"])
         if (clip := self.image_embedder()) is not None:
             clip.embed_text(["warm up"])
 
@@ -116,10 +115,10 @@ class RagService:
         evidence = self.evidence(hits)
         paths = {}
         for n, hit in evidence:
-            blob = hit.metadata.get("blob")
+            blob = hit.metadata.get(items.BLOB)
             if hit.modality == "image" and blob:
                 try:
-                    paths[n] = str(self.blobs.resolve(blob))
+                    paths[n] = str(self.parts.blobs.resolve(blob))
                 except FileNotFoundError:
                     log.warning("stored image %s for %s is missing", blob, hit.id)
         g = self.settings.generation
@@ -159,7 +158,7 @@ class RagService:
         )
         if usage is not None:
             answer.usage = usage
-        if self.clip_error and query.text:
+        if self.images_error and query.text:
             answer.notes.append("image search is off: the CLIP model could not be loaded")
         return answer
 
@@ -206,25 +205,27 @@ class RagService:
                 snippet = hit.text if len(hit.text) <= SNIPPET_CHARS else (
                     hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …")
             out.append(Citation(n=n, id=hit.id, modality=hit.modality, source=hit.source,
-                                score=hit.score, snippet=snippet, url=hit.image_url,
-                                cited=n in cited, location=location(hit.metadata)))
+                                score=hit.score, snippet=snippet,
+                                cited=n in cited, location=items.location(hit.metadata)))
         return out
 
     # -- stored things -------------------------------------------------------------------
     def refit(self, collection: str) -> None:
-        clip = self.image_embedder() if self.store.count(collection, "image") else None
-        calibration.refit(self.store, collection, self.text_embedder, clip)
+        store = self.parts.store
+        clip = self.image_embedder() if store.count(collection, "image") else None
+        calibration.refit(store, collection, self.parts.text, clip)
 
     def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
         """(absolute path, mime type) of a stored image item."""
         check_collection(collection)
-        items, _ = self.store.get(collection, "image", ids=[item_id])
-        if not items:  # an image stored without a vector is known by its text (OCR)
-            items, _ = self.store.get(collection, "text", where={"image_id": item_id}, limit=1)
-        if not items or not items[0].metadata.get("blob"):
+        store, blobs = self.parts.store, self.parts.blobs
+        found, _ = store.get(collection, "image", ids=[item_id])
+        if not found:  # an image stored without a vector is known by its text (OCR)
+            found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
+        if not found or not found[0].metadata.get(items.BLOB):
             raise NotFound(f"no image {item_id!r} in collection {collection!r}")
-        rel = str(items[0].metadata["blob"])
+        rel = str(found[0].metadata[items.BLOB])
         try:
-            return str(self.blobs.resolve(rel)), self.blobs.mime(rel)
+            return str(blobs.resolve(rel)), blobs.mime(rel)
         except FileNotFoundError:
             raise NotFound(f"the stored copy of image {item_id!r} is missing") from None

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from . import items
 from .errors import StoreError
 from .protocols import ScoredItem, StoredItem
 
@@ -25,7 +26,7 @@ MODALITIES = ("text", "image")
 # queries, and that index was half of the write time (measured with 256 chunks of ~90
 # tokens and ten metadata keys: 287 ms with documents, 154 ms with the text in metadata).
 # Items written as documents by earlier versions are still read.
-TEXT_KEY = "mmrag:text"
+TEXT_KEY = items.TEXT
 
 
 def _split(metadata: dict[str, Any] | None, document: str | None

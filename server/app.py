@@ -17,10 +17,10 @@ from rag.settings import Settings
 
 from . import errors
 from .auth import KeyStore
-from .chat import router as chat_router
 from .deps import Worker
 from .jobs import Jobs
 from .observability import Metrics, RequestMiddleware
+from .openai.routes import router as openai_router
 from .routes import router
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = service or RagService(settings)
+        svc = service or RagService.from_settings(settings)
         app.state.settings = settings
         app.state.service = svc
         app.state.ingestor = Ingestor(svc)
@@ -50,8 +50,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                         "exposing this server.")
         svc.warm_up()
         app.state.ingestor.collect_orphans()  # copies left by a process killed mid-write
-        if svc.clip_error:
-            log.warning("serving without image search: %s", svc.clip_error)
+        if svc.images_error:
+            log.warning("serving without image search: %s", svc.images_error)
         try:
             yield
         finally:
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                   summary="Multimodal RAG: questions over text and images, with citations.")
     errors.install(app)
     app.include_router(router)
-    app.include_router(chat_router)
+    app.include_router(openai_router)
     app.add_middleware(RequestMiddleware, metrics=metrics,
                        max_body=settings.server.max_request_bytes)
     return app

@@ -4,6 +4,7 @@ an OpenAI-style body ``{"error": {"message", "type", "code"}}``."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,21 +29,34 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
 }
 
 
+def error_body(message: str, type_: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "code": code}}
+
+
+def describe(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """(status, OpenAI-style body) of an error: the one error factory, used by the handlers
+    below and by streams, whose status line has already gone out."""
+    if not isinstance(exc, errors.RagError):
+        return 500, error_body(f"internal error: {type(exc).__name__}", "server_error",
+                               "internal_error")
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            status, type_ = STATUS[cls]
+            break
+    else:
+        status, type_ = 500, "server_error"
+    return status, error_body(str(exc), type_, exc.code)
+
+
 def error_response(status: int, message: str, type_: str, code: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": type_, "code": code}},
-                        status_code=status, headers=headers)
+    return JSONResponse(error_body(message, type_, code), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.RagError)
     async def rag_error(_: Request, exc: errors.RagError) -> JSONResponse:
-        for cls in type(exc).__mro__:
-            if cls in STATUS:
-                status, type_ = STATUS[cls]
-                break
-        else:
-            status, type_ = 500, "server_error"
+        status, body = describe(exc)
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
         headers = None
@@ -50,7 +64,7 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": str(exc.retry_after)}
         elif isinstance(exc, errors.Unauthorized):
             headers = {"WWW-Authenticate": "Bearer"}
-        return error_response(status, str(exc), type_, exc.code, headers)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,5 +86,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error_response(500, f"internal error: {type(exc).__name__}", "server_error",
-                              "internal_error")
+        status, body = describe(exc)
+        return JSONResponse(body, status_code=status)

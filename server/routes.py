@@ -24,6 +24,7 @@ from .deps import (
     SettingsDep,
     WorkerDep,
 )
+from .links import Links
 from .schemas import (
     COMMON_ERRORS,
     INGEST_RESPONSES,
@@ -43,13 +44,7 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 @router.get("/healthz")
 def healthz(service: ServiceDep) -> dict:
-    return {
-        "status": "ok",
-        "version": rag.__version__,
-        "text_model": service.text_embedder.model_id,
-        "clip_model": service.clip.model_id,
-        "images": "unavailable" if service.clip_error else "available",
-    }
+    return {"status": "ok", "version": rag.__version__, **service.status()}
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -85,7 +80,7 @@ async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
     )
     answer = await work(service.answer, q, body.generator)
     observe(metrics, answer.timings_ms, answer.generator)
-    return QueryResponse.from_answer(answer)
+    return QueryResponse.from_answer(answer, Links(q.collection, settings.default_collection))
 
 
 def observe(metrics: MetricsDep, timings_ms: dict[str, float], generator: str) -> None:

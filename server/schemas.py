@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from rag.schema import Answer, Fusion
+from rag.schema import Answer, Citation, Fusion, Hit, Usage
+
+from .links import Links
 
 
 class QueryRequest(BaseModel):
@@ -31,17 +33,47 @@ class HitOut(BaseModel):
     image_url: str | None = None
     metadata: dict[str, Any] = {}
 
+    @classmethod
+    def of(cls, h: Hit, links: Links) -> HitOut:
+        return cls(id=h.id, modality=h.modality, source=h.source, score=h.score,
+                   raw_score=h.raw_score, calibrated_score=h.calibrated_score, channel=h.channel,
+                   text=h.text, image_url=links.image(h.id) if h.modality == "image" else None,
+                   metadata=h.metadata)
+
 
 class CitationOut(BaseModel):
+    """A numbered piece of evidence, the same in /v1/query and the chat API."""
+
     n: int
     id: str
     modality: Literal["text", "image"]
     source: str
-    score: float
-    snippet: str | None = None
-    url: str | None = None
-    cited: bool
     location: str | None = None
+    score: float
+    url: str | None = None
+    snippet: str | None = None
+    cited: bool
+
+    @classmethod
+    def of(cls, c: Citation, links: Links) -> CitationOut:
+        return cls(n=c.n, id=c.id, modality=c.modality, source=c.source, location=c.location,
+                   score=round(c.score, 4), url=links.image(c.id) if c.modality == "image"
+                   else None, snippet=c.snippet, cited=c.cited)
+
+
+class UsageOut(BaseModel):
+    """Tokens, OpenAI's shape, everywhere usage is reported."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    @classmethod
+    def of(cls, usage: Usage | None) -> UsageOut:
+        if usage is None:
+            return cls()
+        return cls(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                   total_tokens=usage.total_tokens)
 
 
 class QueryResponse(BaseModel):
@@ -52,22 +84,20 @@ class QueryResponse(BaseModel):
     citations: list[CitationOut]
     hits: list[HitOut]
     timings_ms: dict[str, float]
-    usage: dict[str, int]
+    usage: UsageOut
     notes: list[str] = []
 
     @classmethod
-    def from_answer(cls, a: Answer) -> QueryResponse:
+    def from_answer(cls, a: Answer, links: Links) -> QueryResponse:
         return cls(
             question=a.question,
             answer=a.text,
             found=a.found,
             generator=a.generator,
-            citations=[CitationOut(**vars(c)) for c in a.citations],
-            hits=[HitOut(**vars(h)) for h in a.hits],
+            citations=[CitationOut.of(c, links) for c in a.citations],
+            hits=[HitOut.of(h, links) for h in a.hits],
             timings_ms={k: round(v, 2) for k, v in a.timings_ms.items()},
-            usage={"prompt_tokens": a.usage.prompt_tokens,
-                   "completion_tokens": a.usage.completion_tokens,
-                   "total_tokens": a.usage.total_tokens},
+            usage=UsageOut.of(a.usage),
             notes=a.notes,
         )
 

@@ -55,7 +55,7 @@ def settings(tmp_path: Path, tiny_clip_dir: Path) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings, text_embedder, clip) -> RagService:
-    return RagService(settings, text_embedder=text_embedder, clip=clip)
+    return RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
 
 
 @pytest.fixture

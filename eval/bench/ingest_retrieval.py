@@ -97,6 +97,8 @@ def main() -> None:
     from eval.models import TRAINING_TEXT, build_random_clip
     from ingest.loaders import Limits, load
     from ingest.pipeline import Ingestor, walk
+    from rag.embedders.clip import ClipEmbedder
+    from rag.embedders.text import SentenceTransformerEmbedder
     from rag.schema import Query
     from rag.service import RagService
     from rag.settings import IngestSettings, Settings
@@ -116,11 +118,17 @@ def main() -> None:
     settings = Settings(data_dir=work / "data", clip_model=clip_path, device="cpu",
                         ingest=IngestSettings(ocr="off", parse_isolation=args.parse_isolation),
                         _env_file=None)
-    svc = RagService(settings)
+    text_model = SentenceTransformerEmbedder(settings.text_model, settings.device,
+                                             settings.ingest.text_batch_size,
+                                             settings.query_runtime, settings.cache_dir)
+    clip_model = ClipEmbedder(settings.clip_model, settings.device,
+                              settings.ingest.image_batch_size, settings.query_runtime,
+                              settings.cache_dir)
+    svc = RagService.from_settings(settings, text_model, clip_model)
     svc.warm_up()
     ingestor = Ingestor(svc)
     names = {"onnx": "ONNX Runtime", "torch": "PyTorch"}
-    runtimes = {names[e.question_runtime] for e in (svc.text_embedder, svc.clip)}
+    runtimes = {names[e.question_runtime] for e in (text_model, clip_model)}
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; CLIP {args.clip}; questions embedded with "
           f"{' and '.join(sorted(runtimes))}; decoding: {args.parse_isolation}; work dir {work}")
@@ -131,11 +139,11 @@ def main() -> None:
     chunks = [c for f in text_files
               for part, _ in load(f.name, f.read_bytes(), Limits(10**9, 10**9)).parts
               for c in ingestor.chunker.split(part)]
-    svc.text_embedder.embed(chunks[:64])  # warm-up
+    text_model.embed(chunks[:64])  # warm-up
     images = [load(f.name, f.read_bytes(), Limits(10**9, 10**9)).pictures[0].image
               for f in sorted((corpus / "images").iterdir())]
-    pixels = svc.clip.preprocess(images)
-    svc.clip.embed_pixels(pixels[:8])
+    pixels = clip_model.preprocess(images)
+    clip_model.embed_pixels(pixels[:8])
     del images
 
     # Shared machines drift (steal time): raw throughput is measured right before and right
@@ -144,15 +152,16 @@ def main() -> None:
     ratios: dict[str, list[float]] = {"text": [], "images": []}
     for r in range(args.rounds):
         if r:
-            svc = RagService(settings.model_copy(update={"data_dir": work / f"data{r}"}),
-                             text_embedder=svc.text_embedder, clip=svc.clip)
+            svc = RagService.from_settings(
+                settings.model_copy(update={"data_dir": work / f"data{r}"}), text_model,
+                clip_model)
             ingestor = Ingestor(svc)
-        raw_text = [len(chunks) / timed(svc.text_embedder.embed, chunks)[1]]
+        raw_text = [len(chunks) / timed(text_model.embed, chunks)[1]]
         text_report, t_ing_text = timed(ingestor.ingest, list(walk([corpus / "texts"])))
-        raw_text.append(len(chunks) / timed(svc.text_embedder.embed, chunks)[1])
-        raw_img = [args.images / timed(svc.clip.embed_pixels, pixels)[1]]
+        raw_text.append(len(chunks) / timed(text_model.embed, chunks)[1])
+        raw_img = [args.images / timed(clip_model.embed_pixels, pixels)[1]]
         img_report, t_ing_img = timed(ingestor.ingest, list(walk([corpus / "images"])))
-        raw_img.append(args.images / timed(svc.clip.embed_pixels, pixels)[1])
+        raw_img.append(args.images / timed(clip_model.embed_pixels, pixels)[1])
         assert text_report.chunks == len(chunks), (text_report.chunks, len(chunks))
         assert img_report.images == args.images and not img_report.problems
 
@@ -175,17 +184,18 @@ def main() -> None:
 
     # pad to the target index size with random unit vectors
     rng = np.random.default_rng(0)
-    for modality, target, dim in (("text", args.pad_chunks, svc.text_embedder.dimension),
-                                  ("image", args.pad_images, svc.clip.dimension)):
-        n = target - svc.store.count("default", modality)
+    for modality, target, dim in (("text", args.pad_chunks, text_model.dimension),
+                                  ("image", args.pad_images, clip_model.dimension)):
+        n = target - svc.parts.store.count("default", modality)
         if n > 0:
             v = rng.normal(size=(n, dim)).astype(np.float32)
             v /= np.linalg.norm(v, axis=1, keepdims=True)
-            svc.store.upsert("default", modality, [f"pad-{modality}-{i}" for i in range(n)], v,
-                             [{"source": "padding", "modality": modality}] * n,
-                             ["padding"] * n if modality == "text" else None)
-    print(f"\nindex: {svc.store.count('default', 'text')} text chunks, "
-          f"{svc.store.count('default', 'image')} images (padded with random vectors)")
+            svc.parts.store.upsert("default", modality,
+                                   [f"pad-{modality}-{i}" for i in range(n)], v,
+                                   [{"source": "padding", "modality": modality}] * n,
+                                   ["padding"] * n if modality == "text" else None)
+    print(f"\nindex: {svc.parts.store.count('default', 'text')} text chunks, "
+          f"{svc.parts.store.count('default', 'image')} images (padded with random vectors)")
     qrng = random.Random(1)
     questions = [" ".join(qrng.choice(WORDS) for _ in range(qrng.randint(4, 12))) + "?"
                  for _ in range(args.queries)]
@@ -206,9 +216,9 @@ def main() -> None:
           f"{statistics.median(search):.1f} ms)")
 
     # the same text chunks in a collection without images: CLIP is not needed to ask
-    texts, vecs = svc.store.get("default", "text", with_vectors=True)
+    texts, vecs = svc.parts.store.get("default", "text", with_vectors=True)
     assert vecs is not None
-    svc.store.upsert("textonly", "text", [t.id for t in texts], vecs,
+    svc.parts.store.upsert("textonly", "text", [t.id for t in texts], vecs,
                      [t.metadata for t in texts], [t.document or "" for t in texts])
     lat = []
     for q in questions:

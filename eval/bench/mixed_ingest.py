@@ -98,8 +98,9 @@ def main() -> None:
           f"{args.images} images (half with text), {args.texts} Markdown, "
           f"{max(1, args.texts // 10)} DOCX = {len(sources)} files; CLIP {args.clip}")
     for ocr in ("auto", "off"):
-        svc = RagService(Settings(data_dir=work / f"data-{ocr}", clip_model=clip, device="cpu",
-                                  ingest=IngestSettings(ocr=ocr), _env_file=None))
+        svc = RagService.from_settings(Settings(
+            data_dir=work / f"data-{ocr}", clip_model=clip, device="cpu",
+            ingest=IngestSettings(ocr=ocr), _env_file=None))
         svc.warm_up()
         ingestor = Ingestor(svc)
         t0 = time.perf_counter()

@@ -84,6 +84,13 @@ class SentenceTransformerEmbedder(LazyLoaded):
         """A private copy of the model's tokenizer, for another thread (chunking)."""
         return copy.deepcopy(self.model.tokenizer)
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Tokens the model sees for ``texts`` (special tokens included), for usage reports.
+        Under the same lock as embedding: the fast tokenizer is not safe across threads."""
+        model = self.model
+        with self._lock:
+            return sum(len(ids) for ids in model.tokenizer(list(texts))["input_ids"])
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

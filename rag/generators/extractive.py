@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from .. import items
 from ..protocols import GenerationChunk, GenerationRequest
 from ..schema import Hit, Usage
 from .base import NOT_FOUND
@@ -108,7 +109,7 @@ class ExtractiveGenerator:
         for n, hit in evidence:
             if not hit.text:  # an image without readable text is linked, not quoted
                 continue
-            section = str(hit.metadata.get("section", ""))
+            section = str(hit.metadata.get(items.SECTION, ""))
             overlap, sentence = best_sentence(q, hit.text, lines=hit.channel == "ocr",
                                               section=section)
             body = hit.text[len(section):] if section and hit.text.startswith(section) \

@@ -74,10 +74,10 @@ def test_every_bad_file_gets_its_reason_and_the_rest_goes_in(service, tmp_path):
         assert reason.lower() in got[name].reason.lower(), (name, got[name].reason)
     assert service.answer(Query(text="What does the canteen serve on Thursday?")).found
     earlier_doc = next(d for d in ingestor.documents() if d.source == "earlier.md")
-    items, _ = service.store.get("default", "text", where={"doc_id": earlier_doc.doc_id})
+    items, _ = service.parts.store.get("default", "text", where={"doc_id": earlier_doc.doc_id})
     assert len(items) == earlier_doc.chunks >= 1  # what was stored before is not lost
     latin1 = next(d for d in ingestor.documents() if d.source.endswith("latin1.txt"))
-    items, _ = service.store.get("default", "text", where={"doc_id": latin1.doc_id})
+    items, _ = service.parts.store.get("default", "text", where={"doc_id": latin1.doc_id})
     assert "Café crème brûlée" in items[0].document  # decoded, not mangled
 
 

@@ -23,13 +23,13 @@ def test_captions_from_an_openai_compatible_model(settings, text_embedder, clip,
         settings.openai.base_url = api.base_url
         api.replies += [Reply(body=completion("A bright red square sign on a wall."))] + \
             [Reply(body=completion("A plain picture."))] * 5
-        service = RagService(settings, text_embedder=text_embedder, clip=clip)
+        service = RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
         report = Ingestor(service).ingest_paths([kb / "img" / "red.png"])
         assert report.files[0].status == "ingested"
         sent = api.requests[0]["json"]["messages"][1]["content"]
         assert sent[1]["image_url"]["url"].startswith("data:image/png;base64,")
         assert "Describe this picture" in sent[0]["text"]
-    items, _ = service.store.get("default", "image")
+    items, _ = service.parts.store.get("default", "image")
     assert items[0].metadata["caption"] == "A bright red square sign on a wall."
     hits, _ = service.retrieve(Query(text="Is there a red sign on a wall?"))
     assert hits[0].channel == "caption" and hits[0].modality == "image"
@@ -43,7 +43,7 @@ def test_a_failing_captioner_costs_the_caption_not_the_picture(settings, text_em
     settings.openai.api_key = "sk-test"
     settings.openai.base_url = "http://127.0.0.1:9/v1"
     settings.openai.max_retries = 0
-    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    service = RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
     report = Ingestor(service).ingest_paths([kb / "img" / "red.png"])
     assert report.files[0].status == "ingested" and report.images == 1
 
@@ -52,7 +52,7 @@ def test_text_only_generators_cannot_caption(settings, text_embedder, clip):
     settings.ingest.captions = True
     settings.ingest.caption_generator = "extractive"
     with pytest.raises(InvalidInput, match="cannot see images"):
-        Ingestor(RagService(settings, text_embedder=text_embedder, clip=clip))
+        Ingestor(RagService.from_settings(settings, text_embedder=text_embedder, clip=clip))
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +75,10 @@ def test_blip2_captions_through_the_production_loader(settings, text_embedder, c
     settings.ingest.caption_generator = "blip2"
     settings.ingest.caption_model = str(tiny_blip2)
     settings.ingest.ocr = "off"
-    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    service = RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
     Ingestor(service).ingest_paths([kb / "img" / "red.png"])
-    items, _ = service.store.get("default", "image")
-    captions, _ = service.store.get("default", "text", where={"derived_from": "caption"})
+    items, _ = service.parts.store.get("default", "image")
+    captions, _ = service.parts.store.get("default", "text", where={"derived_from": "caption"})
     assert items[0].metadata["caption"] and captions
     assert captions[0].metadata["image_id"] == items[0].id
 

@@ -42,7 +42,7 @@ def signs(tmp_path):
 
 
 def test_without_clip_image_text_is_still_searchable(settings, text_embedder, signs, tmp_path):
-    service = RagService(settings, text_embedder=text_embedder,
+    service = RagService.from_settings(settings, text_embedder=text_embedder,
                          clip=ClipEmbedder(str(tmp_path / "no-clip"), "cpu"))
     report = Ingestor(service).ingest_paths([signs])
     status = {Path(f.source).name: (f.status, f.images, f.chunks) for f in report.files}
@@ -65,4 +65,6 @@ def test_with_clip_an_image_appears_once_with_its_text_as_evidence(service, sign
     assert len(slide) == 1 and slide[0].channel == "ocr"
     assert "parking lot C" in slide[0].text
     answer = service.answer(Query(text="Where is the evacuation assembly point?"))
-    assert "parking lot C" in answer.text and answer.citations[0].url.startswith("/v1/images/")
+    top = answer.citations[0]
+    assert "parking lot C" in answer.text and top.modality == "image"
+    assert Path(service.image_file("default", top.id)[0]).is_file()

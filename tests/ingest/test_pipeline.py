@@ -21,7 +21,8 @@ def by_status(report):
 
 
 def counts(service, collection="default"):
-    return (service.store.count(collection, "text"), service.store.count(collection, "image"))
+    store = service.parts.store
+    return store.count(collection, "text"), store.count(collection, "image")
 
 
 def test_folder_ingests_texts_and_images_and_reports_bad_files(service, kb):
@@ -38,17 +39,17 @@ def test_folder_ingests_texts_and_images_and_reports_bad_files(service, kb):
     assert counts(service)[1] == 3
 
     # every item carries the metadata the issue asks for
-    items, _ = service.store.get("default", "text", limit=1)
+    items, _ = service.parts.store.get("default", "text", limit=1)
     meta = items[0].metadata
     for key in ("source", "modality", "chunk_index", "sha256", "ingested_at", "model", "doc_id"):
         assert key in meta
-    images, _ = service.store.get("default", "image")
+    images, _ = service.parts.store.get("default", "image")
     assert {"width", "height", "blob", "image_sha256"} <= set(images[0].metadata)
     # a content-addressed copy exists for every image
     for it in images:
-        assert service.blobs.resolve(it.metadata["blob"]).is_file()
+        assert service.parts.blobs.resolve(it.metadata["blob"]).is_file()
     # calibration was fitted from the stored vectors
-    assert service.store.get_meta("default", "text")["mmrag:bg:text:n"] > 0
+    assert service.parts.store.get_meta("default", "text")["mmrag:bg:text:n"] > 0
 
 
 def test_answers_cite_the_right_source(service, kb):
@@ -96,7 +97,7 @@ def test_changed_file_replaces_its_chunks(service, kb):
     faq.write_text("Parking FAQ\n\nBicycles can be parked in the underground garage, level -2.")
     report = ingestor.ingest_paths([faq])
     assert by_status(report) == {"replaced": ["onboarding-faq.txt"]}
-    items, _ = service.store.get("default", "text", where={"source": str(faq.resolve())})
+    items, _ = service.parts.store.get("default", "text", where={"source": str(faq.resolve())})
     assert len(items) == 1 and "underground garage" in items[0].document
     answer = service.answer(Query(text="When is salary paid?"))
     assert all(Path(c.source).name != "onboarding-faq.txt" for c in answer.citations)
@@ -118,8 +119,8 @@ def test_delete_removes_a_source_everywhere(service, kb):
     ingestor.ingest_paths([kb])
     text_before, images_before = counts(service)
     red = str((kb / "img" / "red.png").resolve())
-    items, _ = service.store.get("default", "image", where={"source": red})
-    blob = service.blobs.root / items[0].metadata["blob"]
+    items, _ = service.parts.store.get("default", "image", where={"source": red})
+    blob = service.parts.blobs.root / items[0].metadata["blob"]
     doc = ingestor.delete(red)
     assert doc.images == 1 and counts(service) == (text_before, images_before - 1)
     assert not blob.exists()
@@ -138,7 +139,7 @@ def test_search_by_image_finds_that_image_and_links_its_copy(service, kb):
     (kb / "img" / "green.jpg").unlink()  # the stored copy must not depend on the original
     hits, _ = service.retrieve(Query(image=green, top_k=3))
     assert Path(hits[0].source).name == "green.jpg" and hits[0].raw_score > 0.999
-    assert hits[0].channel == "exact" and hits[0].image_url.startswith("/v1/images/")
+    assert hits[0].channel == "exact" and hits[0].modality == "image"
     path, mime = service.image_file("default", hits[0].id)
     assert Path(path).read_bytes() == green and mime == "image/jpeg"
     # the same picture saved again (other bytes) is found by its CLIP vector
@@ -165,7 +166,7 @@ def test_collections_are_separate(service, kb):
 
 def test_without_clip_text_is_still_ingested(settings, text_embedder, kb, tmp_path):
     missing = ClipEmbedder(str(tmp_path / "no-clip-here"), "cpu")
-    service = RagService(settings, text_embedder=text_embedder, clip=missing)
+    service = RagService.from_settings(settings, text_embedder=text_embedder, clip=missing)
     report = Ingestor(service).ingest_paths([kb])
     assert len(by_status(report)["ingested"]) == 4
     assert report.notes and "MMRAG_CLIP_MODEL" in report.notes[0]
@@ -185,7 +186,7 @@ def test_uploaded_bytes_and_missing_paths(service, tmp_path):
 
 def test_limits_skip_oversized_files(settings, text_embedder, clip, kb):
     settings.ingest.max_file_bytes = 1000
-    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    service = RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
     report = Ingestor(service).ingest_paths([kb / "travel-expense-policy.md"])
     assert report.files[0].status == "skipped" and "over the limit" in report.files[0].reason
 
@@ -200,7 +201,7 @@ def test_prune_removes_documents_whose_files_are_gone(service, kb):
     assert sorted(Path(d.source).name for d in gone) == ["office-guide.md", "red.png"]
     names = {Path(d.source).name for d in ingestor.documents()}
     assert "office-guide.md" not in names and "uploaded.md" in names
-    items, _ = service.store.get("default", "text",
+    items, _ = service.parts.store.get("default", "text",
                                  where={"source": str((kb / "office-guide.md").resolve())})
     assert items == []
     answer = service.answer(Query(text="Where do employees park their cars?"))
@@ -228,10 +229,10 @@ def test_pages_bring_the_local_images_they_show(service, kb):
     report = Ingestor(service).ingest([Source(str(kb / "page.md"), path=kb / "page.md"),
                                        Source(str(kb / "page.html"), path=kb / "page.html")])
     assert report.images == 2 and not report.problems
-    items, _ = service.store.get("default", "image", where={"source": str(kb / "page.md")})
+    items, _ = service.parts.store.get("default", "image", where={"source": str(kb / "page.md")})
     assert [it.metadata["ref"] for it in items] == ["img/red.png"]
     hits, _ = service.retrieve(Query(image=(kb / "img" / "red.png").read_bytes(), top_k=5))
-    from rag.service import location
+    from rag.items import location
 
     assert any(h.source.endswith("page.md") and location(h.metadata) == "image img/red.png"
                for h in hits)
@@ -239,10 +240,10 @@ def test_pages_bring_the_local_images_they_show(service, kb):
 
 def test_documents_stored_without_clip_are_redone_when_it_arrives(settings, text_embedder,
                                                                   clip, kb, tmp_path):
-    without = RagService(settings, text_embedder=text_embedder,
+    without = RagService.from_settings(settings, text_embedder=text_embedder,
                          clip=ClipEmbedder(str(tmp_path / "no-clip"), "cpu"))
     Ingestor(without).ingest_paths([kb / "office-guide.md"])
-    again = Ingestor(RagService(settings, text_embedder=text_embedder, clip=clip))
+    again = Ingestor(RagService.from_settings(settings, text_embedder=text_embedder, clip=clip))
     assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "replaced"
     assert again.ingest_paths([kb / "office-guide.md"]).files[0].status == "unchanged"
 
@@ -255,7 +256,7 @@ def test_orphaned_image_copies_are_collected_and_referenced_ones_kept(service, k
 
     ingestor = Ingestor(service)
     ingestor.ingest_paths([kb])
-    blobs = service.blobs
+    blobs = service.parts.blobs
     kept = blobs.older_than(-1)  # every copy that ingestion stored (and refers to)
     assert kept
     _, orphan = blobs.put(b"not referenced by any item", ".png")

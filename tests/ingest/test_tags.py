@@ -7,7 +7,8 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from ingest.tags import Tagger
-from rag.retriever import tag_filter, tag_key
+from rag.items import tag_key
+from rag.retriever import tag_filter
 from rag.schema import Query
 
 pytestmark = pytest.mark.slow
@@ -46,9 +47,9 @@ def test_tags_are_stored_and_filter_queries(settings, text_embedder, clip, kb):
 
     settings.ingest.tag_labels = ["a red picture", "a green picture", "a blue picture"]
     settings.ingest.tag_threshold = 0.0  # the tiny random CLIP is unsure: keep every label
-    service = RagService(settings, text_embedder=text_embedder, clip=clip)
+    service = RagService.from_settings(settings, text_embedder=text_embedder, clip=clip)
     Ingestor(service).ingest_paths([kb / "img"])
-    items, _ = service.store.get("default", "image")
+    items, _ = service.parts.store.get("default", "image")
     assert items and all(it.metadata["tags"].count(",") == 2 for it in items)
     only_tagged, _ = service.retrieve(Query(text="a picture", tags=["a red picture"]))
     assert only_tagged and all(h.modality == "image" for h in only_tagged)

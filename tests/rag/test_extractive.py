@@ -37,7 +37,7 @@ def test_faq_answers_come_from_under_the_matching_question():
 
 def test_answer_cites_evidence_and_links_images():
     image = Hit(id="img1", modality="image", source="chart.png", raw_score=0.3,
-                calibrated_score=5.0, score=5.0, channel="image", image_url="/v1/images/img1")
+                calibrated_score=5.0, score=5.0, channel="image")
     req = GenerationRequest("When is salary paid?", [(1, text_hit(FAQ)), (2, image)])
     text, usage, finish = collect(ExtractiveGenerator().generate(req))
     assert "25th of every month" in text and "[1]" in text

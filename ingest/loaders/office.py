@@ -1,24 +1,18 @@
-"""PDF, Word and PowerPoint files: text with its page or slide number, and the images inside.
-
-PDF text comes from pypdf. A scanned page is a picture of text: its image is taken like any
-other (and OCR'd); a page with neither text nor images (vector drawings) is rendered with
-pypdfium2 and goes in as an image, so OCR and CLIP see it. An embedded image that cannot be
-decoded is left out with a note; the rest of the document goes on."""
+"""Word and PowerPoint files: text with its headings or slide number, and the images inside.
+Both are zip packages of XML; ``check_package`` bounds what they unpack to before any parser
+sees them."""
 
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from rag import items
 from rag.errors import InvalidInput, TooLarge
 
-from .loaders import Limits, Loaded, Picture, check_text_total, picture, stage
+from .base import Limits, Loaded, add_picture, check_text_total, finish, markdown_sections, stage
 
-log = logging.getLogger(__name__)
-RENDER_SCALE = 2.0  # 144 dpi: enough for OCR of ordinary print
-MIN_RENDER_SCALE = 0.5  # below 36 dpi nothing can be read: such a page is left out
 MAX_ZIP_ENTRIES = 10_000
 RATIO_FROM_BYTES = 1024 * 1024  # the ratio limit applies to entries that unpack past this
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
@@ -81,139 +75,8 @@ def _check_xml(z: Any, info: Any, what: str) -> None:
         raise InvalidInput(f"corrupt {what} file ({info.filename}): {e}") from e
 
 
-def _add_picture(out: Loaded, data: bytes, limits: Limits, meta: dict[str, Any],
-                 skipped: list[str]) -> None:
-    """Each distinct image once per document (a logo on every page is one picture)."""
-    if any(p.data == data for p in out.pictures):
-        return
-    if len(out.pictures) >= limits.max_images:
-        skipped.append("over the image limit")
-        return
-    try:
-        out.pictures.append(picture(data, limits, meta))
-    except (InvalidInput, TooLarge) as e:
-        skipped.append(str(e))
-
-
-def _finish(out: Loaded, skipped: list[str]) -> Loaded:
-    if skipped:
-        out.notes.append(f"{len(skipped)} embedded image(s) left out ({skipped[0]})")
-    if not any(t.strip() for t, _ in out.parts) and not out.pictures:
-        raise InvalidInput(f"the {out.kind.upper()} file has no text and no images")
-    return out
-
-
-def load_pdf(data: bytes, limits: Limits) -> Loaded:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise InvalidInput("encrypted PDF: it needs a password; save an unprotected copy")
-        pages = list(reader.pages)
-    except InvalidInput:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise InvalidInput(f"corrupt or truncated PDF: {e}") from e
-    except Exception as e:  # pypdf raises assorted errors on broken files
-        if "crypt" in str(e).lower():
-            raise InvalidInput(f"encrypted PDF that cannot be opened: {e}") from e
-        raise InvalidInput(f"cannot read the PDF: {type(e).__name__}: {e}") from e
-    if len(pages) > limits.max_pages:
-        raise TooLarge(f"{len(pages)} pages, over the limit of {limits.max_pages} "
-                       "(MMRAG_INGEST__MAX_PAGES)")
-    out = Loaded("pdf")
-    skipped: list[str] = []
-    scanned: list[int] = []
-    for number, page in enumerate(pages, 1):
-        stage(f"reading page {number} of {len(pages)}")
-        try:
-            text = page.extract_text() or ""
-        except Exception as e:  # a broken content stream spoils one page, not the file
-            log.warning("page %d: %s", number, e)
-            text = ""
-        if text.strip():
-            out.parts.append((text, {"page": number}))
-            check_text_total(out.parts, limits.max_chars)
-        try:
-            images = list(page.images)
-        except Exception as e:
-            skipped.append(f"page {number}: {e}")
-            images = []
-        for img in images:
-            _add_picture(out, img.data, limits, {"page": number}, skipped)
-        if not text.strip() and not images:  # drawn, not written: render it
-            scanned.append(number)
-    if scanned:
-        _render(data, scanned, out, limits, skipped)
-    return _finish(out, skipped)
-
-
-def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
-            skipped: list[str]) -> None:
-    """Pages without a text layer become images (a scan is a picture of text)."""
-    import pypdfium2 as pdfium
-
-    try:
-        doc = pdfium.PdfDocument(data)
-    except Exception as e:
-        skipped.append(f"cannot render scanned pages: {e}")
-        return
-    rendered = blank = 0
-    try:
-        for number in numbers:
-            if len(out.pictures) >= limits.max_images:
-                skipped.append("over the image limit")
-                break
-            if rendered >= limits.max_rendered_pages:
-                out.notes.append(f"{len(numbers) - rendered - blank} page(s) without text not "
-                                 f"rendered: over the limit of {limits.max_rendered_pages} "
-                                 "(MMRAG_INGEST__MAX_RENDERED_PAGES)")
-                break
-            stage(f"rendering page {number}")
-            page = doc[number - 1]
-            if _blank(page):
-                blank += 1
-                continue
-            w_pt, h_pt = page.get_size()
-            scale = min(RENDER_SCALE, (limits.max_pixels / max(1.0, w_pt * h_pt)) ** 0.5)
-            if scale < MIN_RENDER_SCALE:
-                skipped.append(f"page {number} is {w_pt:.0f}x{h_pt:.0f} pt: too large to "
-                               f"render within {limits.max_pixels:,} pixels "
-                               "(MMRAG_INGEST__MAX_IMAGE_PIXELS)")
-                continue
-            img = page.render(scale=scale).to_pil().convert("RGB")
-            rendered += 1
-            if _uniform(img):
-                blank += 1  # drawn, but nothing to see (a white rectangle, say)
-                continue
-            buf = io.BytesIO()
-            img.save(buf, "PNG")
-            w, h = img.size
-            img.info["original_size"] = (w, h)
-            out.pictures.append(Picture(img, ".png", buf.getvalue(),
-                                        {"width": w, "height": h, "page": number,
-                                         "scanned": True}))
-    finally:
-        doc.close()
-    if blank:
-        out.notes.append(f"{blank} blank page(s) left out")
-
-
-def _blank(page: Any) -> bool:
-    """A page with no objects at all has nothing to render (checked without rendering)."""
-    import pypdfium2.raw as pdfium_c
-
-    return int(pdfium_c.FPDFPage_CountObjects(page.raw)) == 0
-
-
-def _uniform(img: Any) -> bool:
-    """One colour all over (after rendering): nothing to read or see."""
-    return all(lo == hi for lo, hi in img.getextrema())
-
-
-def load_docx(data: bytes, limits: Limits) -> Loaded:
+def load_docx(data: bytes, limits: Limits, *, name: str = "",
+              base: Path | None = None) -> Loaded:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
@@ -245,19 +108,18 @@ def load_docx(data: bytes, limits: Limits) -> Loaded:
                 cells = [c.text.strip() for c in row.cells]
                 if any(cells):
                     lines.append(" | ".join(cells))
-    from .loaders import markdown_sections
-
     out = Loaded("docx", parts=markdown_sections("\n".join(lines)))
     check_text_total(out.parts, limits.max_chars)
     out.title = (document.core_properties.title or "").strip()
     skipped: list[str] = []
     for rel in document.part.rels.values():
         if rel.reltype.endswith("/image") and not rel.is_external:
-            _add_picture(out, rel.target_part.blob, limits, {}, skipped)
-    return _finish(out, skipped)
+            add_picture(out, rel.target_part.blob, limits, {}, skipped)
+    return finish(out, skipped)
 
 
-def load_pptx(data: bytes, limits: Limits) -> Loaded:
+def load_pptx(data: bytes, limits: Limits, *, name: str = "",
+              base: Path | None = None) -> Loaded:
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
@@ -287,7 +149,7 @@ def load_pptx(data: bytes, limits: Limits) -> Loaded:
                 except Exception as e:  # a linked, missing picture
                     skipped.append(str(e))
                     continue
-                _add_picture(out, blob, limits, {"slide": number}, skipped)
+                add_picture(out, blob, limits, {items.SLIDE: number}, skipped)
 
     for number, slide in enumerate(deck.slides, 1):
         stage(f"reading slide {number}")
@@ -298,10 +160,6 @@ def load_pptx(data: bytes, limits: Limits) -> Loaded:
             if notes:
                 texts.append(f"Notes: {notes}")
         if texts:
-            out.parts.append((f"Slide {number}\n\n" + "\n\n".join(texts), {"slide": number}))
+            out.parts.append((f"Slide {number}\n\n" + "\n\n".join(texts), {items.SLIDE: number}))
             check_text_total(out.parts, limits.max_chars)
-    return _finish(out, skipped)
-
-
-LOADERS: dict[str, Callable[[bytes, Limits], Loaded]] = {
-    "pdf": load_pdf, "docx": load_docx, "pptx": load_pptx}
+    return finish(out, skipped)

@@ -10,9 +10,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rag import items
 from rag.errors import InvalidInput
 
-from .loaders import Limits, Loaded, Picture
+from .base import Limits, Loaded, Picture
 
 MIN_GAP_S = 1.0  # scene changes closer than this to the last keyframe are ignored
 
@@ -26,14 +27,16 @@ def _histogram(frame: Any) -> Any:
     return cv2.normalize(hist, hist).flatten()
 
 
-def load_video(data: bytes, limits: Limits, name: str, every_s: float = 10.0,
-               scene_threshold: float = 0.5) -> Loaded:
-    """``scene_threshold``: a frame whose colour histogram correlates less than this with the
-    last keyframe starts a new scene."""
+def load_video(data: bytes, limits: Limits, *, name: str = "",
+               base: Path | None = None) -> Loaded:
+    """A keyframe every ``limits.video_every_s`` seconds, and one at each scene change: a
+    frame whose colour histogram correlates less than ``limits.video_scene_threshold`` with
+    the last keyframe."""
+    every_s, scene_threshold = limits.video_every_s, limits.video_scene_threshold
     import cv2
     from PIL import Image
 
-    fd, path = tempfile.mkstemp(suffix=Path(name).suffix.lower())
+    fd, path = tempfile.mkstemp(suffix=Path(name).suffix.lower() or ".mp4")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -60,8 +63,8 @@ def load_video(data: bytes, limits: Limits, name: str, every_s: float = 10.0,
             rgb.save(buf, "JPEG", quality=88)
             h, w = frame.shape[:2]
             rgb.info["original_size"] = (w, h)
-            out.pictures.append(Picture(rgb, ".jpg", buf.getvalue(),
-                                        {"width": w, "height": h, "timestamp": round(t, 2)}))
+            where = {items.WIDTH: w, items.HEIGHT: h, items.TIMESTAMP: round(t, 2)}
+            out.pictures.append(Picture(rgb, ".jpg", buf.getvalue(), where))
             last_t, last_hist = t, hist
         cap.release()
         if index == 0:

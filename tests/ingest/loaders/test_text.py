@@ -2,7 +2,9 @@ import codecs
 
 import pytest
 
-from ingest.loaders import Limits, decode_text, html_to_text, kind_of, load, markdown_sections
+from ingest.loaders import Limits, kind_of, load
+from ingest.loaders.base import markdown_sections
+from ingest.loaders.text import decode_text, html_to_text
 from rag.errors import InvalidInput, TooLarge
 
 

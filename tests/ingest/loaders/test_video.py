@@ -63,4 +63,4 @@ def test_answers_cite_the_moment_in_the_video(service, tmp_path):
     assert "marked in green" in answer.text
     top = answer.citations[0]
     assert top.source == "training.mp4" and top.location == "at 00:03"
-    assert top.modality == "image" and top.url.startswith("/v1/images/")
+    assert top.modality == "image" and service.image_file("default", top.id)[1] == "image/jpeg"

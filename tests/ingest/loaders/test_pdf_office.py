@@ -198,6 +198,6 @@ def test_documents_end_to_end_with_pages_slides_and_ocr(service):
     assert "10 euros" in answer.text
     # every picture in a document is stored, and each has its own vector with tiny CLIP
     assert report.images == 1 + 2 + 1 + 1
-    pictures, _ = service.store.get("default", "image", where={"source": "goals.pptx"})
+    pictures, _ = service.parts.store.get("default", "image", where={"source": "goals.pptx"})
     path, _ = service.image_file("default", pictures[0].id)
     assert Path(path).is_file() and pictures[0].metadata["slide"] == 2

@@ -1,0 +1,68 @@
+"""The parts a RagService (and the ingestion that feeds it) is made of: the vector store,
+the blob store and the two embedders, built from settings in one place. Tests and other
+deployments pass their own (the in-memory fakes of rag/testing, a Chroma server)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from .errors import ModelUnavailable
+from .protocols import BlobStore, ImageEmbedder, TextEmbedder, VectorStore
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class OptionalImages:
+    """CLIP, loaded on first use, or None when it cannot be loaded: text keeps working
+    without it. The reason stays in ``error`` and is logged once."""
+
+    def __init__(self, embedder: ImageEmbedder):
+        self.embedder = embedder
+        self.error: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def get(self) -> ImageEmbedder | None:
+        with self._lock:
+            if self.error is None:
+                try:
+                    self.embedder.load()
+                    return self.embedder
+                except ModelUnavailable as e:
+                    self.error = str(e)
+                    log.info("images disabled: %s", e)
+        return None
+
+
+@dataclass
+class Parts:
+    store: VectorStore
+    blobs: BlobStore
+    text: TextEmbedder
+    images: OptionalImages
+
+    @classmethod
+    def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
+                      clip: ImageEmbedder | None = None) -> Parts:
+        """Chroma (on disk, or the server at ``chroma_url``), image copies under the data
+        directory, the configured models. Pass ``text_embedder``/``clip`` to share models
+        that are already loaded (several data directories in one process, tests)."""
+        from .blobs import ImageBlobs
+        from .embedders.clip import ClipEmbedder
+        from .embedders.text import SentenceTransformerEmbedder
+        from .store import ChromaStore
+
+        text = text_embedder or SentenceTransformerEmbedder(
+            settings.text_model, settings.device, settings.ingest.text_batch_size,
+            settings.query_runtime, settings.cache_dir)
+        image = clip or ClipEmbedder(settings.clip_model, settings.device,
+                                     settings.ingest.image_batch_size, settings.query_runtime,
+                                     settings.cache_dir)
+        return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url),
+                   ImageBlobs(settings.images_dir), text, OptionalImages(image))

@@ -1,0 +1,133 @@
+"""The OpenAI wire format mmrag speaks: typed requests, responses and stream chunks, and the
+one serializer of each shape mmrag adds (usage, citations). Field names and nesting follow
+OpenAI's API reference, so the ``openai`` package, LangChain, LlamaIndex, ``llm`` and Open
+WebUI read them unmodified; mmrag's own additions are extra fields they ignore."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.schema import Fusion
+
+from ..schemas import CitationOut, UsageOut
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    stop: str | list[str] | None = None
+    user: str | None = None
+    n: int = Field(1, ge=1, le=1)
+    # mmrag's own fields, sent by OpenAI clients through extra_body
+    collection: str | None = None
+    top_k: int | None = Field(None, ge=1, le=100)
+    fusion: Fusion | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    input: str | list[str]
+    model: str | None = None
+    encoding_format: Literal["float", "base64"] = "float"
+
+
+class MmragInfo(BaseModel):
+    """What mmrag says besides the answer: which generator, whether evidence was found."""
+
+    generator: str
+    found: bool
+    notes: list[str] = []
+    timings_ms: dict[str, float] | None = None
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str = "stop"
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: UsageOut
+    citations: list[CitationOut]
+    mmrag: MmragInfo
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: dict[str, Any]  # {"role", "content"} or a part of them, {} at the end
+    finish_reason: str | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: UsageOut | None = None
+    citations: list[CitationOut] | None = None
+    mmrag: MmragInfo | None = None
+
+    def sse(self) -> bytes:
+        body = self.model_dump(exclude_none=True)
+        body["choices"] = [c.model_dump() for c in self.choices]  # logprobs: null stays
+        return sse(body)
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str  # floats, or base64 of little-endian float32
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
+
+
+def sse(obj: dict[str, Any]) -> bytes:
+    """One server-sent event."""
+    import json
+
+    return f"data: {json.dumps(obj)}\n\n".encode()
+
+
+SSE_DONE = b"data: [DONE]\n\n"

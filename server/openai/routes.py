@@ -1,0 +1,67 @@
+"""OpenAI-compatible routes: chat completions (plain, or streamed as server-sent events) and
+embeddings. Each parses, calls ``serving`` on the worker pool and returns its shape."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from ..deps import MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
+from ..links import Links
+from ..routes import observe
+from ..schemas import COMMON_ERRORS, NOT_FOUND, STREAM_RESPONSES
+from . import serving
+from .protocol import ChatCompletion, ChatRequest, EmbeddingList, EmbeddingRequest
+
+router = APIRouter(responses=COMMON_ERRORS)
+
+
+@router.post("/v1/chat/completions", response_model=None,
+             responses={**STREAM_RESPONSES, **NOT_FOUND})
+async def chat_completions(body: ChatRequest, service: ServiceDep, settings: SettingsDep,
+                           work: WorkerDep, who: PrincipalDep, metrics: MetricsDep
+                           ) -> ChatCompletion | StreamingResponse:
+    generator = serving.generator_for(body.model, settings)
+    collection = who.collection(body.collection, settings.default_collection)
+    links = Links(collection, settings.default_collection)
+    head = serving.Head(body.model)
+    # Admission first, before anything waits for a worker. A stream keeps its place until
+    # its last event; retrieval and the start of generation happen before the response
+    # starts, so their errors still become proper HTTP errors.
+    entered = work.enter()
+    streaming = False
+    try:
+        query = await work.run(serving.to_query, body, settings, collection)
+        if body.stream:
+            stream = await work.run(service.stream, query, generator, serving.options(body))
+            observe(metrics, stream.timings_ms, stream.generator)  # retrieval; no generate_ms
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+            async def events():  # type: ignore[no-untyped-def]
+                try:
+                    async for event in serving.stream_events(
+                            stream, head, service, links,
+                            lambda chunks: work.run(next, chunks, None), include_usage):
+                        yield event
+                finally:
+                    close = getattr(stream.chunks, "close", None)
+                    if close:
+                        close()  # stops a local model's generation thread
+                    work.leave()
+
+            streaming = True
+            return StreamingResponse(events(), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache",
+                                              "X-Accel-Buffering": "no"})
+        answer = await work.run(service.answer, query, generator, serving.options(body))
+    finally:
+        if not streaming:
+            work.leave(entered)
+    observe(metrics, answer.timings_ms, answer.generator)
+    return serving.completion(answer, head, links)
+
+
+@router.post("/v1/embeddings", responses=NOT_FOUND)
+async def embeddings(body: EmbeddingRequest, service: ServiceDep, work: WorkerDep,
+                     _: PrincipalDep) -> EmbeddingList:
+    return await work(serving.embeddings, body, service)
