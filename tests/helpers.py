@@ -17,3 +17,11 @@ def save_image(path: Path, color: tuple[int, int, int], size=(64, 48), fmt: str 
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path, format=fmt)
     return path
+
+
+def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size=(32, 24)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()

@@ -70,3 +70,27 @@ def test_an_explicit_temperature_of_zero_is_kept(faq_service):
     assert request.temperature == 0.0 and request.max_tokens == 20
     request, *_ = faq_service.prepare(Query(text="When is salary paid?"), "extractive", {})
     assert request.temperature == 0.7
+
+
+def test_two_first_requests_build_a_generator_once(service, monkeypatch):
+    import threading
+    import time
+
+    import rag.service
+
+    built = []
+
+    def slow_build(name, settings):
+        time.sleep(0.2)  # a model's adapter being made while a second request arrives
+        built.append(name)
+        return object()
+
+    monkeypatch.setattr(rag.service, "build_generator", slow_build)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(service.generator("local")))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert built == ["local"] and got[0] is got[1]
