@@ -1,0 +1,97 @@
+"""The documents of a collection, as the manifest lists them, and their removal: items,
+stored image copies nothing else refers to, manifest rows. Also the collection of copies
+that no item refers to at all (left by a process killed mid-write)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rag import items
+from rag.errors import NotFound
+from rag.parts import Parts
+from rag.settings import check_collection
+
+from .manifest import Document, Manifest
+
+log = logging.getLogger(__name__)
+ORPHAN_AGE_S = 3600  # younger copies may belong to an ingestion still under way elsewhere
+MODALITIES = ("text", "image")
+
+
+class Catalog:
+    def __init__(self, parts: Parts, manifest: Manifest, refit: Callable[[str], None]):
+        self.store = parts.store
+        self.blobs = parts.blobs
+        self.manifest = manifest
+        self.refit = refit  # the collection's score calibration, after its items changed
+
+    def documents(self, collection: str = "default") -> list[Document]:
+        return self.manifest.list(check_collection(collection))
+
+    def delete(self, ref: str, collection: str = "default", refit: bool = True,
+               local_path: bool = False) -> Document:
+        """Remove a source (by document id or source name) from the store, its images and
+        the manifest. ``local_path``: ``ref`` may also be a path on this machine (the command
+        line); over HTTP it never is, so a client's id is never probed on the server's disk."""
+        check_collection(collection)
+        doc = self.manifest.find(collection, ref)
+        if doc is None and local_path and Path(ref).expanduser().exists():
+            doc = self.manifest.find(collection, str(Path(ref).expanduser().resolve()))
+        if doc is None:
+            raise NotFound(f"no document {ref!r} in collection {collection!r}")
+        for modality in MODALITIES:
+            self.remove(collection, modality, {items.DOC_ID: doc.doc_id})
+        self.manifest.remove(collection, doc.doc_id)
+        if refit:
+            self.refit(collection)
+        return doc
+
+    def prune(self, paths: Iterable[str | Path], collection: str = "default") -> list[Document]:
+        """Remove documents that were ingested from under ``paths`` and whose files are gone
+        (uploads, which have no path, are never pruned)."""
+        check_collection(collection)
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        gone = []
+        for doc in self.manifest.list(collection):
+            src = Path(doc.source)
+            if not src.is_absolute() or src.exists():
+                continue
+            if any(src == r or r in src.parents for r in roots):
+                self.delete(doc.doc_id, collection, refit=False)
+                gone.append(doc)
+        if gone:
+            self.refit(collection)
+        return gone
+
+    def remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
+        """Delete matching items, and stored image copies nothing else refers to."""
+        store = self.store
+        found, _ = store.get(collection, modality, where=where)
+        if not found:
+            return
+        store.delete(collection, modality, [it.id for it in found])
+        for rel in {str(it.metadata[items.BLOB]) for it in found if it.metadata.get(items.BLOB)}:
+            if not any(store.ids(c, m, {items.BLOB: rel})
+                       for c in store.collections() for m in MODALITIES):
+                self.blobs.remove(rel)
+
+    def collect_orphans(self, min_age_s: float = ORPHAN_AGE_S) -> int:
+        """Remove stored image copies that no item of any collection refers to (left by a
+        process killed between storing a copy and writing its items). Copies younger than
+        ``min_age_s`` are kept: another process may be about to write their items."""
+        candidates = self.blobs.older_than(min_age_s)
+        if not candidates:
+            return 0
+        store = self.store
+        used = {str(it.metadata[items.BLOB]) for c in store.collections()
+                for m in MODALITIES for it in store.get(c, m)[0]
+                if it.metadata.get(items.BLOB)}
+        orphans = [rel for rel in candidates if rel not in used]
+        for rel in orphans:
+            self.blobs.remove(rel)
+        if orphans:
+            log.info("removed %d stored image copies that nothing refers to", len(orphans))
+        return len(orphans)
