@@ -121,9 +121,20 @@ class ChromaStore:
             sl = slice(i, i + step)
             try:
                 col.upsert(ids=list(ids[sl]), embeddings=vectors[sl],
-                           metadatas=list(metadatas[sl]))
+                           metadatas=self._replacing(col, ids[sl], metadatas[sl]))
             except Exception as e:
                 raise StoreError(f"Chroma refused the write to {col.name}: {e}") from e
+
+    @staticmethod
+    def _replacing(col: Any, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+        """Chroma's upsert merges metadata into an existing item's; an item written again
+        (the same file redone with other models, tags or OCR) must not keep keys it no longer
+        has, so those are set to None, which deletes them."""
+        old = col.get(ids=list(ids), include=["metadatas"])
+        before = dict(zip(old["ids"], old["metadatas"] or [], strict=True))
+        return [{**dict.fromkeys(set(before.get(i) or {}) - set(m)), **m}
+                for i, m in zip(ids, metadatas, strict=True)]
 
     def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
                where: dict[str, Any] | None = None) -> list[list[ScoredItem]]:

@@ -18,11 +18,11 @@ if "MMRAG_CACHE_DIR" not in os.environ:
     os.environ["MMRAG_CACHE_DIR"] = tempfile.mkdtemp(prefix="mmrag-test-cache-")
     atexit.register(shutil.rmtree, os.environ["MMRAG_CACHE_DIR"], True)
 
-from eval.models import build_random_clip  # noqa: E402
 from rag.embedders.clip import ClipEmbedder  # noqa: E402
 from rag.embedders.text import SentenceTransformerEmbedder  # noqa: E402
 from rag.service import RagService  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.testing.models import build_random_clip  # noqa: E402
 
 from .helpers import save_image  # noqa: E402
 

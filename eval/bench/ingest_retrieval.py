@@ -94,7 +94,6 @@ def main() -> None:
     import torch
     from transformers.utils import logging as hf_logging
 
-    from eval.models import TRAINING_TEXT, build_random_clip
     from ingest.loaders import Limits, load
     from ingest.pipeline import Ingestor, walk
     from rag.embedders.clip import ClipEmbedder
@@ -102,6 +101,7 @@ def main() -> None:
     from rag.schema import Query
     from rag.service import RagService
     from rag.settings import IngestSettings, Settings
+    from rag.testing.models import TRAINING_TEXT, build_random_clip
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

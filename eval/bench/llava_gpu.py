@@ -6,7 +6,7 @@ prompt with pictures.
                                    [--new-tokens 128] [--json FILE]
 
 Without --model it builds a model with llava-hf/llava-1.5-7b-hf's shapes (CLIP ViT-L/14 at
-336 px, Llama-2-7B) and random weights (eval/models.build_random_llava) in a temporary
+336 px, Llama-2-7B) and random weights (rag/testing/models.build_random_llava) in a temporary
 folder: memory and speed depend on the shapes, not on the weights, so the figures carry over
 to the published checkpoint; the answers' words do not. Its tokenizer is the tests' small one,
 so a prompt has more tokens than Llama's tokenizer would give the same words; the prompt
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
         if model is None:
-            from eval.models import build_random_llava
+            from rag.testing.models import build_random_llava
 
             start = time.perf_counter()
             model = str(build_random_llava(Path(tmp) / "llava-1.5-7b", "llava-1.5-7b",

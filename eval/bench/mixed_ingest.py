@@ -80,10 +80,10 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers.utils import logging as hf_logging
 
-    from eval.models import build_random_clip
     from ingest.pipeline import Ingestor, walk
     from rag.service import RagService
     from rag.settings import IngestSettings, Settings
+    from rag.testing.models import build_random_clip
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

@@ -57,7 +57,7 @@ def test_text_only_generators_cannot_caption(settings, text_embedder, clip):
 
 @pytest.fixture(scope="session")
 def tiny_blip2(tmp_path_factory):
-    from eval.models import build_random_blip2
+    from rag.testing.models import build_random_blip2
 
     return build_random_blip2(tmp_path_factory.mktemp("tiny-blip2"))
 

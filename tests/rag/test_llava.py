@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from eval.models import build_random_llava
 from rag.errors import ModelUnavailable
 from rag.generators.base import collect
 from rag.generators.hf import attention_backends
@@ -15,6 +14,7 @@ from rag.generators.llava import LlavaGenerator, quantization_kwargs
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
 from rag.settings import GenerationSettings, LlavaSettings
+from rag.testing.models import build_random_llava
 
 pytestmark = pytest.mark.slow
 

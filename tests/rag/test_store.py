@@ -4,10 +4,13 @@ import pytest
 from rag.errors import StoreError
 from rag.store import TEXT_KEY, ChromaStore
 
+from .store_contract import StoreContract, unit
 
-def unit(*rows):
-    v = np.array(rows, dtype=np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+class TestChromaStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path):
+        return ChromaStore(tmp_path)
 
 
 def test_cosine_scores_and_metadata(tmp_path):
