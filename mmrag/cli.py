@@ -211,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("eval", help="evaluate retrieval and answers on a dataset",
                         description="Run a JSONL dataset in-process or against a server and "
                         "write results.jsonl, report.md and report.html; or compare two runs.")
-    from eval.cli import add_arguments
+    from eval.arguments import add_arguments
 
     add_arguments(sp)
     sp.set_defaults(fn=cmd_eval)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import items
 from .schema import Hit
 
 RRF_K = 60
@@ -30,9 +31,9 @@ MIN_STD = 0.01
 # Used until a collection has been fitted (or when it is too small to fit): typical values
 # for the default models, measured on real text and photos.
 PRIORS: dict[str, tuple[float, float]] = {
-    "text": (0.05, 0.08),
-    "image": (0.18, 0.03),
-    "image_query": (0.45, 0.10),
+    items.TEXT_CHANNEL: (0.05, 0.08),
+    items.IMAGE_CHANNEL: (0.18, 0.03),
+    items.IMAGE_QUERY_CHANNEL: (0.45, 0.10),
 }
 
 # Generic questions about unrelated everyday topics: their cosines against a collection's

@@ -48,9 +48,9 @@ class Retriever:
         vectors: dict[str, np.ndarray] = {}
         clip = self.image() if self.store.count(query.collection, "image") else None
         if question:
-            vectors["text"] = self.text.embed([question])
+            vectors[items.TEXT_CHANNEL] = self.text.embed([question])
             if clip is not None:
-                vectors["image"] = clip.embed_text([question])
+                vectors[items.IMAGE_CHANNEL] = clip.embed_text([question])
         if query_images:
             if clip is None:
                 raise InvalidInput(
@@ -61,21 +61,21 @@ class Retriever:
                 )
             decoded = [decode_image(b, self.max_image_pixels, clip.image_size)[0]
                        for b in query_images]
-            vectors["image_query"] = clip.embed_pixels(clip.preprocess(decoded))
+            vectors[items.IMAGE_QUERY_CHANNEL] = clip.embed_pixels(clip.preprocess(decoded))
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
 
         channels: dict[str, list[Hit]] = {}
         where = tag_filter(query.tags)
         for channel, vec in vectors.items():
-            modality = "text" if channel == "text" else "image"
+            modality = "text" if channel == items.TEXT_CHANNEL else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
             # several query images search as one channel: each item keeps its best match
             found = [s for row in self.store.search(query.collection, modality, vec, k, where)
                      for s in row]
             channels[channel] = [self._hit(s, channel, bg) for s in found]
         if query_images:
-            channels["exact"] = self._exact(query_images, query.collection)
+            channels[items.EXACT_CHANNEL] = self._exact(query_images, query.collection)
         t2 = time.perf_counter()
         timings["search_ms"] = (t2 - t1) * 1000
         hits = fuse(channels, query.fusion, query.top_k)
@@ -90,7 +90,8 @@ class Retriever:
                  else {items.IMAGE_SHA256: {"$in": hashes}})
         found, _ = self.store.get(collection, "image", where=where)
         exact = Background(1.0 - EXACT_Z * 0.01, 0.01)  # maps cosine 1.0 to EXACT_Z
-        return [self._hit(ScoredItem(it.id, 1.0, it.metadata, it.document), "exact", exact)
+        return [self._hit(ScoredItem(it.id, 1.0, it.metadata, it.document), items.EXACT_CHANNEL,
+                          exact)
                 for it in found]
 
     @staticmethod

@@ -25,3 +25,14 @@ def test_importing_rag_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_line_loads_its_subcommands_lazily():
+    """Building `mmrag`'s parser (every command does) loads no harness, server or model."""
+    code = ("import sys, mmrag.cli; mmrag.cli.parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('server', 'ingest', 'torch', 'fastapi', 'chromadb', 'transformers') "
+            "or m in ('eval.cli', 'eval.runner')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
