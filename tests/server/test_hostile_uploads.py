@@ -1,4 +1,4 @@
-"""Hostile uploads against a real `mmrag serve` process: the corpus of tests/server/hostile.py
+"""Hostile uploads against a real `mmrag serve` process: the corpus of tests/server/hostile/
 is uploaded one file at a time. The server never dies, answers every upload within 60 s with a
 result or a clear error, its memory (server and decoder processes together) stays under 3 GB,
 and the documents ingested before are unchanged. The slowest case and the peak memory are

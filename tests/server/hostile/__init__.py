@@ -7,7 +7,6 @@ polyglots, encrypted PDFs, JavaScript in PDFs, pathological text, nested archive
 from __future__ import annotations
 
 import struct
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,7 +126,3 @@ def main(out: str) -> None:
         data = build()
         (folder / name).write_bytes(data)
         print(f"{len(data):>12,}  {name}")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
