@@ -96,6 +96,7 @@ def main() -> None:
 
     from ingest.loaders import Limits, load
     from ingest.pipeline import Ingestor, walk
+    from rag import items
     from rag.embedders.clip import ClipEmbedder
     from rag.embedders.text import SentenceTransformerEmbedder
     from rag.schema import Query
@@ -192,7 +193,7 @@ def main() -> None:
             v /= np.linalg.norm(v, axis=1, keepdims=True)
             svc.parts.store.upsert("default", modality,
                                    [f"pad-{modality}-{i}" for i in range(n)], v,
-                                   [{"source": "padding", "modality": modality}] * n,
+                                   [{items.SOURCE: "padding", items.MODALITY: modality}] * n,
                                    ["padding"] * n if modality == "text" else None)
     print(f"\nindex: {svc.parts.store.count('default', 'text')} text chunks, "
           f"{svc.parts.store.count('default', 'image')} images (padded with random vectors)")

@@ -3,6 +3,8 @@ embeddings. Each parses, calls ``serving`` on the worker pool and returns its sh
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
@@ -37,7 +39,7 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
             observe(metrics, stream.timings_ms, stream.generator)  # retrieval; no generate_ms
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
-            async def events():  # type: ignore[no-untyped-def]
+            async def events() -> AsyncIterator[bytes]:
                 try:
                     async for event in serving.stream_events(
                             stream, head, service, links,
