@@ -1,35 +1,17 @@
-"""The manifest: one row per ingested source file and collection, in SQLite next to the
-store. A row is 'writing' while its vectors are being replaced and 'done' after, so an
-interrupted run is redone, never reported as complete."""
+"""The manifest: one row per ingested source file and collection, in the shared database
+(rag/db.py). A row is 'writing' while its vectors are being replaced and 'done' after, so an
+interrupted run is redone, never reported as complete, whichever process ran it."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    collection TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    chunks INTEGER NOT NULL DEFAULT 0,
-    images INTEGER NOT NULL DEFAULT 0,
-    ingested_at TEXT NOT NULL,
-    text_model TEXT NOT NULL,
-    clip_model TEXT NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (collection, doc_id)
-);
-CREATE INDEX IF NOT EXISTS documents_source ON documents (collection, source);
-"""
+import sqlalchemy as sa
+
+from rag.db import Database, claims, live_processes, reap_local
+from rag.db import documents as T
 
 
 def doc_id_for(collection: str, source: str) -> str:
@@ -57,59 +39,67 @@ class Document:
 
 
 class Manifest:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._conn() as c:
-            c.executescript(SCHEMA)
-            c.execute("PRAGMA journal_mode=WAL")  # readers (the server) never block a writer
+    """Rows of ``documents`` in the shared database, and the claims that keep two processes
+    from ingesting one document at the same time."""
 
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = sqlite3.connect(self.path, timeout=30)
-            try:
-                conn.row_factory = sqlite3.Row
-                with conn:  # one transaction
-                    yield conn
-            finally:
-                conn.close()
+    def __init__(self, db: Database):
+        self.db = db
 
     def get(self, collection: str, doc_id: str) -> Document | None:
-        with self._conn() as c:
-            row = c.execute("SELECT * FROM documents WHERE collection=? AND doc_id=?",
-                            (collection, doc_id)).fetchone()
-        return Document(**dict(row)) if row else None
+        with self.db.begin() as c:
+            row = c.execute(sa.select(T).where(T.c.collection == collection,
+                                                T.c.doc_id == doc_id)).mappings().first()
+        return Document(**row) if row else None
 
     def find(self, collection: str, ref: str) -> Document | None:
         """By document id or by source path."""
-        with self._conn() as c:
-            row = c.execute(
-                "SELECT * FROM documents WHERE collection=? AND (doc_id=? OR source=?)",
-                (collection, ref, ref),
-            ).fetchone()
-        return Document(**dict(row)) if row else None
+        with self.db.begin() as c:
+            row = c.execute(sa.select(T).where(
+                T.c.collection == collection,
+                sa.or_(T.c.doc_id == ref, T.c.source == ref))).mappings().first()
+        return Document(**row) if row else None
 
     def list(self, collection: str | None = None) -> list[Document]:
-        with self._conn() as c:
-            if collection is None:
-                rows = c.execute("SELECT * FROM documents ORDER BY collection, source").fetchall()
-            else:
-                rows = c.execute("SELECT * FROM documents WHERE collection=? ORDER BY source",
-                                 (collection,)).fetchall()
-        return [Document(**dict(r)) for r in rows]
+        q = sa.select(T)
+        q = (q.order_by(T.c.collection, T.c.source) if collection is None
+             else q.where(T.c.collection == collection).order_by(T.c.source))
+        with self.db.begin() as c:
+            return [Document(**r) for r in c.execute(q).mappings()]
 
     def put(self, *docs: Document) -> None:
         """Insert or replace rows, all in one transaction."""
-        with self._conn() as c:
-            c.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(d.collection, d.doc_id, d.source, d.sha256, d.size, d.kind, d.chunks,
-                  d.images, d.ingested_at, d.text_model, d.clip_model, d.status) for d in docs],
-            )
+        if not docs:
+            return
+        with self.db.begin() as c:
+            for d in docs:
+                c.execute(T.delete().where(T.c.collection == d.collection,
+                                           T.c.doc_id == d.doc_id))
+            c.execute(T.insert(), [d.as_dict() for d in docs])
 
     def remove(self, collection: str, *doc_ids: str) -> None:
-        with self._conn() as c:
-            c.executemany("DELETE FROM documents WHERE collection=? AND doc_id=?",
-                          [(collection, d) for d in doc_ids])
+        if not doc_ids:
+            return
+        with self.db.begin() as c:
+            c.execute(T.delete().where(T.c.collection == collection, T.c.doc_id.in_(doc_ids)))
+
+    def claim(self, collection: str, doc_id: str, owner: str) -> bool:
+        """Take the document for ``owner``; False while a live process holds it. A claim of
+        a process that stopped beating lapses."""
+        now = time.time()
+        with self.db.begin() as c:
+            if c.execute(self.db.insert_ignore(claims, {
+                    "collection": collection, "doc_id": doc_id, "owner": owner,
+                    "claimed_at": now})).rowcount:
+                return True
+            reap_local(c)
+            taken = c.execute(claims.update().where(
+                claims.c.collection == collection, claims.c.doc_id == doc_id,
+                sa.or_(claims.c.owner == owner,
+                       claims.c.owner.not_in(live_processes(c, self.db))),
+            ).values(owner=owner, claimed_at=now)).rowcount
+        return bool(taken)
+
+    def release(self, collection: str, doc_id: str, owner: str) -> None:
+        with self.db.begin() as c:
+            c.execute(claims.delete().where(claims.c.collection == collection,
+                                            claims.c.doc_id == doc_id, claims.c.owner == owner))

@@ -8,7 +8,9 @@ Then the collection's score calibration is refitted."""
 from __future__ import annotations
 
 import logging
+import os
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,11 +44,14 @@ class Ingestor:
     """Files in, items in the service's store. Built from a RagService: it writes through
     the same parts (store, blobs, embedders) the service reads."""
 
-    def __init__(self, service: RagService, manifest: Manifest | None = None):
+    def __init__(self, service: RagService, manifest: Manifest | None = None,
+                 owner: str | None = None):
+        """``owner``: the id of this process in the database (rag/db.py: Process), in whose
+        name files are claimed; unset, a private id (enough for a single process)."""
         self.service = service
         self.settings = service.settings
         self.parts = service.parts
-        self.manifest = manifest or Manifest(service.settings.manifest_path)
+        self.manifest = manifest or Manifest(self.parts.db)
         self.catalog = Catalog(self.parts, self.manifest, service.refit)
         self.writer = Writer(self.parts, self.manifest, self.catalog)
         cfg = self.settings.ingest
@@ -64,8 +69,9 @@ class Ingestor:
         installed = RapidOcr.available()
         self.ocr = RapidOcr(cfg.ocr_min_confidence) if cfg.ocr != "off" and installed else None
         self.ocr_missing = cfg.ocr == "on" and not installed
+        self.owner = owner or f"local-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.preparer = Preparer(cfg, self.parts, self.manifest, self.chunker, decoders,
-                                 self.ocr, captioner)
+                                 self.ocr, captioner, self.owner)
 
     # -- public ------------------------------------------------------------------------
     def ingest_paths(self, paths: Iterable[str | Path], collection: str = "default",
@@ -93,6 +99,8 @@ class Ingestor:
                                     "pip install rapidocr-onnxruntime (or MMRAG_INGEST__OCR=off)")
 
         def done(result: FileResult) -> None:
+            if result.status != "claimed" and result.doc_id:
+                self.manifest.release(collection, result.doc_id, self.owner)
             report.files.append(result)
             if progress:
                 progress(result)

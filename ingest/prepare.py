@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 class Preparer:
     def __init__(self, cfg: IngestSettings, parts: Parts, manifest: Manifest, chunker: Chunker,
                  decoders: Decoders | None, ocr: RapidOcr | None,
-                 captioner: Blip2Captioner | GeneratorCaptioner | None):
+                 captioner: Blip2Captioner | GeneratorCaptioner | None, owner: str):
         self.cfg = cfg
+        self.owner = owner  # claims are taken in this name (rag/db.py: Process)
         self.parts = parts
         self.manifest = manifest
         self.chunker = chunker
@@ -44,8 +45,9 @@ class Preparer:
                 clip: ImageEmbedder | None) -> Prepared | FileResult:
         """Everything about one file except the model calls: read, hash, compare with the
         manifest, decode, chunk, OCR and caption its pictures, store their copies. Returns
-        the file ready to embed, or its outcome (unchanged, skipped, failed). Safe to call
-        from several loader threads."""
+        the file ready to embed, or its outcome (unchanged, claimed by another process,
+        skipped, failed). The document is claimed first; the caller releases the claim when
+        the file's outcome is known. Safe to call from several loader threads."""
         doc_id = doc_id_for(collection, src.name)
         try:
             if src.error:
@@ -55,7 +57,10 @@ class Preparer:
                 raise InvalidInput(f"unsupported file type {Path(src.name).suffix or '(none)'!r}")
             data = src.data if src.data is not None else self._read(src.path)
             sha = hashlib.sha256(data).hexdigest()
-            prev = self.manifest.get(collection, doc_id)
+            if not self.manifest.claim(collection, doc_id, self.owner):
+                return FileResult(src.name, "claimed", reason="another process is ingesting "
+                                  "this file now", doc_id=doc_id)
+            prev = self.manifest.get(collection, doc_id)  # read after the claim: current
             if (prev and prev.status == "done" and prev.sha256 == sha
                     and self.same_models(prev, clip)):
                 return FileResult(src.name, "unchanged", prev.chunks, prev.images, doc_id=doc_id)

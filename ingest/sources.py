@@ -22,7 +22,7 @@ class Source:
 @dataclass
 class FileResult:
     source: str
-    status: str  # ingested | replaced | unchanged | skipped | failed
+    status: str  # ingested | replaced | unchanged | claimed (by another process) | skipped | failed
     chunks: int = 0
     images: int = 0
     reason: str = ""

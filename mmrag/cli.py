@@ -30,10 +30,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor, walk
+    from rag.db import Process
     from rag.service import RagService
 
     sources = list(walk(args.paths))
-    ingestor = Ingestor(RagService.from_settings(settings))
+    service = RagService.from_settings(settings)
+    # registered, so that processes ingesting into the same database split the files
+    me = Process(service.parts.db, "ingest", settings.heartbeat_seconds).start()
+    ingestor = Ingestor(service, owner=me.id)
     bar = tqdm(total=len(sources), unit="file", desc="ingesting", disable=args.quiet or None,
                file=sys.stderr)
 
@@ -44,13 +48,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(1)
         bar.set_postfix_str(" ".join(f"{k} {v}" for k, v in seen.items()), refresh=False)
 
-    report = ingestor.ingest(sources, args.collection, progress)
-    bar.close()
-    pruned = ingestor.prune(args.paths, args.collection) if args.prune else []
-    orphans = ingestor.collect_orphans() if args.prune else 0
+    try:
+        report = ingestor.ingest(sources, args.collection, progress)
+        bar.close()
+        pruned = ingestor.prune(args.paths, args.collection) if args.prune else []
+        orphans = ingestor.collect_orphans() if args.prune else 0
+    finally:
+        me.stop()
     print(f"collection {report.collection!r}: {len(report.files)} files in "
           f"{report.seconds:.1f}s")
-    for status in ("ingested", "replaced", "unchanged", "skipped", "failed"):
+    for status in ("ingested", "replaced", "unchanged", "claimed", "skipped", "failed"):
         n = report.count(status)
         if n:
             print(f"  {status:<9} {n}")
@@ -115,8 +122,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.manifest import Manifest
+    from rag.db import Database
 
-    docs = Manifest(settings.manifest_path).list(check_collection(args.collection))
+    docs = Manifest(Database(settings.database)).list(check_collection(args.collection))
     if args.json:
         print(json.dumps([d.as_dict() for d in docs], indent=2))
         return EXIT_OK

@@ -16,14 +16,26 @@ MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
+def check_key(sha: str, ext: str) -> str:
+    """The key of a copy, ``ab/abcdef...<ext>``; anything else is refused."""
+    if not _SHA.match(sha) or ext not in MIME:
+        raise ValueError(f"bad blob key {sha!r}{ext!r}")
+    return f"{sha[:2]}/{sha}{ext}"
+
+
 class ImageBlobs:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def _path(self, sha: str, ext: str) -> Path:
-        if not _SHA.match(sha) or ext not in MIME:
-            raise ValueError(f"bad blob key {sha!r}{ext!r}")
-        return self.root / sha[:2] / f"{sha}{ext}"
+        return self.root / check_key(sha, ext)
+
+    def read(self, rel: str) -> bytes:
+        return self.resolve(rel).read_bytes()
+
+    def ping(self) -> None:
+        """A folder is always reachable; one that cannot be made is an error now."""
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def put(self, data: bytes, ext: str, sha: str | None = None) -> tuple[str, str]:
         """Store ``data`` once; returns (sha256, path relative to the root)."""

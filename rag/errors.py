@@ -49,6 +49,17 @@ class QueueFull(Overloaded):
     code = "queue_full"
 
 
+class Unavailable(RagError):
+    """An engine mmrag depends on (the Chroma server, the database, the blob store) cannot be
+    reached now; the request may succeed after ``retry_after`` seconds."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UpstreamError(RagError):
     """A remote model API failed or could not be reached."""
 

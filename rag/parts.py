@@ -1,6 +1,7 @@
 """The parts a RagService (and the ingestion that feeds it) is made of: the vector store,
-the blob store and the two embedders, built from settings in one place. Tests and other
-deployments pass their own (the in-memory fakes of rag/testing, a Chroma server)."""
+the blob store, the two embedders and the database, built from settings in one place. Tests
+and other deployments pass their own (the in-memory fakes of rag/testing, a Chroma server,
+S3, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from .db import Database
 from .errors import ModelUnavailable
 from .protocols import BlobStore, ImageEmbedder, TextEmbedder, VectorStore
 from .settings import Settings
@@ -46,6 +48,7 @@ class Parts:
     blobs: BlobStore
     text: TextEmbedder
     images: OptionalImages
+    db: Database
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
@@ -53,7 +56,6 @@ class Parts:
         """Chroma (on disk, or the server at ``chroma_url``), image copies under the data
         directory, the configured models. Pass ``text_embedder``/``clip`` to share models
         that are already loaded (several data directories in one process, tests)."""
-        from .blobs import ImageBlobs
         from .embedders.clip import ClipEmbedder
         from .embedders.text import SentenceTransformerEmbedder
         from .store import ChromaStore
@@ -65,4 +67,21 @@ class Parts:
                                      settings.ingest.image_batch_size, settings.query_runtime,
                                      settings.cache_dir)
         return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url),
-                   ImageBlobs(settings.images_dir), text, OptionalImages(image))
+                   blob_store(settings), text, OptionalImages(image),
+                   Database(settings.database, settings.stale_seconds))
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """S3-compatible object storage for ``blobs_url=s3://bucket/prefix``, else a folder."""
+    from .blobs import ImageBlobs
+
+    url = settings.blobs_url
+    if url and url.startswith("s3://"):
+        from .s3blobs import S3Blobs
+
+        return S3Blobs.from_url(url, settings.blob_cache_dir)
+    if url and not url.startswith("file://") and "://" in url:
+        from .errors import InvalidInput
+
+        raise InvalidInput(f"MMRAG_BLOBS_URL {url!r}: use s3://bucket/prefix or a folder")
+    return ImageBlobs(url.removeprefix("file://") if url else settings.images_dir)

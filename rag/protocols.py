@@ -123,10 +123,15 @@ class VectorStore(Protocol):
         """Names of the collections that hold items of either modality."""
         ...
 
+    def ping(self) -> None:
+        """Raise Unavailable when the store cannot be reached (readiness)."""
+        ...
+
 
 @runtime_checkable
 class BlobStore(Protocol):
-    """Content-addressed copies of stored pictures (rag/blobs.py: ImageBlobs, on disk)."""
+    """Content-addressed copies of stored pictures: rag/blobs.py (ImageBlobs, a folder) and
+    rag/s3blobs.py (S3Blobs, S3-compatible object storage)."""
 
     def put(self, data: bytes, ext: str, sha: str | None = None) -> tuple[str, str]:
         """Store ``data`` once; (sha256, key)."""
@@ -136,7 +141,15 @@ class BlobStore(Protocol):
         """A local path to read the copy from; FileNotFoundError when there is none."""
         ...
 
+    def read(self, key: str) -> bytes:
+        """The copy's bytes; FileNotFoundError when there is none."""
+        ...
+
     def remove(self, key: str) -> None: ...
+
+    def ping(self) -> None:
+        """Raise Unavailable when the store cannot be reached (readiness)."""
+        ...
 
     def older_than(self, seconds: float) -> list[str]:
         """Keys of copies last written over ``seconds`` ago."""

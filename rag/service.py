@@ -79,6 +79,19 @@ class RagService:
                 "clip_model": self.parts.images.model_id,
                 "images": "unavailable" if self.images_error else "available"}
 
+    def readiness(self) -> dict[str, str]:
+        """Whether each engine answers now: "ok", or why not."""
+        checks = {}
+        parts = self.parts
+        for name, ping in (("vector_store", parts.store.ping), ("database", parts.db.ping),
+                           ("blob_store", parts.blobs.ping)):
+            try:
+                ping()
+                checks[name] = "ok"
+            except Exception as e:
+                checks[name] = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
+        return checks
+
     def embed_texts(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """Vectors of the text model for ``texts``, and the tokens it read."""
         return self.parts.text.embed(texts), self.parts.text.count_tokens(texts)

@@ -152,6 +152,19 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="http(s)://host:port of a Chroma server; unset = embedded on disk"
     )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database that holds documents, ingestion "
+        "claims and jobs (postgresql://user@host:port/db for several machines); unset = the "
+        "SQLite file manifest.sqlite3 in the data dir")
+    blobs_url: str | None = Field(
+        None, description="where image copies live: s3://bucket/prefix (credentials and "
+        "endpoint from the standard AWS_* variables) for several machines; unset = the "
+        "images folder in the data dir")
+    heartbeat_seconds: float = Field(
+        5.0, gt=0, description="how often a process says it is alive in the database")
+    stale_seconds: float = Field(
+        30.0, gt=0, description="a process silent this long is taken as dead: its claims "
+        "lapse and its jobs are marked failed")
     text_model: str = DEFAULT_TEXT_MODEL
     clip_model: str = DEFAULT_CLIP_MODEL
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -204,6 +217,17 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite3"
+
+    @property
+    def database(self) -> str:
+        """The database URL in use: ``database_url``, or the SQLite manifest file (an
+        existing one is migrated in place)."""
+        return self.database_url or f"sqlite:///{self.manifest_path.resolve()}"
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        """Local copies of remote blobs, for the generators and routes that read files."""
+        return self.data_dir / "blob-cache"
 
 
 def _known_names() -> set[str]:

@@ -6,20 +6,22 @@ clear error instead of silently mixing vector spaces."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import numpy as np
 
 from . import items
-from .errors import StoreError
+from .errors import StoreError, Unavailable
 from .protocols import ScoredItem, StoredItem
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 MODALITIES = ("text", "image")
 # An item's text is kept in its metadata under this key rather than as a Chroma document:
 # Chroma indexes documents for full-text search (a trigram index in SQLite) that mmrag never
@@ -35,6 +37,23 @@ def _split(metadata: dict[str, Any] | None, document: str | None
     meta = dict(metadata or {})
     text = meta.pop(TEXT_KEY, None)
     return meta, text if text is not None else document
+
+
+def _reachable(fn: F) -> F:
+    """A Chroma server that stops answering makes each call ``Unavailable`` (503 with
+    Retry-After) instead of an internal error; the next call tries again, so mmrag recovers
+    by itself when the server is back."""
+
+    @functools.wraps(fn)
+    def call(self: ChromaStore, *args: Any, **kwargs: Any) -> Any:
+        import httpx
+
+        try:
+            return fn(self, *args, **kwargs)
+        except httpx.TransportError as e:
+            raise Unavailable(f"the Chroma server at {self.url} is not reachable: {e}") from e
+
+    return cast(F, call)
 
 
 def chroma_name(collection: str, modality: str) -> str:
@@ -72,7 +91,7 @@ class ChromaStore:
                 )
                 client.heartbeat()
             except Exception as e:
-                raise StoreError(f"cannot reach the Chroma server at {self.url}: {e}") from e
+                raise Unavailable(f"cannot reach the Chroma server at {self.url}: {e}") from e
             return client
         assert self.path is not None
         self.path.mkdir(parents=True, exist_ok=True)
@@ -107,6 +126,7 @@ class ChromaStore:
                 )
         return col
 
+    @_reachable
     def upsert(self, collection: str, modality: str, ids: Sequence[str], vectors: np.ndarray,
                metadatas: Sequence[dict[str, Any]], documents: Sequence[str] | None = None,
                model: str | None = None) -> None:
@@ -136,6 +156,7 @@ class ChromaStore:
         return [{**dict.fromkeys(set(before.get(i) or {}) - set(m)), **m}
                 for i, m in zip(ids, metadatas, strict=True)]
 
+    @_reachable
     def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
                where: dict[str, Any] | None = None) -> list[list[ScoredItem]]:
         col = self._collection(collection, modality)
@@ -153,6 +174,7 @@ class ChromaStore:
                         for i, d, m, doc in zip(ids, dists, metas, docs, strict=True)])
         return out
 
+    @_reachable
     def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
             where: dict[str, Any] | None = None, limit: int | None = None,
             with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]:
@@ -167,12 +189,14 @@ class ChromaStore:
         vecs = np.asarray(res["embeddings"], dtype=np.float32) if with_vectors else None
         return items, vecs
 
+    @_reachable
     def ids(self, collection: str, modality: str, where: dict[str, Any]) -> list[str]:
         col = self._collection(collection, modality)
         if col is None:
             return []
         return list(col.get(where=where, include=[])["ids"])
 
+    @_reachable
     def delete(self, collection: str, modality: str, ids: Sequence[str]) -> None:
         col = self._collection(collection, modality)
         if col is None or not ids:
@@ -181,14 +205,17 @@ class ChromaStore:
         for i in range(0, len(ids), step):
             col.delete(ids=list(ids[i : i + step]))
 
+    @_reachable
     def count(self, collection: str, modality: str) -> int:
         col = self._collection(collection, modality)
         return 0 if col is None else int(col.count())
 
+    @_reachable
     def get_meta(self, collection: str, modality: str) -> dict[str, Any]:
         col = self._collection(collection, modality)
         return dict(col.metadata or {}) if col is not None else {}
 
+    @_reachable
     def update_meta(self, collection: str, modality: str, values: dict[str, Any]) -> None:
         """Merge ``values`` into the collection's metadata (calibration statistics live here,
         next to the vectors they describe, so a Chroma server shares them too)."""
@@ -200,6 +227,7 @@ class ChromaStore:
         col.modify(metadata=meta)
         self._collections.pop(chroma_name(collection, modality), None)
 
+    @_reachable
     def collections(self) -> list[str]:
         names = set()
         for c in self.client.list_collections():
@@ -209,3 +237,8 @@ class ChromaStore:
                 if modality in MODALITIES:
                     names.add(base)
         return sorted(names)
+
+    @_reachable
+    def ping(self) -> None:
+        """Readiness: the server answers (embedded Chroma always does)."""
+        self.client.heartbeat()

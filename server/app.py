@@ -12,6 +12,8 @@ from fastapi import FastAPI
 
 import rag
 from ingest.pipeline import Ingestor
+from rag.db import Process
+from rag.errors import RagError
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -36,9 +38,12 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         svc = service or RagService.from_settings(settings)
         app.state.settings = settings
         app.state.service = svc
-        app.state.ingestor = Ingestor(svc)
-        app.state.jobs = Jobs(app.state.ingestor, settings.server.job_workers,
-                              settings.server.max_queued_jobs, settings.server.max_queued_bytes)
+        # this replica, in the shared database: its claims and jobs lapse if it dies
+        me = Process(svc.parts.db, "server", settings.heartbeat_seconds).start()
+        app.state.ingestor = Ingestor(svc, owner=me.id)
+        app.state.jobs = Jobs(app.state.ingestor, svc.parts.db, me.id,
+                              settings.server.job_workers, settings.server.max_queued_jobs,
+                              settings.server.max_queued_bytes)
         app.state.metrics = metrics
         app.state.keys = keys
         pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")
@@ -49,7 +54,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                         "allowed and sees every collection. Set MMRAG_API_KEYS_FILE before "
                         "exposing this server.")
         svc.warm_up()
-        app.state.ingestor.collect_orphans()  # copies left by a process killed mid-write
+        app.state.ready = True  # the models are loaded; /readyz checks the engines
+        try:
+            app.state.ingestor.collect_orphans()  # copies left by a process killed mid-write
+        except RagError as e:  # an engine away: serve anyway, /readyz says what is missing
+            log.warning("not ready yet: %s", e)
         if svc.images_error:
             log.warning("serving without image search: %s", svc.images_error)
         try:
@@ -57,6 +66,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             app.state.jobs.shutdown()
+            me.stop()
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")

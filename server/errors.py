@@ -24,6 +24,7 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
     errors.QueueFull: (429, "rate_limit_error"),
     errors.Overloaded: (503, "overloaded_error"),
     errors.UpstreamError: (502, "upstream_error"),
+    errors.Unavailable: (503, "unavailable_error"),
     errors.ModelUnavailable: (503, "model_unavailable_error"),
     errors.StoreError: (500, "store_error"),
 }
@@ -60,7 +61,7 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
         headers = None
-        if isinstance(exc, errors.Overloaded):
+        if isinstance(exc, errors.Overloaded | errors.Unavailable):
             headers = {"Retry-After": str(exc.retry_after)}
         elif isinstance(exc, errors.Unauthorized):
             headers = {"WWW-Authenticate": "Bearer"}

@@ -1,10 +1,14 @@
 """Background ingestion jobs for large uploads: a bounded queue (jobs and bytes) served by a
-few job threads, fair between collections, with progress per file as it happens. Jobs live in
-memory: a restarted server forgets them, but what they wrote stays (and a rerun skips it as
-unchanged)."""
+few job threads, fair between collections, with progress per file as it happens. A job runs
+on the replica that took the upload (its bytes are in that replica's memory); its state is in
+the shared database, so any replica answers ``GET /v1/jobs/{id}``, and a job whose replica
+died is reported failed by whichever replica looks next. What a job wrote stays either way,
+and uploading the files again skips what is unchanged."""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import threading
 import time
@@ -13,10 +17,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from ingest.pipeline import FileResult, Ingestor, Source
+from rag.db import Database, is_alive, jobs
 from rag.errors import QueueFull
 
-MAX_KEPT = 200  # finished jobs remembered
+log = logging.getLogger(__name__)
+MAX_KEPT = 200  # finished jobs kept in memory
+KEEP_DAYS = 7  # finished jobs kept in the database
+SAVE_EVERY_S = 0.5  # progress is written at most this often (and at every file's end)
 DEFAULT_RATE = 1024 * 1024  # bytes/s assumed until a job has been measured
 
 
@@ -38,6 +48,7 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    saved: float = 0.0  # when its state was last written to the database
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "collection": self.collection,
@@ -55,9 +66,12 @@ class Jobs:
     Past ``max_jobs`` queued jobs or ``max_bytes`` queued bytes, ``submit`` raises QueueFull
     with the seconds the queue needs to drain enough, from the measured ingestion rate."""
 
-    def __init__(self, ingestor: Ingestor, workers: int = 2, max_jobs: int = 16,
-                 max_bytes: int = 512 * 1024 * 1024):
+    def __init__(self, ingestor: Ingestor, db: Database, owner: str, workers: int = 2,
+                 max_jobs: int = 16, max_bytes: int = 512 * 1024 * 1024):
+        """``db`` holds the jobs' state; ``owner`` is this process (rag/db.py: Process)."""
         self.ingestor = ingestor
+        self.db = db
+        self.owner = owner
         self.max_jobs = max_jobs
         self.max_bytes = max_bytes
         self._jobs: dict[str, Job] = {}
@@ -86,6 +100,7 @@ class Jobs:
                     f"waiting; limits {self.max_jobs} jobs and {self.max_bytes:,} bytes, "
                     "MMRAG_SERVER__MAX_QUEUED_JOBS and MMRAG_SERVER__MAX_QUEUED_BYTES)",
                     retry_after=self._seconds(excess))
+            self._save(job)
             self._jobs[job.id] = job
             self._queues.setdefault(collection, deque()).append((job, sources))
             if collection not in self._turn:
@@ -96,8 +111,38 @@ class Jobs:
             self._cond.notify()
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """The job's view, from any replica. A queued or running job whose process is gone
+        is marked failed here, so no job stays "running" forever."""
+        with self.db.begin() as c:
+            row = c.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
+            if row is None:
+                return None
+            view = json.loads(row["state"])
+            if row["status"] in ("queued", "running") and not is_alive(c, self.db, row["owner"]):
+                view.update(status="failed", current_file="", finished=time.time(),
+                            message="the replica running this job stopped before it "
+                            "finished; what it wrote is kept, and uploading the files "
+                            "again skips what is unchanged")
+                c.execute(jobs.update().where(jobs.c.id == job_id).values(
+                    status="failed", state=json.dumps(view), updated=time.time()))
+        return view
+
+    def _save(self, job: Job, force: bool = True) -> None:
+        now = time.time()
+        if not force and now - job.saved < SAVE_EVERY_S:
+            return
+        job.saved = now
+        state = json.dumps(job.view())
+        with self.db.begin() as c:
+            done = c.execute(jobs.update().where(jobs.c.id == job.id).values(
+                status=job.status, state=state, updated=now)).rowcount
+            if not done:
+                c.execute(jobs.insert().values(id=job.id, collection=job.collection,
+                                               owner=self.owner, status=job.status,
+                                               state=state, created=job.created, updated=now))
+                c.execute(jobs.delete().where(jobs.c.updated < now - KEEP_DAYS * 86400,
+                                              jobs.c.status.in_(("done", "failed"))))
 
     def _seconds(self, nbytes: int) -> int:
         return max(1, min(3600, math.ceil(nbytes / self._rate)))
@@ -136,9 +181,12 @@ class Jobs:
     def _run(self, job: Job, sources: list[Source]) -> None:
         job.status, job.started = "running", time.time()
 
+        self._save(job)
+
         def read(source: str) -> None:
             job.files_read += 1
             job.current = source
+            self._save(job, force=False)
 
         def progress(r: FileResult) -> None:
             job.files_done += 1
@@ -147,6 +195,7 @@ class Jobs:
                 job.images += r.images
             elif r.status in ("skipped", "failed"):
                 job.errors.append({"source": r.source, "status": r.status, "reason": r.reason})
+            self._save(job, force=False)
 
         try:
             report = self.ingestor.ingest(sources, job.collection, progress, read)
@@ -161,6 +210,10 @@ class Jobs:
             took = job.finished - job.started
             if job.bytes and took > 0:
                 self._rate = 0.7 * self._rate + 0.3 * (job.bytes / took)
+            try:
+                self._save(job)
+            except Exception as e:  # the database away: the job's end is logged at least
+                log.error("could not record the end of job %s (%s): %s", job.id, job.status, e)
 
     def shutdown(self) -> None:
         with self._cond:

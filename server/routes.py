@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 import rag
 from ingest.pipeline import IngestReport, Source
@@ -45,6 +46,19 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 @router.get("/healthz")
 def healthz(service: ServiceDep) -> dict:
     return {"status": "ok", "version": rag.__version__, **service.status()}
+
+
+@router.get("/readyz", responses={503: {"description": "an engine is not reachable yet"}})
+async def readyz(request: Request, service: ServiceDep) -> JSONResponse:
+    """Readiness: the models are loaded and the vector store, the database and the blob store
+    answer. A load balancer sends traffic only to replicas that say 200."""
+    checks = await run_in_threadpool(service.readiness)  # not the inference pool: never queued
+    checks["models"] = "ok" if getattr(request.app.state, "ready", False) else "loading"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks,
+                         "images": service.status()["images"]},
+                        status_code=200 if ready else 503,
+                        headers=None if ready else {"Retry-After": "5"})
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -151,9 +165,9 @@ async def ingest(
 def job_status(job_id: str, jobs: JobsDep, who: PrincipalDep) -> dict:
     """Progress of a background ingestion; only keys that may see its collection see it."""
     job = jobs.get(job_id)
-    if job is None or (who.collections is not None and job.collection not in who.collections):
+    if job is None or (who.collections is not None and job["collection"] not in who.collections):
         raise NotFound(f"no job {job_id!r}")
-    return job.view()
+    return job
 
 
 @router.get("/v1/documents", response_model=DocumentList)

@@ -104,7 +104,7 @@ class QueryResponse(BaseModel):
 
 class FileResultOut(BaseModel):
     source: str
-    status: Literal["ingested", "replaced", "unchanged", "skipped", "failed"]
+    status: Literal["ingested", "replaced", "unchanged", "claimed", "skipped", "failed"]
     chunks: int
     images: int
     reason: str

@@ -161,6 +161,9 @@ class InMemoryStore:
     def collections(self) -> list[str]:
         return sorted({c for c, _ in self._cols})
 
+    def ping(self) -> None:
+        pass
+
 
 class InMemoryBlobs:
     """A BlobStore in a dictionary; ``resolve`` writes the copy to a temporary file, for
@@ -184,8 +187,16 @@ class InMemoryBlobs:
         path.write_bytes(self.data[key])
         return path
 
+    def read(self, key: str) -> bytes:
+        if key not in self.data:
+            raise FileNotFoundError(key)
+        return self.data[key]
+
     def remove(self, key: str) -> None:
         self.data.pop(key, None)
+
+    def ping(self) -> None:
+        pass
 
     def older_than(self, seconds: float) -> list[str]:
         return []

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingest.manifest import Manifest
+from rag.db import Database
 from rag.store import ChromaStore
 
 from ..helpers import save_image
@@ -80,7 +81,7 @@ def test_kill_minus_nine_then_rerun_gives_a_consistent_store(tmp_path, tiny_clip
                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
 
-    docs = Manifest(manifest).list("default")
+    docs = Manifest(Database(f"sqlite:///{manifest}")).list("default")
     files = sorted(p for p in folder.iterdir())
     assert len(docs) == len(files) and all(d.status == "done" for d in docs)
     store = ChromaStore(data / "chroma")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.errors import StoreError
+from rag.errors import StoreError, Unavailable
 from rag.store import TEXT_KEY, ChromaStore
 
 from .store_contract import StoreContract, unit
@@ -65,5 +65,5 @@ def test_a_different_model_is_refused(tmp_path):
 
 def test_unreachable_chroma_server_is_a_clear_error():
     store = ChromaStore(url="http://127.0.0.1:9")
-    with pytest.raises(StoreError, match="cannot reach the Chroma server"):
+    with pytest.raises(Unavailable, match="cannot reach the Chroma server"):
         store.count("c", "text")

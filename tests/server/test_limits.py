@@ -94,11 +94,13 @@ def _wait(cond):
         time.sleep(0.01)
 
 
-def test_the_job_queue_is_bounded_and_fair():
+def test_the_job_queue_is_bounded_and_fair(tmp_path):
     from ingest.sources import Source
+    from rag.db import Database
 
     slow = _Slow()
-    jobs = Jobs(slow, workers=2, max_jobs=3, max_bytes=10_000)  # type: ignore[arg-type]
+    jobs = Jobs(slow, Database(f"sqlite:///{tmp_path}/jobs.db"), "test",  # type: ignore[arg-type]
+                workers=2, max_jobs=3, max_bytes=10_000)
     try:
         a1 = jobs.submit([Source("a1.txt", data=b"x" * 100)], "alpha")
         a2 = jobs.submit([Source("a2.txt", data=b"x" * 100)], "alpha")
