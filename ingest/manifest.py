@@ -87,17 +87,18 @@ class Manifest:
         a process that stopped beating lapses."""
         now = time.time()
         with self.db.begin() as c:
+            # RETURNING, not rowcount: psycopg reports -1 rows for these statements
             if c.execute(self.db.insert_ignore(claims, {
                     "collection": collection, "doc_id": doc_id, "owner": owner,
-                    "claimed_at": now})).rowcount:
+                    "claimed_at": now}).returning(claims.c.owner)).first() is not None:
                 return True
             reap_local(c)
             taken = c.execute(claims.update().where(
                 claims.c.collection == collection, claims.c.doc_id == doc_id,
                 sa.or_(claims.c.owner == owner,
                        claims.c.owner.not_in(live_processes(c, self.db))),
-            ).values(owner=owner, claimed_at=now)).rowcount
-        return bool(taken)
+            ).values(owner=owner, claimed_at=now).returning(claims.c.owner)).first()
+        return taken is not None
 
     def release(self, collection: str, doc_id: str, owner: str) -> None:
         with self.db.begin() as c:

@@ -216,8 +216,9 @@ class Process:
             try:
                 with self.db.begin() as conn:
                     done = conn.execute(processes.update().where(processes.c.id == self.id)
-                                        .values(heartbeat_at=time.time())).rowcount
-                    if not done:  # taken for dead while the database was away: come back
+                                        .values(heartbeat_at=time.time())
+                                        .returning(processes.c.id)).first()
+                    if done is None:  # taken for dead while the database was away: come back
                         conn.execute(processes.insert().values(
                             id=self.id, role=self.role, host=socket.gethostname(),
                             pid=os.getpid(), started_at=time.time(),

@@ -136,8 +136,8 @@ class Jobs:
         state = json.dumps(job.view())
         with self.db.begin() as c:
             done = c.execute(jobs.update().where(jobs.c.id == job.id).values(
-                status=job.status, state=state, updated=now)).rowcount
-            if not done:
+                status=job.status, state=state, updated=now).returning(jobs.c.id)).first()
+            if done is None:
                 c.execute(jobs.insert().values(id=job.id, collection=job.collection,
                                                owner=self.owner, status=job.status,
                                                state=state, created=job.created, updated=now))

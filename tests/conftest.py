@@ -73,3 +73,37 @@ def kb(tmp_path: Path) -> Path:
     (root / "img" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nthis is not really a png")
     (root / "empty.txt").write_bytes(b"")
     return root
+
+
+# -- real engines (tests/engines.py), started once per session when a test asks ------------
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory):
+    from .engines import Postgres
+
+    pg = Postgres(tmp_path_factory.mktemp("pg"))
+    try:
+        yield pg.start()
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory):
+    from .engines import S3
+
+    server = S3(tmp_path_factory.mktemp("s3"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    from .engines import Chroma
+
+    server = Chroma(tmp_path)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
