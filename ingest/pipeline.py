@@ -85,6 +85,9 @@ class Ingestor:
         ``read`` of each file as soon as it is decoded and chunked, before its group is
         embedded and written."""
         check_collection(collection)
+        # an engine away fails the whole run now (503 for an upload), not file by file
+        self.parts.store.ping()
+        self.parts.db.ping()
         t0 = time.perf_counter()
         report = IngestReport(collection)
         self.parts.text.load()

@@ -36,6 +36,9 @@ def test_queries_wait_out_a_chroma_outage(settings, text_embedder, clip, chroma_
             assert r.status_code == 503, r.text
             assert int(r.headers["retry-after"]) >= 1
             assert r.json()["error"]["type"] == "unavailable_error"
+        upload = httpx.post(live.url + "/v1/ingest", timeout=60,
+                            files=[("files", ("new.md", b"# New\n\nSome text."))])
+        assert upload.status_code == 503 and "Chroma server" in upload.json()["error"]["message"]
         docs = httpx.get(live.url + "/v1/documents", timeout=30)
         assert docs.status_code == 200  # the database still answers what it holds
 
