@@ -33,6 +33,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.db import Process
     from rag.service import RagService
 
+    missing = [p for p in args.paths if not Path(p).expanduser().exists()]
+    if missing:  # before any model loads
+        print(f"mmrag: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
     sources = list(walk(args.paths))
     service = RagService.from_settings(settings)
     # registered, so that processes ingesting into the same database split the files

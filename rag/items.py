@@ -108,6 +108,13 @@ def is_tag_key(key: str) -> bool:
     return key == TAGS or key.startswith(TAG_PREFIX)
 
 
+def display_source(source: str) -> str:
+    """A source as a client may see it: a file ingested from this machine's disk by its name
+    only, never the path on the server (uploads are names already)."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1] if source.startswith(("/", "\\")) \
+        or (len(source) > 2 and source[1] == ":") else source
+
+
 def location(meta: dict[str, Any]) -> str | None:
     """Where in its source an item is: a page of a PDF, a slide of a deck, the image a page
     referred to, a moment of a video."""

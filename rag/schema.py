@@ -62,6 +62,7 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     found: bool = True
     notes: list[str] = field(default_factory=list)
+    finish_reason: str = "stop"  # the generator's: "length" when it was cut
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from . import calibration, items
 from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
 from .generators.base import NOT_FOUND, cited_numbers, collect
+from .generators.extractive import best_sentence, opening, terms
 from .parts import Parts
 from .protocols import (
     GenerationChunk,
@@ -31,6 +33,18 @@ from .settings import Settings, check_collection
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 300
+_QUOTE = re.compile(r"\u201c(.+?)\u201d \[(\d+)\]")  # the extractive answer's quotes
+
+
+def snippet_of(hit: Hit, question: str) -> str:
+    """The sentence of a hit that best matches the question (its first one when none
+    shares a word with it)."""
+    text = hit.text or ""
+    section = str(hit.metadata.get(items.SECTION, ""))
+    body = text[len(section):] if section and text.startswith(section) else text
+    score, sentence = best_sentence(terms(question), text, lines=hit.channel == "ocr",
+                                    section=section)
+    return sentence if score > 0 and sentence else opening(body)
 
 
 @dataclass
@@ -55,6 +69,7 @@ class RagService:
         self.parts = parts
         self._generators: dict[str, Generator] = {}
         self._generators_lock = threading.Lock()
+        self._known: set[str] = set()  # collections seen in the store
         self.retriever = Retriever(parts.store, parts.text, parts.images.get,
                                    settings.ingest.max_image_pixels)
 
@@ -113,7 +128,24 @@ class RagService:
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
+        self.check_exists(query.collection)
         return self.retriever.retrieve(query)
+
+    def check_exists(self, collection: str) -> None:
+        """NotFound for a collection nothing was ever ingested into (the default one always
+        exists). Known names are remembered; an unknown one is looked up each time, so a
+        collection made by another process is found."""
+        if collection == self.settings.default_collection or collection in self._known:
+            return
+        self._known.update(self.parts.store.collections())
+        if collection not in self._known:
+            raise NotFound(f"no collection {collection!r}: nothing has been ingested into it "
+                           f"(ingest with --collection {collection}, or the collection field "
+                           "of /v1/ingest)")
+
+    def is_empty(self, collection: str) -> bool:
+        store = self.parts.store
+        return not store.count(collection, "text") and not store.count(collection, "image")
 
     def evidence(self, hits: list[Hit]) -> list[tuple[int, Hit]]:
         """Hits good enough to answer from, numbered as they will be cited."""
@@ -155,24 +187,28 @@ class RagService:
         t0 = time.perf_counter()
         if request.evidence:
             chunks, name = self._generate(gen, request, notes)
-            text, usage, _ = collect(chunks)
+            text, usage, finish = collect(chunks)
         else:
-            text, usage, name = NOT_FOUND, None, gen.name
+            text, usage, name, finish = NOT_FOUND, None, gen.name, "stop"
         timings["generate_ms"] = (time.perf_counter() - t0) * 1000
         answer = Answer(
             question=query.ask or query.text,
             text=text,
-            citations=self.citations(request.evidence, text),
+            citations=self.citations(request.evidence, text, request.question),
             hits=hits,
             generator=name,
             timings_ms=timings,
             found=bool(request.evidence),
             notes=notes,
+            finish_reason=finish or "stop",
         )
         if usage is not None:
             answer.usage = usage
         if self.images_error and query.text:
             answer.notes.append("image search is off: the CLIP model could not be loaded")
+        if not hits and self.is_empty(query.collection):
+            answer.notes.append(f"collection {query.collection!r} is empty: nothing has been "
+                                "ingested into it yet")
         return answer
 
     def stream(self, query: Query, generator: str | None = None,
@@ -184,6 +220,9 @@ class RagService:
             chunks: Iterator[GenerationChunk] = iter(
                 [GenerationChunk(NOT_FOUND, finish_reason="stop")])
             name = gen.name
+            if not hits and self.is_empty(query.collection):
+                notes.append(f"collection {query.collection!r} is empty: nothing has been "
+                             "ingested into it yet")
         else:
             chunks, name = self._generate(gen, request, notes)
         return Stream(chunks, request, hits, name, notes, timings)
@@ -209,17 +248,21 @@ class RagService:
         return itertools.chain([first], stream), gen.name
 
     @staticmethod
-    def citations(evidence: list[tuple[int, Hit]], text: str) -> list[Citation]:
+    def citations(evidence: list[tuple[int, Hit]], text: str,
+                  question: str = "") -> list[Citation]:
+        """The evidence as cited: ``snippet`` is the sentence the answer quotes from it, else
+        the one that best matches the question, never a server path in ``source``."""
         cited = cited_numbers(text)
+        quoted = {int(n): q for q, n in _QUOTE.findall(text)}
         out = []
         for n, hit in evidence:
-            snippet = None
-            if hit.text:
-                snippet = hit.text if len(hit.text) <= SNIPPET_CHARS else (
-                    hit.text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …")
-            out.append(Citation(n=n, id=hit.id, modality=hit.modality, source=hit.source,
-                                score=hit.score, snippet=snippet,
-                                cited=n in cited, location=items.location(hit.metadata)))
+            snippet = quoted.get(n) or (snippet_of(hit, question) if hit.text else None)
+            if snippet and len(snippet) > SNIPPET_CHARS:
+                snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+            out.append(Citation(n=n, id=hit.id, modality=hit.modality,
+                                source=items.display_source(hit.source), score=hit.score,
+                                snippet=snippet, cited=n in cited,
+                                location=items.location(hit.metadata)))
         return out
 
     # -- stored things -------------------------------------------------------------------
@@ -227,6 +270,31 @@ class RagService:
         store = self.parts.store
         clip = self.image_embedder() if store.count(collection, "image") else None
         calibration.refit(store, collection, self.parts.text, clip)
+
+    def item(self, collection: str, item_id: str) -> dict[str, Any]:
+        """A stored item as a citation's link shows it: its text (a passage, or the text read
+        in a picture), its source and place in it, and whether it is a picture."""
+        check_collection(collection)
+        store = self.parts.store
+        for modality in ("text", "image"):
+            found, _ = store.get(collection, modality, ids=[item_id])
+            if found:
+                it = found[0]
+                meta = it.metadata
+                return {"id": it.id, "modality": modality,
+                        "source": str(meta.get(items.SOURCE, "")),
+                        "location": items.location(meta),
+                        "text": it.document if modality == "text" else
+                        (meta.get(items.OCR_TEXT) or meta.get(items.CAPTION) or None),
+                        "image": modality == "image" or bool(meta.get(items.IMAGE_ID)),
+                        "image_id": it.id if modality == "image" else meta.get(items.IMAGE_ID)}
+        found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
+        if found:  # a picture kept only for the text read in it
+            meta = found[0].metadata
+            return {"id": item_id, "modality": "image", "source": str(meta.get(items.SOURCE, "")),
+                    "location": items.location(meta), "text": found[0].document, "image": True,
+                    "image_id": item_id}
+        raise NotFound(f"no item {item_id!r} in collection {collection!r}")
 
     def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
         """(absolute path, mime type) of a stored image item."""

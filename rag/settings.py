@@ -106,6 +106,15 @@ class ServerSettings(Section):
     allow_image_urls: bool = Field(
         False, description="let chat requests name http(s) image URLs for the server to fetch"
     )
+    public_url: str | None = Field(
+        None, description="the address clients reach this server at (https://rag.example.com),"
+        " for the links in answers; unset = taken from each request")
+    link_seconds: int = Field(
+        7 * 86400, ge=60, description="how long a signed link to an image or a passage works "
+        "(with API keys; a browser cannot send the key)")
+    sources_footer: Literal["auto", "always", "never"] = Field(
+        "auto", description="a Markdown 'Sources' list after the answer text in the OpenAI "
+        "API: auto = for clients that do not show url_citation annotations")
 
 
 class GenerationSettings(Section):

@@ -119,6 +119,13 @@ class KeyStore:
                                                entry.admin)))
         return cls(keys)
 
+    @property
+    def link_secret(self) -> bytes:
+        """The key of signed links (server/links.py): the same on every replica that reads
+        the same key file, and new when the keys change."""
+        return hashlib.sha256(b"mmrag-links\0" + b"".join(sorted(k.digest for k in self._keys))
+                              ).digest()
+
     def check(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")

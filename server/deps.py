@@ -13,12 +13,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 
 from ingest.pipeline import Ingestor
-from rag.errors import Overloaded
+from rag.errors import Overloaded, Unauthorized
 from rag.service import RagService
 from rag.settings import Settings
 
 from .auth import LOCAL, KeyStore, Principal
 from .jobs import Jobs
+from .links import LinkMaker, verify
 from .observability import Metrics
 
 T = TypeVar("T")
@@ -108,6 +109,34 @@ def _principal(request: Request,
     return LOCAL if keys is None else keys.check(authorization)
 
 
+def _links(request: Request) -> LinkMaker:
+    settings: Settings = request.app.state.settings
+    keys: KeyStore | None = request.app.state.keys
+    base = (settings.server.public_url or str(request.base_url)).rstrip("/")
+    return LinkMaker(base, settings.default_collection,
+                     keys.link_secret if keys is not None else None,
+                     settings.server.link_seconds)
+
+
+def _principal_or_link(request: Request, item_id: str,
+                       authorization: Annotated[str | None, Header()] = None,
+                       collection: str | None = None, expires: str | None = None,
+                       sig: str | None = None) -> Principal:
+    """The key, as everywhere; or, for an image or a passage, a signed link (what a person
+    clicking a source in a chat client has)."""
+    keys: KeyStore | None = request.app.state.keys
+    if keys is None:
+        return LOCAL
+    if authorization or sig is None:
+        return keys.check(authorization)
+    kind = request.url.path.split("/")[2]  # /v1/images/... or /v1/items/...
+    name = collection or request.app.state.settings.default_collection
+    if not verify(keys.link_secret, kind, item_id, name, expires, sig):
+        raise Unauthorized("this link is not valid or has expired: ask again for a fresh "
+                           "one, or send 'Authorization: Bearer <key>'")
+    return Principal("signed-link", frozenset({name}))
+
+
 ServiceDep = Annotated[RagService, Depends(_service)]
 IngestorDep = Annotated[Ingestor, Depends(_ingestor)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -115,3 +144,5 @@ WorkerDep = Annotated[Worker, Depends(_worker)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 JobsDep = Annotated[Jobs, Depends(_jobs)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
+LinkPrincipalDep = Annotated[Principal, Depends(_principal_or_link)]
+LinksDep = Annotated[LinkMaker, Depends(_links)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
@@ -19,13 +20,14 @@ from rag.schema import Query as RagQuery
 from .deps import (
     IngestorDep,
     JobsDep,
+    LinkPrincipalDep,
+    LinksDep,
     MetricsDep,
     PrincipalDep,
     ServiceDep,
     SettingsDep,
     WorkerDep,
 )
-from .links import Links
 from .schemas import (
     COMMON_ERRORS,
     INGEST_RESPONSES,
@@ -68,17 +70,20 @@ def metrics(metrics: MetricsDep, _: PrincipalDep) -> Response:
 
 @router.get("/v1/models")
 def models(settings: SettingsDep, _: PrincipalDep) -> dict:
-    """The generators configured here, in the OpenAI list shape; ``model`` picks one."""
+    """``mmrag`` (the configured generator, the name the README tells clients to use) and
+    the generators configured here, in the OpenAI list shape; ``model`` picks one."""
     from rag.generators import configured
 
+    names = ["mmrag", *configured(settings)]
     return {"object": "list", "data": [
         {"id": name, "object": "model", "created": 0, "owned_by": "mmrag",
-         "default": name == settings.generator} for name in configured(settings)]}
+         "default": name in ("mmrag", settings.generator)} for name in names]}
 
 
 @router.post("/v1/query", response_model=QueryResponse)
 async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
-                work: WorkerDep, who: PrincipalDep, metrics: MetricsDep) -> QueryResponse:
+                work: WorkerDep, who: PrincipalDep, metrics: MetricsDep,
+                links: LinksDep) -> QueryResponse:
     if len(body.question) > settings.server.max_question_chars:
         raise TooLarge(f"question is {len(body.question):,} characters, over the limit of "
                        f"{settings.server.max_question_chars:,}")
@@ -94,7 +99,7 @@ async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
     )
     answer = await work(service.answer, q, body.generator)
     observe(metrics, answer.timings_ms, answer.generator)
-    return QueryResponse.from_answer(answer, Links(q.collection, settings.default_collection))
+    return QueryResponse.from_answer(answer, links.for_collection(q.collection))
 
 
 def observe(metrics: MetricsDep, timings_ms: dict[str, float], generator: str) -> None:
@@ -170,10 +175,12 @@ def job_status(job_id: str, jobs: JobsDep, who: PrincipalDep) -> dict:
     return job
 
 
-@router.get("/v1/documents", response_model=DocumentList)
-async def documents(ingestor: IngestorDep, settings: SettingsDep, work: WorkerDep,
-                    who: PrincipalDep, collection: CollectionParam = None) -> DocumentList:
+@router.get("/v1/documents", response_model=DocumentList, responses=NOT_FOUND)
+async def documents(ingestor: IngestorDep, service: ServiceDep, settings: SettingsDep,
+                    work: WorkerDep, who: PrincipalDep,
+                    collection: CollectionParam = None) -> DocumentList:
     coll = who.collection(collection, settings.default_collection)
+    await work(service.check_exists, coll)
     docs = await work(ingestor.documents, coll)
     return DocumentList(collection=coll, documents=[
         DocumentOut(id=d.doc_id, **{k: v for k, v in d.as_dict().items()
@@ -192,7 +199,35 @@ async def delete_document(doc_id: str, ingestor: IngestorDep, settings: Settings
 @router.get("/v1/images/{item_id}", responses={
     **NOT_FOUND, 200: {"description": "the stored image", "content": {"image/*": {}}}})
 async def image(item_id: str, service: ServiceDep, settings: SettingsDep, work: WorkerDep,
-                who: PrincipalDep, collection: CollectionParam = None) -> FileResponse:
+                who: LinkPrincipalDep, collection: CollectionParam = None) -> FileResponse:
     coll = who.collection(collection, settings.default_collection)
     path, mime = await work(service.image_file, coll, item_id)
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/v1/items/{item_id}", response_model=None, responses={
+    **NOT_FOUND, 200: {"description": "the cited passage or picture: JSON, or a page for a "
+                       "browser", "content": {"application/json": {}, "text/html": {}}}})
+async def item(item_id: str, request: Request, service: ServiceDep, settings: SettingsDep,
+               work: WorkerDep, who: LinkPrincipalDep, links: LinksDep,
+               collection: CollectionParam = None) -> dict | HTMLResponse:
+    """What a citation points at: the passage's text with its source and page or slide, or a
+    picture with the text read in it. A browser (Accept: text/html) gets a small page."""
+    coll = who.collection(collection, settings.default_collection)
+    found = await work(service.item, coll, item_id)
+    image_url = links.for_collection(coll).image(found["image_id"]) if found["image"] else None
+    view = {**found, "collection": coll, "image_url": image_url}
+    view.pop("image_id")
+    if "text/html" not in request.headers.get("accept", ""):
+        return view
+    title = html.escape(" - ".join(x for x in (found["source"], found["location"]) if x))
+    body = f"<h1>{title}</h1>"
+    if image_url:
+        body += f'<p><img src="{html.escape(image_url)}" alt="{title}" style="max-width:100%"></p>'
+    if found["text"]:
+        body += "".join(f"<p>{html.escape(p)}</p>" for p in found["text"].split("\n\n"))
+    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}"
+                        f"</title></head><body style='font-family:sans-serif;max-width:50em;"
+                        f"margin:2em auto'>{body}</body></html>",
+                        headers={"Content-Security-Policy": "default-src 'none'; img-src 'self'; "
+                                 "style-src 'unsafe-inline'"})

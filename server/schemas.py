@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from rag import items
 from rag.schema import Answer, Citation, Fusion, Hit, Usage
 
 from .links import Links
@@ -35,10 +36,12 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, h: Hit, links: Links) -> HitOut:
-        return cls(id=h.id, modality=h.modality, source=h.source, score=h.score,
-                   raw_score=h.raw_score, calibrated_score=h.calibrated_score, channel=h.channel,
-                   text=h.text, image_url=links.image(h.id) if h.modality == "image" else None,
-                   metadata=h.metadata)
+        return cls(id=h.id, modality=h.modality, source=items.display_source(h.source),
+                   score=h.score, raw_score=h.raw_score, calibrated_score=h.calibrated_score,
+                   channel=h.channel, text=h.text,
+                   image_url=links.image(h.id) if h.modality == "image" else None,
+                   metadata={k: v for k, v in h.metadata.items()  # no server paths or keys
+                             if k not in (items.SOURCE, items.BLOB)})
 
 
 class CitationOut(BaseModel):
@@ -57,8 +60,9 @@ class CitationOut(BaseModel):
     @classmethod
     def of(cls, c: Citation, links: Links) -> CitationOut:
         return cls(n=c.n, id=c.id, modality=c.modality, source=c.source, location=c.location,
-                   score=round(c.score, 4), url=links.image(c.id) if c.modality == "image"
-                   else None, snippet=c.snippet, cited=c.cited)
+                   score=round(c.score, 4),
+                   url=links.image(c.id) if c.modality == "image" else links.item(c.id),
+                   snippet=c.snippet, cited=c.cited)
 
 
 class UsageOut(BaseModel):

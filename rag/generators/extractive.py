@@ -125,6 +125,8 @@ class ExtractiveGenerator:
                 lines.append(f"\u201c{sentence}\u201d [{n}]")
         images = [(n, h) for n, h in evidence if h.modality == "image" and not h.text]
         if images:
-            refs = ", ".join(f"[{n}] {h.source}" for n, h in images[:3])
+            refs = ", ".join(f"[{n}] {items.display_source(h.source)}"
+                             + (f" ({where})" if (where := items.location(h.metadata)) else "")
+                             for n, h in images[:3])
             lines.append(f"Relevant image{'s' if len(images) > 1 else ''}: {refs}")
         return "\n".join(lines)

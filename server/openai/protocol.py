@@ -38,6 +38,7 @@ class ChatRequest(BaseModel):
     user: str | None = None
     n: int = Field(1, ge=1, le=1)
     # mmrag's own fields, sent by OpenAI clients through extra_body
+    sources_footer: bool | None = None  # the Markdown sources list; None = server setting
     collection: str | None = None
     top_k: int | None = Field(None, ge=1, le=100)
     fusion: Fusion | None = None
@@ -45,9 +46,11 @@ class ChatRequest(BaseModel):
 
 class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
-    input: str | list[str]
+    # text, texts, or token ids (which this server cannot read: see serving.embeddings)
+    input: str | list[str] | list[int] | list[list[int]]
     model: str | None = None
     encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1)
 
 
 class MmragInfo(BaseModel):
@@ -59,9 +62,24 @@ class MmragInfo(BaseModel):
     timings_ms: dict[str, float] | None = None
 
 
+class UrlCitation(BaseModel):
+    url: str
+    title: str
+    start_index: int  # the span of the answer text the source backs: its [n] marker
+    end_index: int
+
+
+class Annotation(BaseModel):
+    """OpenAI's slot for sources (``message.annotations``), which clients render."""
+
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: UrlCitation
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
+    annotations: list[Annotation] = []
 
 
 class Choice(BaseModel):

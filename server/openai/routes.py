@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from ..deps import MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
-from ..links import Links
+from ..deps import LinksDep, MetricsDep, PrincipalDep, ServiceDep, SettingsDep, WorkerDep
 from ..routes import observe
 from ..schemas import COMMON_ERRORS, NOT_FOUND, STREAM_RESPONSES
-from . import serving
+from . import serving, sources
 from .protocol import ChatCompletion, ChatRequest, EmbeddingList, EmbeddingRequest
 
 router = APIRouter(responses=COMMON_ERRORS)
@@ -20,13 +19,16 @@ router = APIRouter(responses=COMMON_ERRORS)
 
 @router.post("/v1/chat/completions", response_model=None,
              responses={**STREAM_RESPONSES, **NOT_FOUND})
-async def chat_completions(body: ChatRequest, service: ServiceDep, settings: SettingsDep,
-                           work: WorkerDep, who: PrincipalDep, metrics: MetricsDep
-                           ) -> ChatCompletion | StreamingResponse:
+async def chat_completions(body: ChatRequest, request: Request, service: ServiceDep,
+                           settings: SettingsDep,
+                           work: WorkerDep, who: PrincipalDep, metrics: MetricsDep,
+                           link_maker: LinksDep) -> ChatCompletion | StreamingResponse:
     generator = serving.generator_for(body.model, settings)
     collection = who.collection(body.collection, settings.default_collection)
-    links = Links(collection, settings.default_collection)
+    links = link_maker.for_collection(collection)
     head = serving.Head(body.model)
+    with_footer = sources.wants_footer(settings.server.sources_footer, body.sources_footer,
+                                       request.headers.get("user-agent", ""))
     # Admission first, before anything waits for a worker. A stream keeps its place until
     # its last event; retrieval and the start of generation happen before the response
     # starts, so their errors still become proper HTTP errors.
@@ -43,7 +45,8 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
                 try:
                     async for event in serving.stream_events(
                             stream, head, service, links,
-                            lambda chunks: work.run(next, chunks, None), include_usage):
+                            lambda chunks: work.run(next, chunks, None), include_usage,
+                            with_footer):
                         yield event
                 finally:
                     close = getattr(stream.chunks, "close", None)
@@ -60,7 +63,7 @@ async def chat_completions(body: ChatRequest, service: ServiceDep, settings: Set
         if not streaming:
             work.leave(entered)
     observe(metrics, answer.timings_ms, answer.generator)
-    return serving.completion(answer, head, links)
+    return serving.completion(answer, head, links, with_footer)
 
 
 @router.post("/v1/embeddings", responses=NOT_FOUND)

@@ -24,6 +24,7 @@ from rag.settings import Settings
 from ..errors import describe
 from ..links import Links
 from ..schemas import CitationOut, UsageOut
+from . import sources
 from .images import image_bytes
 from .protocol import (
     SSE_DONE,
@@ -115,12 +116,16 @@ class Head:
         return {"id": self.id, "created": self.created, "model": self.model}
 
 
-def completion(answer: Answer, head: Head, links: Links) -> ChatCompletion:
+def completion(answer: Answer, head: Head, links: Links, with_footer: bool) -> ChatCompletion:
+    citations = [CitationOut.of(c, links) for c in answer.citations]
+    text = answer.text + (sources.footer(citations) if with_footer and answer.found else "")
     return ChatCompletion(
         **head.fields(),
-        choices=[Choice(message=AssistantMessage(content=answer.text))],
+        choices=[Choice(message=AssistantMessage(
+            content=text, annotations=sources.url_citations(answer.text, citations)),
+            finish_reason=answer.finish_reason or "stop")],
         usage=UsageOut.of(answer.usage),
-        citations=[CitationOut.of(c, links) for c in answer.citations],
+        citations=citations,
         mmrag=MmragInfo(generator=answer.generator, found=answer.found, notes=answer.notes,
                         timings_ms=answer.timings_ms))
 
@@ -132,7 +137,8 @@ def _chunk(head: Head, delta: dict[str, Any], finish: str | None = None,
 
 
 async def stream_events(stream: Stream, head: Head, service: RagService, links: Links,
-                        next_piece: Any, include_usage: bool) -> AsyncIterator[bytes]:
+                        next_piece: Any, include_usage: bool,
+                        with_footer: bool = False) -> AsyncIterator[bytes]:
     """The answer as chat.completion.chunk events; the last content chunk carries the
     citations. ``next_piece`` runs ``next(chunks, None)`` off the event loop. An error after
     the first event is reported in the stream, typed as the status it would have had."""
@@ -149,11 +155,21 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
                 yield _chunk(head, {"content": piece.text})
             if piece.usage is not None or piece.finish_reason:
                 last = piece
-        citations = service.citations(stream.request.evidence, "".join(parts))
-        yield _chunk(head, {}, "stop",
-                     citations=[CitationOut.of(c, links) for c in citations],
+        text = "".join(parts)
+        citations = [CitationOut.of(c, links) for c in service.citations(
+            stream.request.evidence, text, stream.request.question)]
+        notes = sources.url_citations(text, citations)
+        found = bool(stream.request.evidence)
+        tail = sources.footer(citations) if with_footer and found else ""
+        if tail:  # the last content chunk: the sources list, with the annotations
+            yield _chunk(head, {"content": tail,
+                                "annotations": [a.model_dump() for a in notes]})
+        finish = (last.finish_reason if last is not None else None) or "stop"
+        yield _chunk(head, {} if tail or not notes else
+                     {"annotations": [a.model_dump() for a in notes]}, finish,
+                     citations=citations,
                      mmrag=MmragInfo(generator=stream.generator, notes=stream.notes,
-                                     found=bool(stream.request.evidence)))
+                                     found=found))
         if include_usage:
             usage = UsageOut.of(last.usage if last is not None else None)
             yield ChatCompletionChunk(**head.fields(), choices=[], usage=usage).sse()
@@ -164,16 +180,23 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
 
 
 def embeddings(body: EmbeddingRequest, service: RagService) -> EmbeddingList:
-    texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise InvalidInput("input must be a string or a list of strings")
+    raw = [body.input] if isinstance(body.input, str) else list(body.input)
+    if raw and not all(isinstance(t, str) for t in raw):
+        raise InvalidInput("input holds token ids, which this server cannot read: it embeds "
+                           "text with its own model's tokenizer. Send the text (LangChain: "
+                           "OpenAIEmbeddings(..., check_embedding_ctx_length=False))")
+    texts = [str(t) for t in raw]
+    if not texts:
+        raise InvalidInput("input must be a string or a non-empty list of strings")
     if len(texts) > MAX_EMBEDDING_INPUTS:
         raise TooLarge(f"{len(texts)} inputs, over the limit of {MAX_EMBEDDING_INPUTS}")
+    # any model name is the configured text model (clients send their own defaults, such
+    # as text-embedding-3-small); the response names the model that ran
     model = service.status()["text_model"]
-    if body.model not in (None, model, *DEFAULT_MODELS, model.split("/")[-1]):
-        raise NotFound(f"the embedding model {body.model!r} does not exist; this server "
-                       f"embeds with {model!r}")
     vecs, tokens = service.embed_texts(texts)
+    if body.dimensions is not None and body.dimensions != vecs.shape[1]:
+        raise InvalidInput(f"dimensions={body.dimensions} cannot be given: {model!r} makes "
+                           f"{vecs.shape[1]}-dimensional vectors; leave dimensions out")
     data = []
     for i, v in enumerate(vecs):
         emb: list[float] | str = (

@@ -1,6 +1,7 @@
 """The mmrag command as a user runs it."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -51,6 +52,16 @@ def test_errors_are_one_line_and_exit_non_zero(env, capsys, tmp_path):
     assert "invalid collection name" in capsys.readouterr().err
     assert main(["ask", "", "--image", str(tmp_path / "missing.png")]) == EXIT_ERROR
     assert "cannot read image" in capsys.readouterr().err
+    assert main(["ask", "When?", "--collection", "nope"]) == EXIT_ERROR
+    assert "no collection 'nope'" in capsys.readouterr().err
+
+
+def test_ingest_of_a_missing_path_fails_before_any_model_loads(env, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "mmrag", "ingest", str(tmp_path / "nowhere")],
+                         capture_output=True, text=True, env=dict(os.environ),
+                         timeout=60)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "no such file or folder" in out.stderr and "nowhere" in out.stderr
 
 
 def test_help_and_usage_errors_in_a_real_process():

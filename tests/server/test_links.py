@@ -16,7 +16,25 @@ from .conftest import LiveServer
 def test_a_link_names_its_collection_unless_it_is_the_default():
     assert Links("kb", "kb").image("a b/c") == "/v1/images/a%20b%2Fc"
     assert Links("default", "kb").image("x") == "/v1/images/x?collection=default"
-    assert Links("hr team", "default").image("x") == "/v1/images/x?collection=hr%20team"
+    assert Links("hr team", "default", "https://rag.example").item("x") == \
+        "https://rag.example/v1/items/x?collection=hr%20team"
+
+
+def test_signed_links_carry_an_expiry_and_a_signature_bound_to_the_item():
+    import time
+    from urllib.parse import parse_qs, urlparse
+
+    from server.links import verify
+
+    url = Links("hr", "default", "", b"secret", 3600).image("pic-1")
+    q = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+    assert q["collection"] == "hr" and int(q["expires"]) > time.time() + 3600
+    assert verify(b"secret", "images", "pic-1", "hr", q["expires"], q["sig"])
+    assert not verify(b"secret", "images", "pic-2", "hr", q["expires"], q["sig"])
+    assert not verify(b"secret", "items", "pic-1", "hr", q["expires"], q["sig"])
+    assert not verify(b"secret", "images", "pic-1", "other", q["expires"], q["sig"])
+    assert not verify(b"other", "images", "pic-1", "hr", q["expires"], q["sig"])
+    assert not verify(b"secret", "images", "pic-1", "hr", str(int(time.time()) - 1), q["sig"])
 
 
 @pytest.mark.integration
@@ -33,5 +51,6 @@ def test_image_links_work_with_another_default_collection(settings, text_embedde
             assert r.status_code == 200, r.text
             url = next(h["image_url"] for h in r.json()["hits"] if h["modality"] == "image")
             assert (url.endswith("?collection=default")) == (collection == "default")
-            got = httpx.get(live.url + url, timeout=30)
+            assert url.startswith(live.url + "/v1/images/")  # absolute: a person can open it
+            got = httpx.get(url, timeout=30)
             assert got.status_code == 200 and got.content == image

@@ -75,7 +75,7 @@ def test_raw_sse_format_ends_with_done(live, kb_ingested):
     assert first["object"] == "chat.completion.chunk" and first["id"].startswith("chatcmpl-")
 
 
-def test_chat_with_an_image_part_searches_by_image(client, kb_ingested):
+def test_chat_with_an_image_part_searches_by_image(client, live, kb_ingested):
     green = (kb_ingested / "img" / "green.jpg").read_bytes()
     uri = "data:image/jpeg;base64," + base64.b64encode(green).decode()
     r = client.chat.completions.create(model="mmrag", messages=[{"role": "user", "content": [
@@ -83,7 +83,7 @@ def test_chat_with_an_image_part_searches_by_image(client, kb_ingested):
         {"type": "image_url", "image_url": {"url": uri}}]}])
     sources = [c["source"] for c in r.model_extra["citations"]]
     assert sources[0].endswith("green.jpg")
-    assert r.model_extra["citations"][0]["url"].startswith("/v1/images/")
+    assert r.model_extra["citations"][0]["url"].startswith(live.url + "/v1/images/")
 
 
 def test_follow_up_question_uses_the_conversation(client, kb_ingested):
@@ -97,9 +97,17 @@ def test_follow_up_question_uses_the_conversation(client, kb_ingested):
 
 def test_models_embeddings_and_errors(client, live, kb_ingested):
     ids = [m.id for m in client.models.list()]
-    assert "extractive" in ids
+    assert ids[0] == "mmrag" and "extractive" in ids
     emb = client.embeddings.create(model="all-MiniLM-L6-v2", input=["hello", "world"])
     assert len(emb.data) == 2 and len(emb.data[0].embedding) == 384
+    # clients send their own default model names: any name is this server's text model
+    emb = client.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert emb.model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert len(emb.data[0].embedding) == 384
+    with pytest.raises(openai.BadRequestError, match="384-dimensional"):
+        client.embeddings.create(model="text-embedding-3-small", input="x", dimensions=256)
+    with pytest.raises(openai.BadRequestError, match="check_embedding_ctx_length=False"):
+        client.embeddings.create(model="text-embedding-3-small", input=[[101, 7592, 102]])
     with pytest.raises(openai.NotFoundError) as e:
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "x"}])
     assert "gpt-9" in e.value.message
