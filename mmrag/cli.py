@@ -108,17 +108,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     print(answer.text)
     if answer.citations:
         print("\nSources:")
+        full = {h.id: h.source for h in answer.hits}  # on this machine the path helps
         for c in answer.citations:
             where = f", {c.location}" if c.location else ""
+            source = full.get(c.id, c.source)
             if c.modality == "image":
                 stored = ""
                 blob = next((h.metadata.get(items.BLOB) for h in answer.hits if h.id == c.id), None)
                 if blob:
                     stored = str(settings.images_dir / blob)
-                print(f"  [{c.n}] {c.source}  (image{where}, score {c.score:.2f}; "
+                print(f"  [{c.n}] {source}  (image{where}, score {c.score:.2f}; "
                       f"copy: {stored})")
             else:
-                print(f"  [{c.n}] {c.source}  (text{where}, score {c.score:.2f})")
+                print(f"  [{c.n}] {source}  (text{where}, score {c.score:.2f})")
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from . import calibration, items
+from .citations import cite
 from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
-from .generators.base import NOT_FOUND, cited_numbers, collect
-from .generators.extractive import best_sentence, opening, terms
+from .generators.base import NOT_FOUND, collect
 from .parts import Parts
 from .protocols import (
     GenerationChunk,
@@ -28,25 +27,10 @@ from .protocols import (
     TextEmbedder,
 )
 from .retriever import Retriever
-from .schema import Answer, Citation, Hit, Query
+from .schema import Answer, Hit, Query, Usage
 from .settings import Settings, check_collection
 
 log = logging.getLogger(__name__)
-SNIPPET_CHARS = 300
-_QUOTE = re.compile(r"\u201c(.+?)\u201d \[(\d+)\]")  # the extractive answer's quotes
-
-
-def snippet_of(hit: Hit, question: str) -> str:
-    """The sentence of a hit that best matches the question (its first one when none
-    shares a word with it)."""
-    text = hit.text or ""
-    section = str(hit.metadata.get(items.SECTION, ""))
-    body = text[len(section):] if section and text.startswith(section) else text
-    score, sentence = best_sentence(terms(question), text, lines=hit.channel == "ocr",
-                                    section=section)
-    return sentence if score > 0 and sentence else opening(body)
-
-
 @dataclass
 class Stream:
     """An answer being generated: iterate ``chunks``; the rest is known up front."""
@@ -190,6 +174,8 @@ class RagService:
             text, usage, finish = collect(chunks)
         else:
             text, usage, name, finish = NOT_FOUND, None, gen.name, "stop"
+        if name == "extractive" or not request.evidence:  # no model counted: count here
+            usage = self._count_usage(request, text)
         timings["generate_ms"] = (time.perf_counter() - t0) * 1000
         answer = Answer(
             question=query.ask or query.text,
@@ -225,7 +211,25 @@ class RagService:
                              "ingested into it yet")
         else:
             chunks, name = self._generate(gen, request, notes)
+        if name == "extractive" or not request.evidence:
+            chunks = self._counting(chunks, request)
         return Stream(chunks, request, hits, name, notes, timings)
+
+    def _count_usage(self, request: GenerationRequest, text: str) -> Usage:
+        """Tokens of an answer no model counted (extractive, or nothing found), with the
+        text model's tokenizer: the question and the evidence read, and the answer."""
+        read = [request.question] + [h.text for _, h in request.evidence if h.text]
+        count = self.parts.text.count_tokens
+        return Usage(count(read), count([text]))
+
+    def _counting(self, chunks: Iterator[GenerationChunk], request: GenerationRequest
+                  ) -> Iterator[GenerationChunk]:
+        parts = []
+        for chunk in chunks:
+            parts.append(chunk.text)
+            if chunk.finish_reason is not None:
+                chunk.usage = self._count_usage(request, "".join(parts))
+            yield chunk
 
     def _generate(self, gen: Generator, request: GenerationRequest, notes: list[str]
                   ) -> tuple[Iterator[GenerationChunk], str]:
@@ -247,23 +251,7 @@ class RagService:
             return iter(()), gen.name
         return itertools.chain([first], stream), gen.name
 
-    @staticmethod
-    def citations(evidence: list[tuple[int, Hit]], text: str,
-                  question: str = "") -> list[Citation]:
-        """The evidence as cited: ``snippet`` is the sentence the answer quotes from it, else
-        the one that best matches the question, never a server path in ``source``."""
-        cited = cited_numbers(text)
-        quoted = {int(n): q for q, n in _QUOTE.findall(text)}
-        out = []
-        for n, hit in evidence:
-            snippet = quoted.get(n) or (snippet_of(hit, question) if hit.text else None)
-            if snippet and len(snippet) > SNIPPET_CHARS:
-                snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-            out.append(Citation(n=n, id=hit.id, modality=hit.modality,
-                                source=items.display_source(hit.source), score=hit.score,
-                                snippet=snippet, cited=n in cited,
-                                location=items.location(hit.metadata)))
-        return out
+    citations = staticmethod(cite)
 
     # -- stored things -------------------------------------------------------------------
     def refit(self, collection: str) -> None:

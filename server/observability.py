@@ -34,7 +34,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-MODEL_PATHS = {"/v1/query", "/v1/chat/completions", "/v1/embeddings", "/v1/responses"}
+MODEL_PATHS = {"/v1/query", "/v1/chat/completions", "/v1/embeddings", "/v1/responses",
+               "/v1/completions"}
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 

@@ -112,7 +112,7 @@ def test_models_and_generator_errors(http, live, kb, monkeypatch):
     models = http.get("/v1/models").json()
     assert models["object"] == "list"
     ids = [m["id"] for m in models["data"]]
-    assert ids[0] == "extractive" and models["data"][0]["default"] is True
+    assert ids[:2] == ["mmrag", "extractive"] and models["data"][1]["default"] is True
     upload(http, kb, ["onboarding-faq.txt"])
     settings = live.server.config.app.state.settings
     settings.openai.api_key = "sk-test"

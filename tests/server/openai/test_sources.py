@@ -122,3 +122,31 @@ def test_an_unknown_collection_is_a_404_and_an_empty_one_says_so(settings, servi
         r = c.chat.completions.create(model="mmrag", messages=[
             {"role": "user", "content": QUESTION}])
         assert any("'default' is empty" in n for n in r.model_extra["mmrag"]["notes"])
+
+
+def test_responses_api_plain_and_streamed_with_url_citations(live):
+    c = client(live)
+    r = c.responses.create(model="mmrag", input=QUESTION)
+    assert "30 days" in r.output_text and r.status == "completed"
+    note = r.output[0].content[0].annotations[0]
+    assert note.type == "url_citation" and note.title == "travel-expense-policy.md"
+    assert r.output_text[note.start_index:note.end_index] == "[1]"
+    assert httpx.get(note.url, timeout=30).status_code == 200
+    assert r.usage.input_tokens > 10 and r.usage.output_tokens > 5
+    events = list(c.responses.create(model="mmrag", stream=True, input=[
+        {"role": "user", "content": [{"type": "input_text", "text": QUESTION}]}]))
+    kinds = [e.type for e in events]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert "30 days" in text and events[-1].response.output_text == text
+    assert "response.output_text.annotation.added" in kinds
+
+
+def test_legacy_completions_answer_the_prompt_with_sources(live):
+    c = client(live)
+    r = c.completions.create(model="mmrag", prompt=QUESTION)
+    assert "30 days" in r.choices[0].text and "**Sources**" in r.choices[0].text
+    assert r.usage.completion_tokens > 5 and r.choices[0].finish_reason == "stop"
+    pieces = list(c.completions.create(model="mmrag", prompt=QUESTION, stream=True))
+    text = "".join(p.choices[0].text for p in pieces)
+    assert "30 days" in text and "/v1/items/" in text

@@ -1,0 +1,43 @@
+"""Citations: the evidence an answer was given, numbered as the answer cites it, with the
+sentence that backs it (the quoted one, else the one that best matches the question) and its
+place in the source, never a path on the server."""
+
+from __future__ import annotations
+
+import re
+
+from . import items
+from .generators.base import cited_numbers
+from .generators.extractive import best_sentence, opening, terms
+from .schema import Citation, Hit
+
+SNIPPET_CHARS = 300
+_QUOTE = re.compile(r"\u201c(.+?)\u201d \[(\d+)\]")  # the extractive answer's quotes
+
+
+def snippet_of(hit: Hit, question: str) -> str:
+    """The sentence of a hit that best matches the question (its first one when none
+    shares a word with it)."""
+    text = hit.text or ""
+    section = str(hit.metadata.get(items.SECTION, ""))
+    body = text[len(section):] if section and text.startswith(section) else text
+    score, sentence = best_sentence(terms(question), text, lines=hit.channel == "ocr",
+                                    section=section)
+    return sentence if score > 0 and sentence else opening(body)
+
+
+def cite(evidence: list[tuple[int, Hit]], text: str, question: str = "") -> list[Citation]:
+    """The evidence as cited: ``snippet`` is the sentence the answer quotes from it, else
+    the one that best matches the question, never a server path in ``source``."""
+    cited = cited_numbers(text)
+    quoted = {int(n): q for q, n in _QUOTE.findall(text)}
+    out = []
+    for n, hit in evidence:
+        snippet = quoted.get(n) or (snippet_of(hit, question) if hit.text else None)
+        if snippet and len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        out.append(Citation(n=n, id=hit.id, modality=hit.modality,
+                            source=items.display_source(hit.source), score=hit.score,
+                            snippet=snippet, cited=n in cited,
+                            location=items.location(hit.metadata)))
+    return out
