@@ -2,11 +2,13 @@
 answer's ``[n]`` markers, and a Markdown "Sources" list after the answer for clients that do
 not show annotations (``MMRAG_SERVER__SOURCES_FOOTER``, or ``sources_footer`` per request).
 
-``auto`` adds the list unless the request comes from a client that renders annotations. Seen
-from the server, LangChain's ChatOpenAI, LlamaIndex's OpenAILike and ``llm`` all call through
-the official ``openai`` package, whose User-Agent (``OpenAI/Python ...``) they keep, and none
-of them shows annotations, so they get the list. Open WebUI calls from its server with aiohttp
-(``Python/3.x aiohttp/...``) and shows annotations in its sources panel, so it does not."""
+``auto`` adds the list unless the request comes from a client known to render annotations.
+Observed here (2026-11-29): LangChain's ChatOpenAI, LlamaIndex's OpenAILike and ``llm`` all
+call through the official ``openai`` package and send its User-Agent (``OpenAI/Python
+2.54.0``), and none of them shows or keeps the annotations; they get the list. Open WebUI
+could not be run here. Its proposal to show url_citations as sources was closed upstream
+(open-webui/open-webui#20172), so it is not on the list either. ``SHOWS_ANNOTATIONS`` is
+where a client that does render them goes, by a mark in its User-Agent."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ..schemas import CitationOut
 from .protocol import Annotation, UrlCitation
 
 _MARKER = re.compile(r"\[(\d+)\]")
-SHOWS_ANNOTATIONS = ("aiohttp/",)  # User-Agents of clients that render url_citation
+SHOWS_ANNOTATIONS: tuple[str, ...] = ()  # User-Agent marks of clients that render them
 
 
 def wants_footer(setting: str, requested: bool | None, user_agent: str) -> bool:
