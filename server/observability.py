@@ -136,9 +136,12 @@ class RequestMiddleware:
             endpoint = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], endpoint, str(status["code"])).inc()
             self.metrics.latency.labels(scope["method"], endpoint).observe(elapsed)
+            agent = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                          if k == b"user-agent"), "")
             log.info(json.dumps({"request_id": rid, "method": scope["method"],
                                  "path": scope["path"], "endpoint": endpoint,
-                                 "status": status["code"], "ms": round(elapsed * 1000, 1)}))
+                                 "status": status["code"], "ms": round(elapsed * 1000, 1),
+                                 "user_agent": agent[:200]}))
             request_id.reset(token)
 
     @staticmethod

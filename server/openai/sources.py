@@ -6,9 +6,9 @@ not show annotations (``MMRAG_SERVER__SOURCES_FOOTER``, or ``sources_footer`` pe
 Observed here (2026-11-29): LangChain's ChatOpenAI, LlamaIndex's OpenAILike and ``llm`` all
 call through the official ``openai`` package and send its User-Agent (``OpenAI/Python
 2.54.0``), and none of them shows or keeps the annotations; they get the list. Open WebUI
-could not be run here. Its proposal to show url_citations as sources was closed upstream
-(open-webui/open-webui#20172), so it is not on the list either. ``SHOWS_ANNOTATIONS`` is
-where a client that does render them goes, by a mark in its User-Agent."""
+0.12.4 calls from its server with aiohttp (``Python/3.11 aiohttp/3.14.5``) and turns
+url_citation annotations into its own sources (chips on the markers, a "Sources" panel), so
+the list would only repeat them there."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..schemas import CitationOut
 from .protocol import Annotation, UrlCitation
 
 _MARKER = re.compile(r"\[(\d+)\]")
-SHOWS_ANNOTATIONS: tuple[str, ...] = ()  # User-Agent marks of clients that render them
+SHOWS_ANNOTATIONS = ("aiohttp/",)  # User-Agent marks of clients that render them
 
 
 def wants_footer(setting: str, requested: bool | None, user_agent: str) -> bool:

@@ -11,7 +11,6 @@ import openai
 import pytest
 
 from ingest.pipeline import Ingestor
-from server.openai import sources
 
 from ..conftest import LiveServer
 
@@ -55,7 +54,7 @@ def test_chat_answers_carry_url_citations_that_open_without_the_key(live, kb):
     assert str(kb) not in json.dumps(r.model_dump())  # no server path anywhere
 
 
-def test_the_sources_list_follows_the_setting_and_the_request(live, settings, monkeypatch):
+def test_the_sources_list_follows_the_setting_and_the_request(live, settings):
     c = client(live)
 
     def ask(**extra):
@@ -72,8 +71,7 @@ def test_the_sources_list_follows_the_setting_and_the_request(live, settings, mo
         "Authorization": "Bearer the-key", "User-Agent": "Python/3.11 aiohttp/3.9.5"},
         json={"model": "mmrag", "messages": [{"role": "user", "content": QUESTION}]})
     assert "**Sources**" not in r.json()["choices"][0]["message"]["content"]
-    settings.server.sources_footer = "auto"
-    monkeypatch.setattr(sources, "SHOWS_ANNOTATIONS", ("aiohttp/",))  # one that renders them
+    settings.server.sources_footer = "auto"  # Open WebUI's User-Agent: it shows annotations
     r = httpx.post(live.url + "/v1/chat/completions", timeout=60, headers={
         "Authorization": "Bearer the-key", "User-Agent": "Python/3.11 aiohttp/3.9.5"},
         json={"model": "mmrag", "messages": [{"role": "user", "content": QUESTION}]})
