@@ -73,8 +73,10 @@ class Catalog:
         if not found:
             return
         store.delete(collection, modality, [it.id for it in found])
-        for rel in {str(it.metadata[items.BLOB]) for it in found if it.metadata.get(items.BLOB)}:
-            if not any(store.ids(c, m, {items.BLOB: rel})
+        keys = {(k, str(it.metadata[k])) for it in found for k in items.BLOB_KEYS
+                if it.metadata.get(k)}
+        for key, rel in keys:
+            if not any(store.ids(c, m, {key: rel})
                        for c in store.collections() for m in MODALITIES):
                 self.blobs.remove(rel)
 
@@ -86,9 +88,9 @@ class Catalog:
         if not candidates:
             return 0
         store = self.store
-        used = {str(it.metadata[items.BLOB]) for c in store.collections()
+        used = {str(it.metadata[k]) for c in store.collections()
                 for m in MODALITIES for it in store.get(c, m)[0]
-                if it.metadata.get(items.BLOB)}
+                for k in items.BLOB_KEYS if it.metadata.get(k)}
         orphans = [rel for rel in candidates if rel not in used]
         for rel in orphans:
             self.blobs.remove(rel)

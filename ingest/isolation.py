@@ -82,13 +82,26 @@ class Decoders:
         try:
             if proc is None or not proc.alive():
                 proc = self._start()
-            loaded = self._ask(proc, name, (name, data, limits, base, ocr_min_confidence))
+            loaded = self._ask(proc, name, ("parse", (name, data, limits, base,
+                                                      ocr_min_confidence)))
         finally:
             self._idle.put(proc if proc is not None and proc.alive() else None)
         for pic in loaded.pictures:
             if not pic.data:  # not sent back: the file itself (see worker.parse)
                 pic.data = data
         return loaded
+
+    def render_page(self, data: bytes, page: int, max_pixels: int) -> bytes:
+        """A PDF page as PNG, rendered in a decoder process (with its budgets) like any
+        decoding: the file came from a user."""
+        proc = self._idle.get()
+        try:
+            if proc is None or not proc.alive():
+                proc = self._start()
+            png: bytes = self._ask(proc, f"page {page}", ("render", (data, page, max_pixels)))
+        finally:
+            self._idle.put(proc if proc is not None and proc.alive() else None)
+        return png
 
     def _start(self) -> _Process:
         with self._lock:
@@ -98,7 +111,7 @@ class Decoders:
             self._all = [p for p in self._all if p.alive()] + [proc]
             return proc
 
-    def _ask(self, proc: _Process, name: str, task: tuple[Any, ...]) -> Loaded:
+    def _ask(self, proc: _Process, name: str, task: tuple[Any, ...]) -> Any:
         stage = "starting"
         try:
             proc.send.send(task)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from rag.errors import NotFound
 from rag.protocols import ImageEmbedder
 from rag.service import RagService
 from rag.settings import check_collection
@@ -140,6 +141,20 @@ class Ingestor:
             self.service.refit(collection)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def render_page(self, collection: str, item_id: str) -> bytes:
+        """The PDF page an item was read from, as PNG: in a decoder process, like any
+        decoding of a user's file."""
+        found = self.service.item(collection, item_id)
+        if not found["pdf_page"]:
+            raise NotFound(f"item {item_id!r} is not from a page of a stored PDF")
+        data = self.parts.blobs.read(found["file_blob"])
+        pixels = self.settings.ingest.max_image_pixels
+        if self.preparer.decoders is None:
+            from .loaders.pdf import render_page
+
+            return render_page(data, found["pdf_page"], pixels)
+        return self.preparer.decoders.render_page(data, found["pdf_page"], pixels)
 
     # -- the collection's documents (see Catalog) -------------------------------------
     def documents(self, collection: str = "default") -> list[Document]:

@@ -71,6 +71,8 @@ class Preparer:
             limits = Limits.of(self.cfg, target)
             loaded = self._load(src, data, limits)
             prep = Prepared(src.name, doc_id, sha, len(data), kind, prev, title=loaded.title)
+            if kind == "pdf":  # kept, so that a citation can show the page it points at
+                prep.file_blob = self.parts.blobs.put(data, ".pdf", sha)[1]
             for text, where in loaded.parts:
                 prep.texts += [(c, dict(where)) for c in self.chunker.split(text)]
             for pic in loaded.pictures:

@@ -34,6 +34,7 @@ class Prepared:
     texts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     pictures: list[PreparedPicture] = field(default_factory=list)
     title: str = ""
+    file_blob: str = ""  # a PDF's stored copy: citations link to its pages
 
     @property
     def vectors(self) -> int:
@@ -63,7 +64,8 @@ def build(group: list[Prepared], text_model: str, clip_model: str,
     text, image = Records(), Records()
     for p in group:
         base = {items.SOURCE: p.source, items.DOC_ID: p.doc_id, items.SHA256: p.sha,
-                items.INGESTED_AT: now, items.KIND: p.kind}
+                items.INGESTED_AT: now, items.KIND: p.kind,
+                **({items.FILE_BLOB: p.file_blob} if p.file_blob else {})}
         image_ids = [items.image_item_id(p.doc_id, p.sha, j) for j in range(len(p.pictures))]
         for k, (chunk, where) in enumerate(p.texts):
             meta = {**base, items.MODALITY: "text", items.CHUNK_INDEX: k,

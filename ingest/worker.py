@@ -2,7 +2,8 @@
 
 It caps its own address space first, then decodes files one at a time for the server or the
 command line (``ingest/isolation.py`` starts and watches it): load the file, read the text in
-its pictures, send the result back. Messages are pickled tuples on two pipes; ``("stage",
+its pictures, send the result back; or render one page of a PDF for a citation's link.
+Tasks are ``(command, args)``. Messages are pickled tuples on two pipes; ``("stage",
 "page 3")`` messages say where it is, so a kill or a crash can be reported with the place."""
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def parse(conn: Connection, name: str, data: bytes, limits: Any, base: Path | No
     return loaded
 
 
+def render(data: bytes, page: int, max_pixels: int) -> bytes:
+    """One page of a PDF as PNG bytes (the page a citation points at)."""
+    from .loaders.pdf import render_page
+
+    return render_page(data, page, max_pixels)
+
+
 _OCR: dict[float, Any] = {}
 
 
@@ -59,8 +67,10 @@ def serve(conn_in: Connection, conn_out: Connection) -> None:
             return
         if task is None:
             return
+        command, args = task
         try:
-            reply: tuple[str, Any] = ("ok", parse(conn_out, *task))
+            reply: tuple[str, Any] = ("ok", parse(conn_out, *args) if command == "parse"
+                                      else render(*args))
         except MemoryError:
             reply = ("memory", "")
         except RecursionError:

@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+MIME = {".pdf": "application/pdf",  # a PDF's own copy, for the pages citations show
+        ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
         ".gif": "image/gif", ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff"}
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 

@@ -43,6 +43,8 @@ WIDTH = "width"
 HEIGHT = "height"
 SCANNED = "scanned"  # a PDF page rendered for lack of a text layer
 BLOB = "blob"  # the stored copy's path relative to the blob store
+FILE_BLOB = "file_blob"  # a PDF's own stored copy, to render the page a citation points at
+BLOB_KEYS = (BLOB, FILE_BLOB)  # metadata keys that name a stored copy
 IMAGE_SHA256 = "image_sha256"  # of the picture's bytes: search by an identical image
 OCR_TEXT = "ocr_text"
 CAPTION = "caption"
@@ -83,6 +85,7 @@ class ItemMetadata(TypedDict, total=False):
     height: int
     scanned: bool
     blob: str
+    file_blob: str
     image_sha256: str
     ocr_text: str
     caption: str

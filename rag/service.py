@@ -270,18 +270,21 @@ class RagService:
                 it = found[0]
                 meta = it.metadata
                 return {"id": it.id, "modality": modality,
-                        "source": str(meta.get(items.SOURCE, "")),
+                        "source": items.display_source(str(meta.get(items.SOURCE, ""))),
                         "location": items.location(meta),
                         "text": it.document if modality == "text" else
                         (meta.get(items.OCR_TEXT) or meta.get(items.CAPTION) or None),
                         "image": modality == "image" or bool(meta.get(items.IMAGE_ID)),
-                        "image_id": it.id if modality == "image" else meta.get(items.IMAGE_ID)}
+                        "image_id": it.id if modality == "image" else meta.get(items.IMAGE_ID),
+                        "pdf_page": (int(meta[items.PAGE]) if meta.get(items.FILE_BLOB)
+                                     and meta.get(items.PAGE) is not None else None),
+                        "file_blob": meta.get(items.FILE_BLOB)}
         found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
         if found:  # a picture kept only for the text read in it
             meta = found[0].metadata
             return {"id": item_id, "modality": "image", "source": str(meta.get(items.SOURCE, "")),
                     "location": items.location(meta), "text": found[0].document, "image": True,
-                    "image_id": item_id}
+                    "image_id": item_id, "pdf_page": None, "file_blob": None}
         raise NotFound(f"no item {item_id!r} in collection {collection!r}")
 
     def image_file(self, collection: str, item_id: str) -> tuple[str, str]:

@@ -39,8 +39,8 @@ class Links:
     secret: bytes | None = None  # None: no API keys, links need no signature
     seconds: int = 7 * 86400
 
-    def _url(self, kind: str, item_id: str) -> str:
-        path = f"/v1/{kind}/{quote(item_id, safe='')}"
+    def _url(self, kind: str, item_id: str, suffix: str = "") -> str:
+        path = f"/v1/{kind}/{quote(item_id, safe='')}{suffix}"
         params = {}
         if self.collection != self.default_collection:
             params["collection"] = self.collection
@@ -58,6 +58,10 @@ class Links:
 
     def item(self, item_id: str) -> str:
         return self._url("items", item_id)
+
+    def page(self, item_id: str) -> str:
+        """The PDF page an item was read from, rendered (the item's signature opens it)."""
+        return self._url("items", item_id, "/page")
 
 
 @dataclass(frozen=True)

@@ -215,9 +215,12 @@ async def item(item_id: str, request: Request, service: ServiceDep, settings: Se
     picture with the text read in it. A browser (Accept: text/html) gets a small page."""
     coll = who.collection(collection, settings.default_collection)
     found = await work(service.item, coll, item_id)
-    image_url = links.for_collection(coll).image(found["image_id"]) if found["image"] else None
+    made = links.for_collection(coll)
+    image_url = (made.image(found["image_id"]) if found["image"] else
+                 made.page(item_id) if found["pdf_page"] else None)
     view = {**found, "collection": coll, "image_url": image_url}
-    view.pop("image_id")
+    for internal in ("image_id", "file_blob", "pdf_page"):
+        view.pop(internal)
     if "text/html" not in request.headers.get("accept", ""):
         return view
     title = html.escape(" - ".join(x for x in (found["source"], found["location"]) if x))
@@ -231,3 +234,15 @@ async def item(item_id: str, request: Request, service: ServiceDep, settings: Se
                         f"margin:2em auto'>{body}</body></html>",
                         headers={"Content-Security-Policy": "default-src 'none'; img-src 'self'; "
                                  "style-src 'unsafe-inline'"})
+
+
+@router.get("/v1/items/{item_id}/page", responses={
+    **NOT_FOUND, 200: {"description": "the PDF page the item was read from, as PNG",
+                       "content": {"image/png": {}}}})
+async def item_page(item_id: str, ingestor: IngestorDep, settings: SettingsDep,
+                    work: WorkerDep, who: LinkPrincipalDep,
+                    collection: CollectionParam = None) -> Response:
+    """The page of a PDF a passage comes from, rendered in a decoder process."""
+    coll = who.collection(collection, settings.default_collection)
+    png = await work(ingestor.render_page, coll, item_id)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=86400"})

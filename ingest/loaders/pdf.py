@@ -120,6 +120,28 @@ def _render(data: bytes, numbers: list[int], out: Loaded, limits: Limits,
         out.notes.append(f"{blank} blank page(s) left out")
 
 
+def render_page(data: bytes, number: int, max_pixels: int) -> bytes:
+    """Page ``number`` (from 1) as PNG bytes, at most ``max_pixels`` in all."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except Exception as e:
+        raise InvalidInput(f"cannot open the PDF: {e}") from e
+    try:
+        if not 1 <= number <= len(doc):
+            raise InvalidInput(f"the PDF has no page {number}")
+        page = doc[number - 1]
+        w_pt, h_pt = page.get_size()
+        scale = min(RENDER_SCALE, (max_pixels / max(1.0, w_pt * h_pt)) ** 0.5)
+        img = page.render(scale=scale).to_pil().convert("RGB")
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        return buf.getvalue()
+    finally:
+        doc.close()
+
+
 def _blank(page: Any) -> bool:
     """A page with no objects at all has nothing to render (checked without rendering)."""
     import pypdfium2.raw as pdfium_c

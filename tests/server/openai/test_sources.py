@@ -150,3 +150,45 @@ def test_legacy_completions_answer_the_prompt_with_sources(live):
     pieces = list(c.completions.create(model="mmrag", prompt=QUESTION, stream=True))
     text = "".join(p.choices[0].text for p in pieces)
     assert "30 days" in text and "/v1/items/" in text
+
+
+def _pdf(pages: list[str]) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buf = io.BytesIO()
+    with PdfPages(buf) as pdf:
+        for text in pages:
+            fig = plt.figure(figsize=(6, 4))
+            fig.text(0.1, 0.5, text, fontsize=11)
+            pdf.savefig(fig)
+            plt.close(fig)
+    return buf.getvalue()
+
+
+def test_a_pdf_passage_links_to_its_page_rendered(live):
+    from PIL import Image
+
+    data = _pdf(["Cover page of the handbook.",
+                 "Badges are returned to reception on the last working day."])
+    r = httpx.post(live.url + "/v1/ingest", headers={"Authorization": "Bearer the-key"},
+                   files=[("files", ("handbook.pdf", data))], timeout=120)
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "ingested", r.text
+    answer = client(live).chat.completions.create(model="mmrag", messages=[
+        {"role": "user", "content": "When are badges returned?"}],
+        extra_body={"sources_footer": False})
+    cite = next(c for c in answer.model_extra["citations"] if c["source"] == "handbook.pdf")
+    assert cite["location"] == "page 2"
+    passage = httpx.get(cite["url"], timeout=30).json()  # signed: no key needed
+    assert "Badges are returned" in passage["text"] and passage["location"] == "page 2"
+    assert "/page?" in passage["image_url"]
+    page = httpx.get(passage["image_url"], timeout=60)
+    assert page.status_code == 200 and page.headers["content-type"] == "image/png"
+    import io
+
+    assert Image.open(io.BytesIO(page.content)).size[0] > 300
