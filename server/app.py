@@ -24,6 +24,7 @@ from .jobs import Jobs
 from .observability import Metrics, RequestMiddleware
 from .openai.routes import router as openai_router
 from .routes import router
+from .web import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     errors.install(app)
     app.include_router(router)
     app.include_router(openai_router)
+    app.include_router(web_router)
     app.add_middleware(RequestMiddleware, metrics=metrics,
                        max_body=settings.server.max_request_bytes)
     return app

@@ -1,0 +1,222 @@
+// mmrag's web page: ask (streamed, with follow-ups and search by image), see the sources,
+// add and remove documents. Every text from the server goes into the page as text nodes,
+// never as HTML: a knowledge base is untrusted input.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { key: localStorage.getItem("mmrag-key") || "", history: [] };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (state.key) headers.set("Authorization", `Bearer ${state.key}`);
+  const r = await fetch(path, { ...options, headers });
+  if (r.status === 401) {
+    askForKey();
+    throw new Error("this server needs an API key");
+  }
+  if (!r.ok && r.headers.get("content-type")?.includes("json")) {
+    const body = await r.json();
+    throw new Error(body.error?.message || `HTTP ${r.status}`);
+  }
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r;
+}
+
+function askForKey() {
+  $("key-button").hidden = false;
+  const dialog = $("key-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+
+$("key-form").addEventListener("submit", () => {
+  state.key = $("key").value.trim();
+  localStorage.setItem("mmrag-key", state.key);
+  load();
+});
+$("key-button").addEventListener("click", askForKey);
+
+async function load() {
+  try {
+    const models = await (await api("/v1/models")).json();
+    $("model").replaceChildren(...models.data.map((m) => el("option", { value: m.id, text: m.id })));
+    const cols = await (await api("/v1/collections")).json();
+    $("collection").replaceChildren(
+      ...cols.collections.map((c) => el("option", { value: c, text: c })));
+    if (cols.default) $("collection").value = cols.default;
+    await documents();
+  } catch (e) {
+    $("upload-status").textContent = e.message;
+  }
+}
+
+function collection() { return $("collection").value || undefined; }
+
+// -- asking ---------------------------------------------------------------------------
+function fileAsDataUri(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function withCitationLinks(text, citations) {
+  // the answer as text nodes, each [n] a link to its source
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/\[(\d+)\]/g)) {
+    out.push(document.createTextNode(text.slice(last, m.index)));
+    const c = byN.get(Number(m[1]));
+    if (c) {
+      const a = el("a", { href: c.url || "#", class: "cite", target: "_blank", rel: "noopener",
+                          title: c.source, text: m[0] });
+      a.addEventListener("mouseenter", () => highlight(c.n));
+      out.push(a);
+    } else out.push(document.createTextNode(m[0]));
+    last = m.index + m[0].length;
+  }
+  out.push(document.createTextNode(text.slice(last)));
+  return out;
+}
+
+function highlight(n) {
+  for (const li of $("source-list").children) li.classList.toggle("active", li.dataset.n === String(n));
+}
+
+function showSources(citations) {
+  const shown = citations.filter((c) => c.cited).length ? citations.filter((c) => c.cited) : citations;
+  $("source-list").replaceChildren(...shown.map((c) => {
+    const where = [c.modality, c.location].filter(Boolean).join(", ");
+    const li = el("li", { "data-n": String(c.n) },
+      el("a", { href: c.url || "#", target: "_blank", rel: "noopener", text: `[${c.n}] ${c.source}` }),
+      el("div", { class: "meta", text: `${where} · score ${c.score.toFixed(2)}` }));
+    if (c.snippet) li.append(el("div", {}, el("mark", { text: c.snippet })));
+    if (c.modality === "image" && c.url) li.append(el("img", { src: c.url, alt: c.source }));
+    return li;
+  }));
+}
+
+async function ask(question, imageFile) {
+  $("empty").hidden = true;
+  const content = imageFile
+    ? [{ type: "text", text: question }, { type: "image_url", image_url: { url: await fileAsDataUri(imageFile) } }]
+    : question;
+  state.history.push({ role: "user", content });
+  $("turns").append(el("li", { class: "question", text: question || "(search by image)" }));
+  const answer = el("li", { class: "answer", "aria-live": "polite" });
+  $("turns").append(answer);
+  let text = "";
+  let citations = [];
+  let notes = [];
+  try {
+    const r = await api("/v1/chat/completions", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: $("model").value || "mmrag", stream: true, messages: state.history,
+                             collection: collection(), sources_footer: false }),
+    });
+    const reader = r.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const line = buffer.slice(0, cut).trim();
+        buffer = buffer.slice(cut + 2);
+        if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+        const event = JSON.parse(line.slice(6));
+        if (event.error) throw new Error(event.error.message);
+        const delta = event.choices?.[0]?.delta || {};
+        if (delta.content) { text += delta.content; answer.textContent = text; }
+        if (event.citations) citations = event.citations;
+        if (event.mmrag?.notes) notes = event.mmrag.notes;
+      }
+    }
+  } catch (e) {
+    answer.textContent = `Error: ${e.message}`;
+    answer.dataset.done = "error";
+    return;
+  }
+  state.history.push({ role: "assistant", content: text });
+  answer.replaceChildren(...withCitationLinks(text, citations));
+  for (const c of citations.filter((c) => c.cited && c.modality === "image" && c.url)) {
+    answer.append(el("img", { src: c.url, alt: `${c.source} (source ${c.n})` }));
+  }
+  if (notes.length) answer.append(el("div", { class: "notes", text: notes.join(" · ") }));
+  showSources(citations);
+  answer.dataset.done = "ok";
+}
+
+$("ask").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  const image = $("image").files[0];
+  if (!question && !image) return;
+  $("question").value = "";
+  $("image").value = "";
+  ask(question, image);
+});
+
+// -- documents --------------------------------------------------------------------------
+async function documents() {
+  const c = collection();
+  const body = await (await api(`/v1/documents${c ? `?collection=${encodeURIComponent(c)}` : ""}`)).json();
+  $("documents").replaceChildren(...body.documents.map((d) => {
+    const remove = el("button", { type: "button", text: "Delete", "aria-label": `delete ${d.source}` });
+    remove.addEventListener("click", async () => {
+      await api(`/v1/documents/${encodeURIComponent(d.id)}?collection=${encodeURIComponent(body.collection)}`,
+                { method: "DELETE" });
+      documents();
+    });
+    return el("li", {}, el("span", { text: `${d.source} (${d.chunks} chunks, ${d.images} images)` }), remove);
+  }));
+  if (!body.documents.length) {
+    $("documents").replaceChildren(el("li", { class: "hint", text: "No documents yet: add some above." }));
+  }
+}
+
+$("upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const files = $("files").files;
+  if (!files.length) return;
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  form.append("background", "true");
+  if (collection()) form.append("collection", collection());
+  const status = $("upload-status");
+  try {
+    const job = await (await api("/v1/ingest", { method: "POST", body: form })).json();
+    for (;;) {
+      const j = await (await api(`/v1/jobs/${job.job_id}`)).json();
+      status.textContent = `${j.status}: ${j.files_done} of ${j.files_total} files` +
+        (j.current_file ? ` (reading ${j.current_file})` : "");
+      if (j.status === "done" || j.status === "failed") {
+        const problems = (j.errors || []).map((e) => `${e.source}: ${e.reason}`);
+        if (problems.length) status.textContent += ` · skipped ${problems.join("; ")}`;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    $("files").value = "";
+    documents();
+  } catch (e) {
+    status.textContent = e.message;
+  }
+});
+$("collection").addEventListener("change", documents);
+
+load();

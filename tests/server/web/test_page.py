@@ -1,0 +1,118 @@
+"""The web page in a real browser: Playwright driving Debian's Chromium (scripts/test.sh
+installs both) against the real server. Without a browser the tests skip with the reason,
+except in CI, where that is a failure. Screenshots go to the test's temporary folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from ingest.pipeline import Ingestor
+
+from ...engines import unavailable
+from ..conftest import LiveServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+QUESTION = "How many days do I have to submit my travel expenses?"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        unavailable("Chromium is not installed (scripts/test.sh installs Debian's chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg, errors
+    context.close()
+
+
+def ask(pg, question: str) -> None:
+    """Ask and wait for the answer's last state (its notes or sources), with locators only:
+    the page's Content-Security-Policy forbids the eval that wait_for_function needs."""
+    from playwright.sync_api import expect
+
+    answers = pg.locator("#turns li.answer").count()
+    pg.fill("#question", question)
+    pg.click("#ask button[type=submit]")
+    last = pg.locator("#turns li.answer").nth(answers)
+    expect(last).to_have_attribute("data-done", "ok", timeout=60000)
+
+
+def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
+    from playwright.sync_api import expect
+
+    pg, errors = page
+    Ingestor(service).ingest_paths([kb])
+    with LiveServer(service) as live:
+        pg.goto(live.url + "/")
+        pg.wait_for_selector("#model option", state="attached")
+        ask(pg, QUESTION)
+        answer = pg.locator("#turns li.answer").last
+        assert "30 days" in answer.inner_text()
+        link = answer.locator("a.cite").first
+        assert link.inner_text() == "[1]" and "/v1/items/" in link.get_attribute("href")
+        first = pg.locator("#source-list li").first
+        assert "travel-expense-policy.md" in first.inner_text()
+        assert "Submit every expense claim" in first.locator("mark").inner_text()
+        pg.screenshot(path=str(tmp_path / "answer.png"))
+
+        # a document with markup is shown as text and runs nothing
+        hostile = tmp_path / "hostile.md"
+        hostile.write_text("# Lunch menu\n\nThe canteen serves <img src=x onerror=alert(1)> "
+                           "soup <script>alert(2)</script> on Fridays.")
+        pg.set_input_files("#files", str(hostile))
+        pg.click("#upload button[type=submit]")
+        expect(pg.locator("#upload-status")).to_have_text(re.compile("^done"), timeout=60000)
+        assert "hostile.md" in pg.locator("#documents").inner_text()
+        ask(pg, "What does the canteen serve on Fridays?")
+        assert "onerror" in pg.locator("#turns li.answer").last.inner_text()  # as text
+        assert pg.locator("#turns img[src=x]").count() == 0
+        assert errors == []  # no alert dialog, no script error
+
+        # delete it: the next answer no longer cites it
+        pg.locator("#documents li", has_text="hostile.md").locator("button").click()
+        expect(pg.locator("#documents")).not_to_contain_text("hostile.md", timeout=30000)
+        ask(pg, "What does the canteen serve on Fridays?")
+        assert "hostile.md" not in pg.locator("#source-list").inner_text()
+
+
+def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb, page,
+                                                          tmp_path):
+    pg, errors = page
+    Ingestor(service).ingest_paths([kb])  # into default
+    Ingestor(service).ingest_paths([kb / "office-guide.md"], "hr")
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"keys": [{"key": "hr-key", "collections": ["hr"]}]}))
+    settings.api_keys_file = keys
+    with LiveServer(service) as live:
+        pg.goto(live.url + "/")
+        pg.wait_for_selector("#key-dialog[open]")
+        pg.fill("#key", "hr-key")
+        pg.click("#key-form button")
+        pg.wait_for_selector("#collection option", state="attached")
+        assert pg.locator("#collection option").all_inner_texts() == ["hr"]
+        assert "office-guide.md" in pg.locator("#documents").inner_text()
+        ask(pg, QUESTION)
+        assert "travel-expense-policy.md" not in pg.locator("#source-list").inner_text()
+        assert not [e for e in errors if "dialog" in e]
