@@ -39,5 +39,6 @@ def cite(evidence: list[tuple[int, Hit]], text: str, question: str = "") -> list
         out.append(Citation(n=n, id=hit.id, modality=hit.modality,
                             source=items.display_source(hit.source), score=hit.score,
                             snippet=snippet, cited=n in cited,
-                            location=items.location(hit.metadata)))
+                            location=items.location(hit.metadata), channel=hit.channel,
+                            raw_score=hit.raw_score, calibrated_score=hit.calibrated_score))
     return out

@@ -39,6 +39,11 @@ class Citation:
     snippet: str | None = None
     cited: bool = False
     location: str | None = None  # "page 3", "slide 2"
+    # why it was found: the channel (text, image, image_query, exact, ocr, caption) and the
+    # cosine in its own space, standardised against its background (see rag/fusion.py)
+    channel: str = ""
+    raw_score: float = 0.0
+    calibrated_score: float = 0.0
 
 
 @dataclass

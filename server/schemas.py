@@ -56,11 +56,15 @@ class CitationOut(BaseModel):
     url: str | None = None
     snippet: str | None = None
     cited: bool
+    channel: str = ""  # how it was found: text, image, image_query, exact, ocr, caption
+    raw_score: float = 0.0  # cosine in its own embedding space
+    calibrated_score: float = 0.0  # standard deviations above an unrelated match
 
     @classmethod
     def of(cls, c: Citation, links: Links) -> CitationOut:
         return cls(n=c.n, id=c.id, modality=c.modality, source=c.source, location=c.location,
-                   score=round(c.score, 4),
+                   channel=c.channel, raw_score=round(c.raw_score, 4),
+                   calibrated_score=round(c.calibrated_score, 4), score=round(c.score, 4),
                    url=links.image(c.id) if c.modality == "image" else links.item(c.id),
                    snippet=c.snippet, cited=c.cited)
 

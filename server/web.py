@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from .deps import PrincipalDep, ServiceDep, SettingsDep, WorkerDep
 from .schemas import COMMON_ERRORS
@@ -28,6 +28,11 @@ def _page(name: str, media: str) -> FileResponse:
 @router.get("/", include_in_schema=False)
 def index() -> FileResponse:
     return _page("index.html", "text/html; charset=utf-8")
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return Response(status_code=204)  # none; a browser asks anyway
 
 
 @router.get("/ui/{name}", include_in_schema=False)

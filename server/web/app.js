@@ -104,6 +104,13 @@ function showSources(citations) {
       el("div", { class: "meta", text: `${where} · score ${c.score.toFixed(2)}` }));
     if (c.snippet) li.append(el("div", {}, el("mark", { text: c.snippet })));
     if (c.modality === "image" && c.url) li.append(el("img", { src: c.url, alt: c.source }));
+    // why: how it was found, and its scores in its own space and calibrated
+    const how = { text: "text (question to passages)", image: "CLIP (question to pictures)",
+                  image_query: "CLIP (your picture to pictures)", exact: "the identical picture",
+                  ocr: "text read in the picture (OCR)", caption: "the picture's caption" };
+    li.append(el("details", { class: "why" }, el("summary", { text: "why" }),
+      el("div", { text: `found by ${how[c.channel] || c.channel}` }),
+      el("div", { text: `cosine ${c.raw_score.toFixed(3)} · calibrated ${c.calibrated_score.toFixed(2)} · fused ${c.score.toFixed(3)}` })));
     return li;
   }));
 }
@@ -120,6 +127,7 @@ async function ask(question, imageFile) {
   let text = "";
   let citations = [];
   let notes = [];
+  const asked = performance.now();
   try {
     const r = await api("/v1/chat/completions", {
       method: "POST", headers: { "content-type": "application/json" },
@@ -141,7 +149,11 @@ async function ask(question, imageFile) {
         const event = JSON.parse(line.slice(6));
         if (event.error) throw new Error(event.error.message);
         const delta = event.choices?.[0]?.delta || {};
-        if (delta.content) { text += delta.content; answer.textContent = text; }
+        if (delta.content) {
+          if (!text) answer.dataset.firstTokenMs = String(Math.round(performance.now() - asked));
+          text += delta.content;
+          answer.textContent = text;
+        }
         if (event.citations) citations = event.citations;
         if (event.mmrag?.notes) notes = event.mmrag.notes;
       }
@@ -157,17 +169,32 @@ async function ask(question, imageFile) {
     answer.append(el("img", { src: c.url, alt: `${c.source} (source ${c.n})` }));
   }
   if (notes.length) answer.append(el("div", { class: "notes", text: notes.join(" · ") }));
+  if (!citations.length) {
+    answer.append(el("div", { class: "notes", text:
+      `Nothing in collection "${collection() || "default"}" matched ${question ? `"${question}"` : "the picture"}. ` +
+      "Try other words, another collection, or add the documents that hold the answer." }));
+  }
   showSources(citations);
   answer.dataset.done = "ok";
 }
 
+let pasted = null;  // an image pasted into the question box
+$("question").addEventListener("paste", (event) => {
+  const item = [...(event.clipboardData?.items || [])].find((i) => i.type.startsWith("image/"));
+  if (!item) return;
+  event.preventDefault();
+  pasted = item.getAsFile();
+  $("question").placeholder = "Image pasted: ask about it, or press Ask to search by it";
+});
+
 $("ask").addEventListener("submit", (event) => {
   event.preventDefault();
   const question = $("question").value.trim();
-  const image = $("image").files[0];
+  const image = $("image").files[0] || pasted;
   if (!question && !image) return;
   $("question").value = "";
   $("image").value = "";
+  pasted = null;
   ask(question, image);
 });
 
@@ -175,23 +202,61 @@ $("ask").addEventListener("submit", (event) => {
 async function documents() {
   const c = collection();
   const body = await (await api(`/v1/documents${c ? `?collection=${encodeURIComponent(c)}` : ""}`)).json();
-  $("documents").replaceChildren(...body.documents.map((d) => {
-    const remove = el("button", { type: "button", text: "Delete", "aria-label": `delete ${d.source}` });
+  const find = $("filter").value.trim().toLowerCase();
+  const shown = body.documents.filter((d) => !find || d.source.split(/[\\/]/).pop().toLowerCase().includes(find));
+  $("documents").replaceChildren(...shown.map((d) => {
+    const remove = el("button", { type: "button", text: "Delete",
+                                  "aria-label": `delete ${d.source.split(/[\\/]/).pop()}` });
     remove.addEventListener("click", async () => {
       await api(`/v1/documents/${encodeURIComponent(d.id)}?collection=${encodeURIComponent(body.collection)}`,
                 { method: "DELETE" });
       documents();
     });
-    return el("li", {}, el("span", { text: `${d.source} (${d.chunks} chunks, ${d.images} images)` }), remove);
+    const when = d.ingested_at ? d.ingested_at.slice(0, 16).replace("T", " ") : "";
+    const name = d.source.split(/[\\/]/).pop();  // the file's name, not a path on the server
+    return el("li", {}, el("span", { text: `${name} (${d.chunks} chunks, ${d.images} images, ${when})` }), remove);
   }));
   if (!body.documents.length) {
     $("documents").replaceChildren(el("li", { class: "hint", text: "No documents yet: add some above." }));
   }
 }
 
-$("upload").addEventListener("submit", async (event) => {
+const drop = $("drop");
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", async (event) => {
   event.preventDefault();
-  const files = $("files").files;
+  drop.classList.remove("over");
+  upload(await droppedFiles(event.dataTransfer));
+});
+
+async function droppedFiles(transfer) {
+  // files, and the files inside dropped folders (where the browser gives entries)
+  const entries = [...transfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.length) return [...transfer.files];
+  const out = [];
+  async function walk(entry) {
+    if (entry.isFile) out.push(await new Promise((ok, fail) => entry.file(ok, fail)));
+    else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e);
+      }
+    }
+  }
+  for (const e of entries) await walk(e);
+  return out;
+}
+
+$("upload").addEventListener("submit", (event) => {
+  event.preventDefault();
+  upload([...$("files").files, ...$("folder").files]);
+});
+$("filter").addEventListener("input", documents);
+
+async function upload(files) {
   if (!files.length) return;
   const form = new FormData();
   for (const f of files) form.append("files", f, f.name);
@@ -212,11 +277,12 @@ $("upload").addEventListener("submit", async (event) => {
       await new Promise((r) => setTimeout(r, 500));
     }
     $("files").value = "";
+    $("folder").value = "";
     documents();
   } catch (e) {
     status.textContent = e.message;
   }
-});
+}
 $("collection").addEventListener("change", documents);
 
 load();

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,15 @@ def page(browser):
     context.close()
 
 
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: the test's folder, or SCREENSHOTS_DIR (docs/ was made so)."""
+    import os
+
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def ask(pg, question: str) -> None:
     """Ask and wait for the answer's last state (its notes or sources), with locators only:
     the page's Content-Security-Policy forbids the eval that wait_for_function needs."""
@@ -75,7 +85,7 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
         first = pg.locator("#source-list li").first
         assert "travel-expense-policy.md" in first.inner_text()
         assert "Submit every expense claim" in first.locator("mark").inner_text()
-        pg.screenshot(path=str(tmp_path / "answer.png"))
+        pg.screenshot(path=str(shots(tmp_path) / "web-answer.png"))
 
         # a document with markup is shown as text and runs nothing
         hostile = tmp_path / "hostile.md"
@@ -116,3 +126,33 @@ def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb,
         ask(pg, QUESTION)
         assert "travel-expense-policy.md" not in pg.locator("#source-list").inner_text()
         assert not [e for e in errors if "dialog" in e]
+
+
+def test_search_by_image_shows_the_picture_and_why(settings, service, kb, page, tmp_path):
+    from playwright.sync_api import expect
+
+    pg, errors = page
+    Ingestor(service).ingest_paths([kb])
+    with LiveServer(service) as live:
+        pg.goto(live.url + "/")
+        pg.wait_for_selector("#model option", state="attached")
+        pg.set_input_files("#image", str(kb / "img" / "green.jpg"))
+        ask(pg, "")
+        first = pg.locator("#source-list li").first
+        assert "green.jpg" in first.inner_text()
+        thumb = pg.locator("#turns li.answer").last.locator("img").first
+        expect(thumb).to_be_visible()
+        assert thumb.evaluate("img => img.naturalWidth") > 0  # really loaded
+        first.locator("details.why summary").click()
+        assert "the identical picture" in first.locator("details.why").inner_text()
+        # the basics: every image has alt text, the controls are reachable by keyboard
+        assert pg.locator("img:not([alt])").count() == 0
+        reached = set()
+        for _ in range(60):  # once around the page, from wherever focus is
+            pg.keyboard.press("Tab")
+            focused = pg.locator(":focus")
+            if focused.count():
+                reached.add(focused.first.get_attribute("id") or "")
+        assert {"question", "image"} <= reached
+        pg.screenshot(path=str(shots(tmp_path) / "web-picture.png"))
+        assert errors == []
