@@ -187,6 +187,17 @@ $("question").addEventListener("paste", (event) => {
   $("question").placeholder = "Image pasted: ask about it, or press Ask to search by it";
 });
 
+// an image dropped on the conversation is a picture to search by, like a pasted one
+const chat = $("chat");
+chat.addEventListener("dragover", (event) => event.preventDefault());
+chat.addEventListener("drop", (event) => {
+  const file = [...(event.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/"));
+  if (!file) return;
+  event.preventDefault();
+  pasted = file;
+  $("question").placeholder = `${file.name} added: ask about it, or press Ask to search by it`;
+});
+
 $("ask").addEventListener("submit", (event) => {
   event.preventDefault();
   const question = $("question").value.trim();

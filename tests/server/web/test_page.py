@@ -94,7 +94,7 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
         pg.set_input_files("#files", str(hostile))
         pg.click("#upload button[type=submit]")
         expect(pg.locator("#upload-status")).to_have_text(re.compile("^done"), timeout=60000)
-        assert "hostile.md" in pg.locator("#documents").inner_text()
+        expect(pg.locator("#documents")).to_contain_text("hostile.md")
         ask(pg, "What does the canteen serve on Fridays?")
         assert "onerror" in pg.locator("#turns li.answer").last.inner_text()  # as text
         assert pg.locator("#turns img[src=x]").count() == 0
@@ -109,6 +109,8 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
 
 def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb, page,
                                                           tmp_path):
+    from playwright.sync_api import expect
+
     pg, errors = page
     Ingestor(service).ingest_paths([kb])  # into default
     Ingestor(service).ingest_paths([kb / "office-guide.md"], "hr")
@@ -122,7 +124,7 @@ def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb,
         pg.click("#key-form button")
         pg.wait_for_selector("#collection option", state="attached")
         assert pg.locator("#collection option").all_inner_texts() == ["hr"]
-        assert "office-guide.md" in pg.locator("#documents").inner_text()
+        expect(pg.locator("#documents")).to_contain_text("office-guide.md")
         ask(pg, QUESTION)
         assert "travel-expense-policy.md" not in pg.locator("#source-list").inner_text()
         assert not [e for e in errors if "dialog" in e]
