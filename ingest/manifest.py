@@ -96,7 +96,7 @@ class Manifest:
             taken = c.execute(claims.update().where(
                 claims.c.collection == collection, claims.c.doc_id == doc_id,
                 sa.or_(claims.c.owner == owner,
-                       claims.c.owner.not_in(live_processes(c, self.db))),
+                       claims.c.owner.not_in(live_processes(self.db))),
             ).values(owner=owner, claimed_at=now).returning(claims.c.owner)).first()
         return taken is not None
 

@@ -258,7 +258,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def live_processes(conn: sa.Connection, db: Database) -> sa.Select:
+def live_processes(db: Database) -> sa.Select:
     """The ids of processes alive now, as a subquery."""
     return sa.select(processes.c.id).where(processes.c.heartbeat_at > db.alive_after())
 

@@ -41,7 +41,7 @@ class HitOut(BaseModel):
                    channel=h.channel, text=h.text,
                    image_url=links.image(h.id) if h.modality == "image" else None,
                    metadata={k: v for k, v in h.metadata.items()  # no server paths or keys
-                             if k not in (items.SOURCE, items.BLOB)})
+                             if k != items.SOURCE and k not in items.BLOB_KEYS})
 
 
 class CitationOut(BaseModel):

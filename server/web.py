@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
+from rag.errors import Forbidden
+
 from .deps import PrincipalDep, ServiceDep, SettingsDep, WorkerDep
 from .schemas import COMMON_ERRORS
 
@@ -51,7 +53,8 @@ async def collections(service: ServiceDep, settings: SettingsDep, work: WorkerDe
     names = set(await work(service.collections)) | {settings.default_collection}
     if who.collections is not None:
         names &= who.collections
-    default = who.collection(None, settings.default_collection) \
-        if who.collections is None or len(who.collections) == 1 or \
-        settings.default_collection in who.collections else None
+    try:  # what a request naming no collection would use, if this key may use it
+        default: str | None = who.collection(None, settings.default_collection)
+    except Forbidden:
+        default = None
     return {"collections": sorted(names), "default": default}

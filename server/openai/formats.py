@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import InvalidInput
-from rag.protocols import GenerationChunk
 from rag.schema import Answer, Fusion
 from rag.service import RagService, Stream
 
@@ -24,6 +23,7 @@ from ..links import Links
 from ..schemas import CitationOut, UsageOut
 from . import sources
 from .protocol import SSE_DONE, ChatMessage, ChatRequest, sse
+from .serving import pieces
 
 
 class _Extras(BaseModel):
@@ -99,19 +99,6 @@ class ResponsesRequest(_Extras):
         return ChatMessage(role=item.get("role", "user"), content=content)
 
 
-async def _pieces(stream: Stream, next_piece: Any
-                  ) -> AsyncIterator[tuple[str, GenerationChunk | None]]:
-    """(text, None) per piece of the answer, then ("", the last chunk with usage)."""
-    chunks: Iterator[GenerationChunk] = stream.chunks
-    last = None
-    while (piece := await next_piece(chunks)) is not None:
-        if piece.text:
-            yield piece.text, None
-        if piece.usage is not None or piece.finish_reason:
-            last = piece
-    yield "", last
-
-
 # -- legacy completions --------------------------------------------------------------------
 def completion(answer: Answer, model: str, links: Links, with_footer: bool) -> dict[str, Any]:
     citations = [CitationOut.of(c, links) for c in answer.citations]
@@ -135,7 +122,7 @@ async def completion_events(stream: Stream, model: str, service: RagService, lin
 
     try:
         parts, last = [], None
-        async for text, end in _pieces(stream, next_piece):
+        async for text, end in pieces(stream, next_piece):
             if text:
                 parts.append(text)
                 yield event(text)
@@ -207,7 +194,7 @@ async def response_events(stream: Stream, model: str, service: RagService, links
         yield event("response.content_part.added", **where, content_index=0,
                     part={"type": "output_text", "text": "", "annotations": []})
         parts, last = [], None
-        async for text, end in _pieces(stream, next_piece):
+        async for text, end in pieces(stream, next_piece):
             if text:
                 parts.append(text)
                 yield event("response.output_text.delta", **where, content_index=0,

@@ -130,6 +130,21 @@ def completion(answer: Answer, head: Head, links: Links, with_footer: bool) -> C
                         timings_ms=answer.timings_ms))
 
 
+async def pieces(stream: Stream, next_piece: Any
+                 ) -> AsyncIterator[tuple[str, GenerationChunk | None]]:
+    """(text, None) per piece of an answer being generated, then ("", the last chunk, which
+    carries usage and finish_reason). ``next_piece`` runs ``next(chunks, None)`` off the
+    event loop."""
+    chunks: Iterator[GenerationChunk] = stream.chunks
+    last = None
+    while (piece := await next_piece(chunks)) is not None:
+        if piece.text:
+            yield piece.text, None
+        if piece.usage is not None or piece.finish_reason:
+            last = piece
+    yield "", last
+
+
 def _chunk(head: Head, delta: dict[str, Any], finish: str | None = None,
            **extra: Any) -> bytes:
     return ChatCompletionChunk(**head.fields(), choices=[ChunkChoice(
@@ -145,16 +160,11 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
     try:
         yield _chunk(head, {"role": "assistant", "content": ""})
         parts, last = [], None
-        chunks: Iterator[GenerationChunk] = stream.chunks
-        while True:
-            piece = await next_piece(chunks)
-            if piece is None:
-                break
-            if piece.text:
-                parts.append(piece.text)
-                yield _chunk(head, {"content": piece.text})
-            if piece.usage is not None or piece.finish_reason:
-                last = piece
+        async for text, end in pieces(stream, next_piece):
+            if text:
+                parts.append(text)
+                yield _chunk(head, {"content": text})
+            last = end or last
         text = "".join(parts)
         citations = [CitationOut.of(c, links) for c in service.citations(
             stream.request.evidence, text, stream.request.question)]

@@ -192,3 +192,7 @@ def test_a_pdf_passage_links_to_its_page_rendered(live):
     import io
 
     assert Image.open(io.BytesIO(page.content)).size[0] > 300
+    hits = httpx.post(live.url + "/v1/query", headers={"Authorization": "Bearer the-key"},
+                      json={"question": "When are badges returned?"}, timeout=60).json()["hits"]
+    assert hits and not any(k in h["metadata"] for h in hits  # no stored-copy keys
+                            for k in ("file_blob", "blob", "source"))
