@@ -26,7 +26,7 @@ from rag.errors import QueueFull
 log = logging.getLogger(__name__)
 MAX_KEPT = 200  # finished jobs kept in memory
 KEEP_DAYS = 7  # finished jobs kept in the database
-SAVE_EVERY_S = 0.5  # progress is written at most this often (and at every file's end)
+SAVE_EVERY_S = 0.5  # progress is written at most this often; a job's start and end always
 DEFAULT_RATE = 1024 * 1024  # bytes/s assumed until a job has been measured
 
 
