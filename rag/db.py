@@ -112,8 +112,11 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
-            raise Unavailable(f"the database at {_describe(self.url)} is not reachable: "
-                              f"{str(e.orig or e).strip().splitlines()[0]}") from e
+            raise self._unreachable(e) from e
+
+    def _unreachable(self, e: sa.exc.DBAPIError) -> Unavailable:
+        return Unavailable(f"the database at {_describe(self.url)} is not reachable: "
+                           f"{str(e.orig or e).strip().splitlines()[0]}")
 
     def migrate(self) -> None:
         """Bring the schema to the newest version, once per process; several processes
@@ -133,8 +136,7 @@ class Database:
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
-                raise Unavailable(f"the database at {_describe(self.url)} is not reachable: "
-                                  f"{str(e.orig or e).strip().splitlines()[0]}") from e
+                raise self._unreachable(e) from e
             self._migrated = True
 
     @contextlib.contextmanager
