@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -61,12 +62,26 @@ def chroma_name(collection: str, modality: str) -> str:
 
 
 class ChromaStore:
-    def __init__(self, path: str | Path | None = None, url: str | None = None):
+    """``state_seconds``: how long what a question asks before searching (whether a
+    collection exists, its item count, its calibration) is remembered instead of asked of
+    Chroma again. This process's own writes forget it at once; another process's writes
+    (a replica's ingestion, a refit) are seen within that time."""
+
+    def __init__(self, path: str | Path | None = None, url: str | None = None,
+                 state_seconds: float = 2.0):
         self.path = Path(path) if path else None
         self.url = url
+        self.state_seconds = state_seconds
         self._client: Any = None
-        self._collections: dict[str, Any] = {}
+        # chroma name -> (collection or None when it does not exist, when to ask again)
+        self._collections: dict[str, tuple[Any, float]] = {}
+        self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
+
+    def _forget(self, collection: str, modality: str) -> None:
+        name = chroma_name(collection, modality)
+        self._collections.pop(name, None)
+        self._counts.pop(name, None)
 
     @property
     def client(self) -> Any:
@@ -100,21 +115,25 @@ class ChromaStore:
     def _collection(self, collection: str, modality: str, create: bool = False,
                     model: str | None = None, dim: int | None = None) -> Any:
         name = chroma_name(collection, modality)
-        col = self._collections.get(name)
-        if col is None:
+        now = time.monotonic()
+        col, until = self._collections.get(name, (None, 0.0))
+        if now >= until or (col is None and create):
             client = self.client
             from chromadb.errors import NotFoundError
 
             try:
                 col = client.get_collection(name, embedding_function=None)
             except (NotFoundError, ValueError):
-                if not create:
-                    return None
-                meta = {"hnsw:space": "cosine", "mmrag:model": model or "", "mmrag:dim": dim or 0}
-                col = client.get_or_create_collection(
-                    name, metadata=meta, embedding_function=None
-                )
-            self._collections[name] = col
+                col = None
+                if create:
+                    meta = {"hnsw:space": "cosine", "mmrag:model": model or "",
+                            "mmrag:dim": dim or 0}
+                    col = client.get_or_create_collection(
+                        name, metadata=meta, embedding_function=None
+                    )
+            self._collections[name] = (col, now + self.state_seconds)
+        if col is None:
+            return None
         if model is not None:
             built_with = (col.metadata or {}).get("mmrag:model")
             if built_with and built_with != model:
@@ -136,6 +155,7 @@ class ChromaStore:
                                dim=int(vectors.shape[1]))
         if documents is not None:
             metadatas = [{**m, TEXT_KEY: d} for m, d in zip(metadatas, documents, strict=True)]
+        self._counts.pop(col.name, None)
         step = max(1, int(self.client.get_max_batch_size()))
         for i in range(0, len(ids), step):
             sl = slice(i, i + step)
@@ -160,12 +180,10 @@ class ChromaStore:
     def search(self, collection: str, modality: str, vectors: np.ndarray, k: int,
                where: dict[str, Any] | None = None) -> list[list[ScoredItem]]:
         col = self._collection(collection, modality)
-        if col is None or len(vectors) == 0:
+        if col is None or len(vectors) == 0 or k <= 0:
             return [[] for _ in range(len(vectors))]
-        n = min(k, col.count())
-        if n == 0:
-            return [[] for _ in range(len(vectors))]
-        res = col.query(query_embeddings=vectors, n_results=n, where=where,
+        # Chroma returns fewer than n_results when the collection holds fewer
+        res = col.query(query_embeddings=vectors, n_results=k, where=where,
                         include=["distances", "metadatas", "documents"])
         out = []
         for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"],
@@ -201,6 +219,7 @@ class ChromaStore:
         col = self._collection(collection, modality)
         if col is None or not ids:
             return
+        self._counts.pop(col.name, None)
         step = max(1, int(self.client.get_max_batch_size()))
         for i in range(0, len(ids), step):
             col.delete(ids=list(ids[i : i + step]))
@@ -208,7 +227,14 @@ class ChromaStore:
     @_reachable
     def count(self, collection: str, modality: str) -> int:
         col = self._collection(collection, modality)
-        return 0 if col is None else int(col.count())
+        if col is None:
+            return 0
+        now = time.monotonic()
+        count, until = self._counts.get(col.name, (0, 0.0))
+        if now >= until:
+            count = int(col.count())
+            self._counts[col.name] = (count, now + self.state_seconds)
+        return count
 
     @_reachable
     def get_meta(self, collection: str, modality: str) -> dict[str, Any]:
@@ -225,7 +251,7 @@ class ChromaStore:
         meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
         meta.update(values)
         col.modify(metadata=meta)
-        self._collections.pop(chroma_name(collection, modality), None)
+        self._forget(collection, modality)
 
     @_reachable
     def collections(self) -> list[str]:

@@ -67,3 +67,28 @@ def test_unreachable_chroma_server_is_a_clear_error():
     store = ChromaStore(url="http://127.0.0.1:9")
     with pytest.raises(Unavailable, match="cannot reach the Chroma server"):
         store.count("c", "text")
+
+
+def test_collection_state_is_remembered_and_forgotten_on_write(tmp_path):
+    """What a question asks first (does the collection exist, how many items, its
+    calibration) is not asked of Chroma each time; this process's writes show at once,
+    another process's within state_seconds."""
+    import time
+
+    a = ChromaStore(tmp_path, state_seconds=0.3)
+    b = ChromaStore(tmp_path, state_seconds=0.3)  # another replica over the same store
+    assert b.count("c", "image") == 0 and b.get_meta("c", "image") == {}
+    a.upsert("c", "image", ["x"], unit([1, 0, 0]), [{"n": 1}], model="m")
+    assert a.count("c", "image") == 1  # its own write: at once
+    a.update_meta("c", "image", {"mmrag:bg:image:mean": 0.2})
+    assert a.get_meta("c", "image")["mmrag:bg:image:mean"] == 0.2
+    calls = []
+    col = b.client.get_collection  # b remembers "no such collection" for a while
+    b.client.get_collection = lambda *x, **k: calls.append(1) or col(*x, **k)
+    assert b.count("c", "image") == 0 and not calls
+    time.sleep(0.35)
+    assert b.count("c", "image") == 1 and calls  # seen within state_seconds
+    assert b.get_meta("c", "image")["mmrag:bg:image:mean"] == 0.2
+    a.upsert("c", "image", ["y"], unit([0, 1, 0]), [{"n": 2}], model="m")
+    a.delete("c", "image", ["x"])
+    assert a.count("c", "image") == 1
