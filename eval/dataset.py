@@ -4,7 +4,9 @@ Fields: ``id`` (unique), ``question``; optional ``image`` (a path, relative to t
 file), ``answers`` (accepted answers), ``relevant`` (sources, ``folder/file`` tails or item
 ids that should be retrieved), ``modality`` (text | image | mixed), ``corpus`` (a folder,
 relative to the dataset file, ingested before the run), ``unanswerable`` (true when the
-knowledge base does not hold the answer), ``ocr_text`` (the true text of the image)."""
+knowledge base does not hold the answer), ``ocr_text`` (the true text of the image),
+``group`` (the report's group, when not the modality), ``ask`` (false: only measure the
+OCR of the image)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class Case:
     corpus: Path | None = None
     unanswerable: bool = False
     ocr_text: str | None = None
+    group: str | None = None  # the report's group; default: unanswerable, else the modality
+    ask: bool = True  # False: only the image's OCR is measured, nothing is asked
 
 
 def load_dataset(path: str | Path, limit: int | None = None) -> list[Case]:
@@ -60,7 +64,10 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[Case]:
             raise InvalidInput(f"{where}: image {raw['image']!r} not found")
         corpus = path.parent / raw["corpus"] if raw.get("corpus") else None
         if corpus is not None and not corpus.is_dir():
-            raise InvalidInput(f"{where}: corpus folder {raw['corpus']!r} not found")
+            hint = (f" (build it: python {path.parent}/build_{path.stem.replace('-', '_')}.py)"
+                    if (path.parent / f"build_{path.stem.replace('-', '_')}.py").is_file()
+                    else "")
+            raise InvalidInput(f"{where}: corpus folder {raw['corpus']!r} not found{hint}")
         for key in ("answers", "relevant"):
             if not isinstance(raw.get(key, []), list):
                 raise InvalidInput(f"{where}: {key!r} must be a list")
@@ -69,7 +76,8 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[Case]:
             answers=[str(a) for a in raw.get("answers", [])],
             relevant=[str(r) for r in raw.get("relevant", [])], modality=modality,
             corpus=corpus, unanswerable=bool(raw.get("unanswerable", False)),
-            ocr_text=raw.get("ocr_text")))
+            ocr_text=raw.get("ocr_text"), group=raw.get("group"),
+            ask=bool(raw.get("ask", True))))
         if limit and len(cases) >= limit:
             break
     if not cases:

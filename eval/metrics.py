@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
@@ -14,10 +15,16 @@ _CITE = re.compile(r"\[\d{1,3}\]")
 _WS = re.compile(r"\s+")
 
 
+def _is_punct(ch: str) -> bool:
+    return ch in string.punctuation or unicodedata.category(ch).startswith(("P", "S"))
+
+
 def normalize(text: str) -> str:
-    """SQuAD-style: lower case, no punctuation, no articles, single spaces."""
+    """SQuAD-style: lower case, no punctuation (curly quotes and other Unicode punctuation
+    too: an answer quoted as “2 stories” contains "2 stories"), no articles,
+    single spaces."""
     text = _CITE.sub(" ", text.lower())
-    text = "".join(" " if ch in string.punctuation else ch for ch in text)
+    text = "".join(" " if _is_punct(ch) else ch for ch in text)
     return _WS.sub(" ", _ARTICLES.sub(" ", text)).strip()
 
 

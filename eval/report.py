@@ -32,6 +32,8 @@ def _mean(values: list[float]) -> float | None:
 
 
 def group_of(rec: dict[str, Any]) -> str:
+    if rec.get("group"):
+        return str(rec["group"])
     return "unanswerable" if rec.get("unanswerable") else rec["modality"]
 
 
@@ -244,6 +246,9 @@ def _delta_plot(detail: dict[str, Any]) -> str | None:
     return _png(fig)
 
 
+GROUP_METRICS = ("hit@5", "containment", "refusal_correct", "ocr_cer", "ocr_wer")
+
+
 def ablation_table(out: Path, runs: dict[str, dict[str, Any]]) -> str:
     """One row per setting, one column per headline metric; written as ablation.md/html."""
     metrics = sorted({m for s in runs.values() for m in s["overall"]})
@@ -251,10 +256,18 @@ def ablation_table(out: Path, runs: dict[str, dict[str, Any]]) -> str:
     rows = [[name, *[_fmt(s["overall"].get(m), m) for m in metrics],
              f"{s['latency'].get('latency_ms', {}).get('p50', float('nan')):.1f}"]
             for name, s in runs.items()]
-    md = "# mmrag ablation\n\n" + _table(header, rows) + "\n"
+    # per group: what each group is for (retrieval, the fact in the answer, refusing)
+    groups = sorted({g for s in runs.values() for g in s["by_group"]})
+    cols = [(g, m) for g in groups for m in GROUP_METRICS
+            if any(s["by_group"].get(g, {}).get(m) is not None for s in runs.values())]
+    g_header = ["setting", *[f"{g} {m}" for g, m in cols]]
+    g_rows = [[name, *[_fmt(s["by_group"].get(g, {}).get(m), m) for g, m in cols]]
+              for name, s in runs.items()]
+    md = ("# mmrag ablation\n\n" + _table(header, rows) + "\n\n## By group\n\n"
+          + _table(g_header, g_rows) + "\n")
     (out / "ablation.md").write_text(md)
     (out / "ablation.html").write_text(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>mmrag ablation</title>"
         f"<style>{CSS}</style></head><body><h1>Ablation</h1>{_html_table(header, rows)}"
-        "</body></html>")
+        f"<h2>By group</h2>{_html_table(g_header, g_rows)}</body></html>")
     return md

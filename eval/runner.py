@@ -30,6 +30,14 @@ class InProcess:
         self.ingestor = Ingestor(self.service)
         self.generator = generator
 
+    def configure(self, lexical: bool, max_per_document: int, refusal: str) -> None:
+        """Turn the answer features on or off between runs (--ablate features)."""
+        settings = self.service.settings
+        settings.lexical, settings.max_per_document = lexical, max_per_document
+        settings.refusal = refusal  # type: ignore[assignment]
+        self.service.retriever.lexical = self.service.parts.lexical if lexical else None
+        self.service.retriever.max_per_document = max_per_document
+
     def ingest(self, folder: Path, collection: str) -> str:
         report = self.ingestor.ingest_paths([folder], collection)
         return (f"{folder}: {report.count('ingested', 'replaced')} new, "
@@ -181,6 +189,10 @@ def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
                     "rouge_l": m.rouge_l(a, case.answers),
                     "bleu": m.bleu(a, case.answers),
                     "containment": m.containment(a, case.answers)})
+    elif case.answers and not case.unanswerable:
+        # refused although the knowledge base answers it: the answer holds none of the fact
+        out.update({"exact_match": 0.0, "token_f1": 0.0, "rouge_l": 0.0, "bleu": 0.0,
+                    "containment": 0.0})
     if rec["found"] and case.relevant:
         out["citation_precision"] = m.citation_precision(
             [(c["source"], c["id"]) for c in cited], case.relevant)
@@ -215,22 +227,24 @@ def run(cases: list[Case], backend: Any, collection: str, top_k: int, fusion: st
     with open(out / "results.jsonl", "w") as f:
         for case in (progress or (lambda x: x))(cases):
             t0 = time.perf_counter()
+            empty: dict[str, Any] = {"answer": "", "found": False, "generator": None,
+                                     "notes": [], "hits": [], "citations": [],
+                                     "timings_ms": {}, "usage": {}}
             try:
-                rec = backend.ask(case, collection, top_k, fusion)
+                rec = backend.ask(case, collection, top_k, fusion) if case.ask else empty
                 error = None
             except (RagError, InvalidInput) as e:
-                rec = {"answer": "", "found": False, "generator": None, "notes": [],
-                       "hits": [], "citations": [], "timings_ms": {}, "usage": {}}
-                error = str(e)
-            rec["latency_ms"] = (time.perf_counter() - t0) * 1000
+                rec, error = dict(empty), str(e)
+            rec["latency_ms"] = (time.perf_counter() - t0) * 1000 if case.ask else None
             if case.ocr_text is not None and case.image and hasattr(backend, "ocr"):
                 rec["ocr_text"] = backend.ocr(case.image.read_bytes())  # apart from retrieval
-            metrics = {**(score(case, rec, top_k) if error is None else {}),
+            metrics = {**(score(case, rec, top_k) if error is None and case.ask else {}),
                        **ocr_metrics(case, rec)}
             if judge and error is None and rec["found"] and hasattr(backend, "judge"):
                 snippets = [c.get("snippet") or "" for c in rec["citations"]]
                 metrics["groundedness_llm"] = backend.judge(judge, rec["answer"], snippets)
             line = {"id": case.id, "question": case.question, "modality": case.modality,
+                    "group": case.group,
                     "unanswerable": case.unanswerable, "image": str(case.image or ""),
                     "answers": case.answers, "relevant": case.relevant, **rec,
                     "error": error, "metrics": metrics}

@@ -66,3 +66,10 @@ def test_ocr_error_rates_and_clipscore_and_percentiles():
     assert m.clip_score([1.0, 0.0], [0.6, 0.8]) == pytest.approx(150.0)
     assert m.clip_score([1.0, 0.0], [-1.0, 0.0]) == 0.0
     assert m.percentile([5, 1, 3, 2, 4], 50) == 3 and m.percentile([1, 2, 3, 4], 99) == 4
+
+
+def test_curly_quotes_around_an_answer_do_not_hide_it():
+    from eval.metrics import containment
+
+    assert containment("\u201c2 stories were marked\u201d [4]", ["2 stories"]) == 1.0
+    assert containment("\u201cDefault: `1209600`\u201d", ["1209600"]) == 1.0
