@@ -20,7 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--generator", help="generator to answer with (default: settings)")
     p.add_argument("--fusion", choices=FUSIONS, help="fusion mode (default: settings)")
     p.add_argument("--top-k", type=int, help="hits per question (default: settings)")
-    p.add_argument("--ablate", choices=["fusion"], help="run once per fusion mode and tabulate")
+    p.add_argument("--ablate", choices=["fusion", "features"],
+                   help="run once per fusion mode, or with each answer feature (lexical "
+                   "channel, per-document cap, in-corpus refusal) turned off in turn, and "
+                   "tabulate")
     p.add_argument("--judge", metavar="GENERATOR",
                    help="also judge groundedness with this generator (in-process only)")
     p.add_argument("--limit", type=int, help="only the first N cases")

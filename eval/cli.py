@@ -57,28 +57,53 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             raise InvalidInput("--api needs --server")
         backend = InProcess(settings, args.generator)
     top_k = args.top_k or settings.top_k
-    fusions = list(FUSIONS) if args.ablate == "fusion" else [args.fusion or settings.fusion]
+    variants = _variants(args, settings)
+    if any(v for _, _, v in variants) and args.server:
+        raise InvalidInput("--ablate features runs in-process: the server's settings are "
+                           "its own (leave out --server)")
     summaries = {}
-    for i, fusion in enumerate(fusions):
-        run_out = out / f"fusion-{fusion}" if len(fusions) > 1 else out
+    for i, (label, fusion, overrides) in enumerate(variants):
+        run_out = out / re.sub(r"[^A-Za-z0-9]+", "-", label) if len(variants) > 1 else out
+        if overrides:
+            backend.configure(**overrides)
         meta = {"dataset": str(dataset), "cases": len(cases), "backend": backend.kind,
                 "server": args.server or "", "collection": collection,
                 "generator": args.generator or settings.generator, "fusion": fusion,
                 "top_k": top_k, "min_relevance": settings.min_relevance,
                 "text_model": settings.text_model, "clip_model": settings.clip_model,
+                "variant": label, **{k: str(v) for k, v in overrides.items()},
                 "commit": _commit(), "started": stamp}
         records = run(cases, backend, collection, top_k, fusion, run_out, judge=args.judge,
-                      ingest=not args.no_ingest and i == 0, progress=_progress(fusion),
+                      ingest=not args.no_ingest and i == 0, progress=_progress(label),
                       log=lambda s: print(s, file=sys.stderr))
         summary = report.summarize(records)
         meta["cost_usd"] = (summary["tokens"]["prompt_tokens"] * args.price_in
                             + summary["tokens"]["completion_tokens"] * args.price_out) / 1e6
-        summaries[f"fusion={fusion}"] = report.write_report(run_out, records, meta)
-        _print_summary(summary, run_out, fusion)
-    if len(fusions) > 1:
+        summaries[label] = report.write_report(run_out, records, meta)
+        _print_summary(summary, run_out, label)
+    if len(variants) > 1:
         print(report.ablation_table(out, summaries))
         print(f"ablation: {out / 'ablation.html'}")
     return 0
+
+
+def _variants(args: argparse.Namespace, settings: Settings
+              ) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, fusion, setting overrides) of each run: one, a run per fusion mode, or the
+    answer features each turned off in turn (every override is a setting of the same name)."""
+    fusion = args.fusion or settings.fusion
+    if args.ablate == "fusion":
+        return [(f"fusion={f}", f, {}) for f in FUSIONS]
+    if args.ablate == "features":
+        on = {"lexical": True, "max_per_document": settings.max_per_document or 2,
+              "refusal": "in-corpus"}
+        return [("all on", fusion, on),
+                ("lexical off", fusion, {**on, "lexical": False}),
+                ("diversity off", fusion, {**on, "max_per_document": 0}),
+                ("refusal old", fusion, {**on, "refusal": "background"}),
+                ("all off", fusion, {"lexical": False, "max_per_document": 0,
+                                     "refusal": "background"})]
+    return [(f"fusion={fusion}", fusion, {})]
 
 
 def _progress(label: str) -> Any:
@@ -87,11 +112,11 @@ def _progress(label: str) -> Any:
     return lambda cases: tqdm(cases, desc=f"eval ({label})", unit="case", file=sys.stderr)
 
 
-def _print_summary(summary: dict[str, Any], out: Path, fusion: str) -> None:
+def _print_summary(summary: dict[str, Any], out: Path, label: str) -> None:
     o = summary["overall"]
     keys = [k for k in ("hit@5", "mrr", "ndcg@5", "containment", "token_f1",
                         "citation_precision", "groundedness", "refusal_correct") if k in o]
-    print(f"fusion={fusion}: " + ", ".join(
+    print(f"{label}: " + ", ".join(
         f"{k} {o[k]:.3f}" for k in keys if o[k] is not None))
     lat = summary["latency"].get("latency_ms")
     if lat:

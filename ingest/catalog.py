@@ -25,6 +25,7 @@ class Catalog:
     def __init__(self, parts: Parts, manifest: Manifest, refit: Callable[[str], None]):
         self.store = parts.store
         self.blobs = parts.blobs
+        self.lexical = parts.lexical
         self.manifest = manifest
         self.refit = refit  # the collection's score calibration, after its items changed
 
@@ -73,6 +74,8 @@ class Catalog:
         if not found:
             return
         store.delete(collection, modality, [it.id for it in found])
+        if modality == "text" and self.lexical is not None:
+            self.lexical.delete(collection, [it.id for it in found])
         keys = {(k, str(it.metadata[k])) for it in found for k in items.BLOB_KEYS
                 if it.metadata.get(k)}
         for key, rel in keys:

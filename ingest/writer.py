@@ -54,6 +54,8 @@ class Writer:
             self.manifest.put(*docs)
             self.store.upsert(collection, "text", text.ids, text_vecs, text.metadatas,
                               text.documents, model=text_model)
+            if self.parts.lexical is not None:
+                self.parts.lexical.upsert(collection, text.ids, text.documents)
             if image.ids:
                 self.store.upsert(collection, "image", image.ids, image_vecs, image.metadatas,
                                   image.documents, model=clip_model)
@@ -82,6 +84,8 @@ class Writer:
               i_ids: list[str]) -> None:
         try:
             self.store.delete(collection, "text", t_ids)
+            if self.parts.lexical is not None:
+                self.parts.lexical.delete(collection, t_ids)
             self.store.delete(collection, "image", i_ids)
             restore = [p.replaces for p in group if p.replaces is not None]
             if restore:

@@ -30,7 +30,9 @@ def cite(evidence: list[tuple[int, Hit]], text: str, question: str = "") -> list
     """The evidence as cited: ``snippet`` is the sentence the answer quotes from it, else
     the one that best matches the question, never a server path in ``source``."""
     cited = cited_numbers(text)
-    quoted = {int(n): q for q, n in _QUOTE.findall(text)}
+    quoted: dict[int, str] = {}
+    for q, n in _QUOTE.findall(text):
+        quoted.setdefault(int(n), q)  # a passage quoted twice shows its first quote
     out = []
     for n, hit in evidence:
         snippet = quoted.get(n) or (snippet_of(hit, question) if hit.text else None)

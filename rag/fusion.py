@@ -119,3 +119,30 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
         else:
             raise ValueError(f"unknown fusion mode {mode!r}")
     return sorted(best.values(), key=lambda h: (h.score, h.calibrated_score), reverse=True)[:top_k]
+
+
+def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
+    """The first ``top_k`` of a ranking with at most ``per_document`` places per document
+    while other documents' hits wait: one long file (release notes, a manual) cannot fill
+    the evidence alone. Places left over go back to the best of the held hits, in order.
+    ``per_document`` 0 keeps the ranking as it is."""
+    if per_document <= 0:
+        return hits[:top_k]
+    taken: list[Hit] = []
+    held: list[Hit] = []
+    per: dict[str, int] = {}
+    per_folder: dict[str, int] = {}
+    folder_cap = per_document + 1
+    for hit in hits:
+        doc = str(hit.metadata.get(items.DOC_ID) or hit.source or hit.id)
+        folder = hit.source.rsplit("/", 1)[0] if "/" in hit.source else ""
+        if per.get(doc, 0) < per_document and per_folder.get(folder, 0) < folder_cap:
+            per[doc] = per.get(doc, 0) + 1
+            per_folder[folder] = per_folder.get(folder, 0) + 1
+            taken.append(hit)
+        else:
+            held.append(hit)
+        if len(taken) == top_k:
+            return taken
+    kept = {id(h) for h in taken + held[: top_k - len(taken)]}
+    return [h for h in hits if id(h) in kept]

@@ -61,6 +61,7 @@ TEXT_CHANNEL = "text"  # question -> text chunks (text model)
 IMAGE_CHANNEL = "image"  # question -> pictures (CLIP text encoder)
 IMAGE_QUERY_CHANNEL = "image_query"  # query image -> pictures (CLIP image encoder)
 EXACT_CHANNEL = "exact"  # query image byte-identical to a stored picture
+LEXICAL_CHANNEL = "lexical"  # question words -> text items, by full-text search alone
 VECTOR_ONLY_CHANNELS = (IMAGE_CHANNEL, IMAGE_QUERY_CHANNEL, EXACT_CHANNEL)  # no text matched
 
 

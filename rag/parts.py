@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .db import Database
 from .errors import ModelUnavailable
-from .protocols import BlobStore, ImageEmbedder, TextEmbedder, VectorStore
+from .protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Parts:
     text: TextEmbedder
     images: OptionalImages
     db: Database
+    lexical: LexicalIndex | None = None  # full-text search beside the vectors
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
@@ -58,6 +59,7 @@ class Parts:
         that are already loaded (several data directories in one process, tests)."""
         from .embedders.clip import ClipEmbedder
         from .embedders.text import SentenceTransformerEmbedder
+        from .lexical import SqlLexical
         from .store import ChromaStore
 
         text = text_embedder or SentenceTransformerEmbedder(
@@ -66,9 +68,10 @@ class Parts:
         image = clip or ClipEmbedder(settings.clip_model, settings.device,
                                      settings.ingest.image_batch_size, settings.query_runtime,
                                      settings.cache_dir)
-        return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url),
-                   blob_store(settings), text, OptionalImages(image),
-                   Database(settings.database, settings.stale_seconds))
+        db = Database(settings.database, settings.stale_seconds)
+        return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url,
+                               state_seconds=settings.state_seconds),
+                   blob_store(settings), text, OptionalImages(image), db, SqlLexical(db))
 
 
 def blob_store(settings: Settings) -> BlobStore:

@@ -129,6 +129,26 @@ class VectorStore(Protocol):
 
 
 @runtime_checkable
+class LexicalIndex(Protocol):
+    """Full-text search over the stored text items, beside the vectors: rag/lexical.py
+    (SQLite FTS5 or PostgreSQL, in the deployment's database) and the in-memory fake."""
+
+    def upsert(self, collection: str, ids: Sequence[str], texts: Sequence[str]) -> None: ...
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None: ...
+
+    def count(self, collection: str) -> int: ...
+
+    def frequencies(self, collection: str, words: Sequence[str]) -> dict[str, int]:
+        """How many items of the collection hold each word."""
+        ...
+
+    def search(self, collection: str, text: str, k: int) -> list[tuple[str, float]]:
+        """(id, score) of the ``k`` best matches for ``text``, best (highest) first."""
+        ...
+
+
+@runtime_checkable
 class BlobStore(Protocol):
     """Content-addressed copies of stored pictures: rag/blobs.py (ImageBlobs, a folder) and
     rag/s3blobs.py (S3Blobs, S3-compatible object storage)."""

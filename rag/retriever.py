@@ -1,6 +1,8 @@
 """Retrieval over both collections: one question (text, image or both) in, one fused ranking
-out. Channels: question->text (text model), question->image (CLIP text encoder) and
-image->image (CLIP image encoder)."""
+out. Channels: question->text (text model), question->image (CLIP text encoder),
+image->image (CLIP image encoder) and the lexical channel (full-text search over the text
+items, rag/lexical.py). The fused top k is then diversified: no document takes more than
+``max_per_document`` places while others wait."""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ import numpy as np
 
 from . import items
 from .errors import InvalidInput
-from .fusion import Background, fuse
+from .fusion import Background, diversify, fuse
 from .images import decode_image
-from .protocols import ImageEmbedder, ScoredItem, TextEmbedder, VectorStore
+from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, VectorStore
 from .schema import Hit, Modality, Query
 from .settings import check_collection
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
+# calibrated-score units the best full-text match of a question adds to its item; the others
+# get their share by their score relative to it (BM25 scores only compare within one query)
+LEXICAL_WEIGHT = 2.0
 
 
 def tag_filter(tags: list[str]) -> dict | None:
@@ -30,11 +35,14 @@ def tag_filter(tags: list[str]) -> dict | None:
 
 class Retriever:
     def __init__(self, store: VectorStore, text: TextEmbedder,
-                 image: Callable[[], ImageEmbedder | None], max_image_pixels: int):
+                 image: Callable[[], ImageEmbedder | None], max_image_pixels: int,
+                 lexical: LexicalIndex | None = None, max_per_document: int = 0):
         self.store = store
         self.text = text
         self.image = image  # a getter: CLIP may be unavailable, and loads lazily
         self.max_image_pixels = max_image_pixels
+        self.lexical = lexical  # None: vectors only
+        self.max_per_document = max_per_document  # 0: no cap
 
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
         check_collection(query.collection)
@@ -76,11 +84,41 @@ class Retriever:
             channels[channel] = [self._hit(s, channel, bg) for s in found]
         if query_images:
             channels[items.EXACT_CHANNEL] = self._exact(query_images, query.collection)
+        if question and self.lexical is not None:
+            self._lexical(question, query.collection, k, vectors[items.TEXT_CHANNEL], channels)
         t2 = time.perf_counter()
         timings["search_ms"] = (t2 - t1) * 1000
-        hits = fuse(channels, query.fusion, query.top_k)
+        hits = diversify(fuse(channels, query.fusion, k), query.top_k, self.max_per_document)
         timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
         return hits, timings
+
+    def _lexical(self, question: str, collection: str, k: int, qvec: np.ndarray,
+                 channels: dict[str, list[Hit]]) -> None:
+        """Full-text matches raise their items' calibrated scores by up to LEXICAL_WEIGHT.
+        Items the text vectors did not bring are scored by their own vector first, so every
+        item keeps one scale: its cosine's z-score, plus the lexical share."""
+        assert self.lexical is not None
+        found = self.lexical.search(collection, question, k)
+        if not found or found[0][1] <= 0:
+            return
+        share = {i: LEXICAL_WEIGHT * max(s, 0.0) / found[0][1] for i, s in found}
+        text_hits = channels.get(items.TEXT_CHANNEL, [])
+        have = {h.stored_id for h in text_hits}
+        missing = [i for i in share if i not in have]
+        if missing:
+            bg = Background.from_meta(self.store.get_meta(collection, "text"),
+                                      items.TEXT_CHANNEL)
+            stored, vecs = self.store.get(collection, "text", ids=missing, with_vectors=True)
+            if vecs is not None and len(stored):
+                cos = vecs @ np.asarray(qvec, dtype=np.float32).reshape(-1)
+                for it, c in zip(stored, cos, strict=True):
+                    text_hits.append(self._hit(
+                        ScoredItem(it.id, float(c), it.metadata, it.document),
+                        items.LEXICAL_CHANNEL, bg))
+        for hit in text_hits:
+            hit.lexical = share.get(hit.stored_id, 0.0)
+            hit.calibrated_score += hit.lexical
+        channels[items.TEXT_CHANNEL] = text_hits
 
     def _exact(self, images: list[bytes], collection: str) -> list[Hit]:
         """Stored pictures byte-for-byte identical to a query image: found by hash, whatever
@@ -119,4 +157,5 @@ class Retriever:
             channel=channel,
             text=text,
             metadata=meta,
+            stored_id=item.id,
         )

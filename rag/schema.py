@@ -25,6 +25,8 @@ class Hit:
     channel: str
     text: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    stored_id: str = ""  # the stored item matched: text read in a picture has its own id
+    lexical: float = 0.0  # what full-text search added to calibrated_score
 
 
 @dataclass
@@ -68,6 +70,8 @@ class Answer:
     found: bool = True
     notes: list[str] = field(default_factory=list)
     finish_reason: str = "stop"  # the generator's: "length" when it was cut
+    # whether the collection answers the question: the rule, the score that decided, its bar
+    answerability: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import calibration, items
+from .answerability import Verdict, decide
 from .citations import cite
 from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
@@ -41,6 +42,7 @@ class Stream:
     generator: str
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerability: dict[str, Any] = field(default_factory=dict)
 
 
 class RagService:
@@ -55,7 +57,9 @@ class RagService:
         self._generators_lock = threading.Lock()
         self._known: set[str] = set()  # collections seen in the store
         self.retriever = Retriever(parts.store, parts.text, parts.images.get,
-                                   settings.ingest.max_image_pixels)
+                                   settings.ingest.max_image_pixels,
+                                   parts.lexical if settings.lexical else None,
+                                   settings.max_per_document)
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
@@ -101,7 +105,10 @@ class RagService:
         name = name or self.settings.generator
         with self._generators_lock:
             if name not in self._generators:
-                self._generators[name] = build_generator(name, self.settings)
+                gen = build_generator(name, self.settings)
+                if hasattr(gen, "use_embedder"):  # the extractive answer scores by meaning
+                    gen.use_embedder(self.parts.text)
+                self._generators[name] = gen
             return self._generators[name]
 
     def warm_up(self) -> None:
@@ -134,17 +141,27 @@ class RagService:
         store = self.parts.store
         return not store.count(collection, "text") and not store.count(collection, "image")
 
-    def evidence(self, hits: list[Hit]) -> list[tuple[int, Hit]]:
-        """Hits good enough to answer from, numbered as they will be cited."""
-        good = [h for h in hits if h.calibrated_score >= self.settings.min_relevance]
-        return list(enumerate(good, 1))
+    def evidence(self, query: Query, hits: list[Hit]) -> tuple[list[tuple[int, Hit]], Verdict]:
+        """Hits good enough to answer from, numbered as they will be cited, and the verdict
+        on whether the collection answers the question at all (rag/answerability.py)."""
+        s = self.settings
+        meta = self.parts.store.get_meta(query.collection, "text") if hits else {}
+        # the full-text index weighs the question's words even with its channel turned off
+        verdict = decide(query.text, hits, s.refusal, s.min_relevance, meta,
+                         self.parts.lexical, query.collection)
+        if not verdict.answerable:
+            return [], verdict
+        good = [h for h in hits if h.calibrated_score >= s.min_relevance]
+        return list(enumerate(good, 1)), verdict
 
     def prepare(self, query: Query, generator: str | None = None,
                 options: dict[str, Any] | None = None
-                ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator]:
+                ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator, Verdict]:
         gen = self.generator(generator)
         hits, timings = self.retrieve(query)
-        evidence = self.evidence(hits)
+        t0 = time.perf_counter()
+        evidence, verdict = self.evidence(query, hits)
+        timings["answerable_ms"] = (time.perf_counter() - t0) * 1000
         paths = {}
         for n, hit in evidence:
             blob = hit.metadata.get(items.BLOB)
@@ -164,11 +181,11 @@ class RagService:
             temperature=float(temperature if temperature is not None else g.temperature),
             options=opts,
         )
-        return request, hits, timings, gen
+        return request, hits, timings, gen, verdict
 
     def answer(self, query: Query, generator: str | None = None,
                options: dict[str, Any] | None = None) -> Answer:
-        request, hits, timings, gen = self.prepare(query, generator, options)
+        request, hits, timings, gen, verdict = self.prepare(query, generator, options)
         request.options.setdefault("stream", False)
         notes: list[str] = []
         t0 = time.perf_counter()
@@ -190,6 +207,7 @@ class RagService:
             found=bool(request.evidence),
             notes=notes,
             finish_reason=finish or "stop",
+            answerability=verdict.report(),
         )
         if usage is not None:
             answer.usage = usage
@@ -203,7 +221,7 @@ class RagService:
     def stream(self, query: Query, generator: str | None = None,
                options: dict[str, Any] | None = None) -> Stream:
         """Retrieval happens now; the answer streams as the caller iterates."""
-        request, hits, timings, gen = self.prepare(query, generator, options)
+        request, hits, timings, gen, verdict = self.prepare(query, generator, options)
         notes: list[str] = []
         if not request.evidence:
             chunks: Iterator[GenerationChunk] = iter(
@@ -216,7 +234,7 @@ class RagService:
             chunks, name = self._generate(gen, request, notes)
         if name == "extractive" or not request.evidence:
             chunks = self._counting(chunks, request)
-        return Stream(chunks, request, hits, name, notes, timings)
+        return Stream(chunks, request, hits, name, notes, timings, verdict.report())
 
     def _count_usage(self, request: GenerationRequest, text: str) -> Usage:
         """Tokens of an answer no model counted (extractive, or nothing found), with the
@@ -261,6 +279,17 @@ class RagService:
         store = self.parts.store
         clip = self.image_embedder() if store.count(collection, "image") else None
         calibration.refit(store, collection, self.parts.text, clip)
+        self._fill_lexical(collection)
+
+    def _fill_lexical(self, collection: str) -> None:
+        """A collection written before the lexical index existed (or by a process without
+        it) is indexed in full, once: its row count differs from the store's."""
+        lexical, store = self.parts.lexical, self.parts.store
+        if lexical is None or lexical.count(collection) == store.count(collection, "text"):
+            return
+        found, _ = store.get(collection, "text")
+        lexical.upsert(collection, [it.id for it in found], [it.document or "" for it in found])
+        log.info("lexical index of %s: %d items", collection, len(found))
 
     def item(self, collection: str, item_id: str) -> dict[str, Any]:
         """A stored item as a citation's link shows it: its text (a passage, or the text read

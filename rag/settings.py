@@ -174,6 +174,10 @@ class Settings(BaseSettings):
     stale_seconds: float = Field(
         30.0, gt=0, description="a process silent this long is taken as dead: its claims "
         "lapse and its jobs are marked failed")
+    state_seconds: float = Field(
+        2.0, ge=0, description="how long a collection's state (whether it exists, its item "
+        "counts, its calibration) is remembered between questions; this process's writes "
+        "show at once, other replicas' within this time")
     text_model: str = DEFAULT_TEXT_MODEL
     clip_model: str = DEFAULT_CLIP_MODEL
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -191,6 +195,17 @@ class Settings(BaseSettings):
         description="calibrated score (standard deviations above an unrelated match) below "
         "which a hit is not used as evidence",
     )
+    lexical: bool = Field(
+        True, description="full-text search (BM25 on SQLite, PostgreSQL's full-text search) "
+        "beside the vectors: exact names, codes and keys raise the items that hold them")
+    refusal: Literal["in-corpus", "background"] = Field(
+        "in-corpus", description="when to say the collection does not answer: in-corpus = "
+        "the best evidence must stand above another document's best match and hold the "
+        "question's distinctive words (rag/answerability.py); background = only "
+        "min_relevance against generic questions")
+    max_per_document: int = Field(
+        2, ge=0, description="places one document may take in the top k while other "
+        "documents' hits wait; 0 = no cap")
     default_collection: str = "default"
     api_keys_file: Path | None = Field(
         None, description="JSON file of API keys; unset = local development mode, no auth"

@@ -94,6 +94,8 @@ class QueryResponse(BaseModel):
     timings_ms: dict[str, float]
     usage: UsageOut
     notes: list[str] = []
+    # whether the collection answers the question: the rule, the score that decided, its bar
+    answerability: dict[str, Any] = {}
 
     @classmethod
     def from_answer(cls, a: Answer, links: Links) -> QueryResponse:
@@ -107,6 +109,7 @@ class QueryResponse(BaseModel):
             timings_ms={k: round(v, 2) for k, v in a.timings_ms.items()},
             usage=UsageOut.of(a.usage),
             notes=a.notes,
+            answerability=a.answerability,
         )
 
 

@@ -183,18 +183,24 @@ def main() -> None:
                   f"{len(xs)} rounds; range {min(xs):.1f}-{max(xs):.1f}%)")
     del pixels
 
-    # pad to the target index size with random unit vectors
+    # pad to the target index size with random unit vectors; padded text items get prose of
+    # the corpus's words, in the full-text index too where there is one (rag/lexical.py)
     rng = np.random.default_rng(0)
+    prng = random.Random(2)
+    lexical = getattr(svc.parts, "lexical", None)
     for modality, target, dim in (("text", args.pad_chunks, text_model.dimension),
                                   ("image", args.pad_images, clip_model.dimension)):
         n = target - svc.parts.store.count("default", modality)
         if n > 0:
             v = rng.normal(size=(n, dim)).astype(np.float32)
             v /= np.linalg.norm(v, axis=1, keepdims=True)
-            svc.parts.store.upsert("default", modality,
-                                   [f"pad-{modality}-{i}" for i in range(n)], v,
+            ids = [f"pad-{modality}-{i}" for i in range(n)]
+            docs = [" ".join(sentence(prng) for _ in range(5)) for _ in range(n)]
+            svc.parts.store.upsert("default", modality, ids, v,
                                    [{items.SOURCE: "padding", items.MODALITY: modality}] * n,
-                                   ["padding"] * n if modality == "text" else None)
+                                   docs if modality == "text" else None)
+            if modality == "text" and lexical is not None:
+                lexical.upsert("default", ids, docs)
     print(f"\nindex: {svc.parts.store.count('default', 'text')} text chunks, "
           f"{svc.parts.store.count('default', 'image')} images (padded with random vectors)")
     qrng = random.Random(1)
@@ -221,6 +227,8 @@ def main() -> None:
     assert vecs is not None
     svc.parts.store.upsert("textonly", "text", [t.id for t in texts], vecs,
                      [t.metadata for t in texts], [t.document or "" for t in texts])
+    if lexical is not None:
+        lexical.upsert("textonly", [t.id for t in texts], [t.document or "" for t in texts])
     lat = []
     for q in questions:
         t0 = time.perf_counter()

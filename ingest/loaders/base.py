@@ -17,7 +17,8 @@ from rag.settings import IngestSettings
 
 # A file's kind comes from its extension; each kind has one loader (the registry in
 # ``ingest.loaders``).
-EXTENSIONS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+EXTENSIONS = {".txt": "text", ".text": "text", ".rst": "text", ".md": "markdown",
+              ".markdown": "markdown",
               ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx",
               **dict.fromkeys((".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"),
                               "image"),
@@ -131,6 +132,70 @@ def markdown_sections(text: str) -> list[tuple[str, dict[str, Any]]]:
             path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, m.group(2))]
         else:
             body.append(line)
+    flush()
+    return sections
+
+
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+_:.])\1{2,}\s*$")
+_RST_ROLE = re.compile(r"``|:[\w:+-]+:`~?|`_{0,2}")
+
+
+def rst_headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, underline index, title) of reStructuredText section titles: a line of
+    text with a line of one punctuation character at least as long under it."""
+    found = []
+    for i in range(len(lines) - 1):
+        title, under = lines[i].rstrip(), lines[i + 1].rstrip()
+        if (title.strip() and not title[0].isspace() and _UNDERLINE.match(under)
+                and len(under) >= len(title) and not _UNDERLINE.match(title)):
+            found.append((i, i + 1, title.strip()))
+    return found
+
+
+def looks_like_rst(text: str) -> bool:
+    """Plain text with at least two reStructuredText section titles (Sphinx docs are often
+    .txt files)."""
+    return len(rst_headings(text.splitlines()[:2000])) >= 2
+
+
+def rst_sections(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Like markdown_sections: each section starts with its heading path. Levels follow the
+    order in which underline styles first appear, as in reStructuredText; overlines are
+    dropped with their underlines."""
+    lines = text.splitlines()
+    heads = {i: (u, t) for i, u, t in rst_headings(lines)}
+    styles: list[str] = []
+    sections: list[tuple[str, dict[str, Any]]] = []
+    path: list[tuple[int, str]] = []
+    body: list[str] = []
+
+    def flush() -> None:
+        content = "\n".join(body).strip()
+        if content:
+            heading = " > ".join(t for _, t in path)
+            sections.append((f"{heading}\n\n{content}" if heading else content,
+                             {items.SECTION: heading} if heading else {}))
+        body.clear()
+
+    skip: set[int] = set()
+    for i, line in enumerate(lines):
+        if i in skip:
+            continue
+        if i in heads:
+            under, title = heads[i]
+            over = i > 0 and lines[i - 1].rstrip() == lines[under].rstrip()
+            if over and body and body[-1].rstrip() == lines[under].rstrip():
+                body.pop()  # the overline was taken for body text
+            flush()
+            style = lines[under].strip()[0] + ("o" if over else "")
+            if style not in styles:
+                styles.append(style)
+            level = styles.index(style)
+            name = _RST_ROLE.sub("", title).strip()
+            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, name)]
+            skip.add(under)
+            continue
+        body.append(line)
     flush()
     return sections
 

@@ -13,7 +13,16 @@ from typing import Any
 from rag import items
 from rag.errors import InvalidInput, TooLarge
 
-from .base import Limits, Loaded, Picture, kind_of, markdown_sections, picture
+from .base import (
+    Limits,
+    Loaded,
+    Picture,
+    kind_of,
+    looks_like_rst,
+    markdown_sections,
+    picture,
+    rst_sections,
+)
 
 
 def decode_text(data: bytes, max_chars: int) -> tuple[str, str]:
@@ -161,6 +170,8 @@ def _page_images(kind: str, text: str, base: Path | None,
 
 def load_text(data: bytes, limits: Limits, *, name: str = "", base: Path | None = None) -> Loaded:
     text, _ = decode_text(data, limits.max_chars)
+    if looks_like_rst(text):  # Sphinx documentation: keep its section titles as context
+        return Loaded("text", parts=rst_sections(text))
     return Loaded("text", parts=[(text, {})])
 
 

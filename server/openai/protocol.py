@@ -60,6 +60,7 @@ class MmragInfo(BaseModel):
     found: bool
     notes: list[str] = []
     timings_ms: dict[str, float] | None = None
+    answerability: dict[str, Any] | None = None  # the rule, the score that decided, its bar
 
 
 class UrlCitation(BaseModel):

@@ -127,7 +127,7 @@ def completion(answer: Answer, head: Head, links: Links, with_footer: bool) -> C
         usage=UsageOut.of(answer.usage),
         citations=citations,
         mmrag=MmragInfo(generator=answer.generator, found=answer.found, notes=answer.notes,
-                        timings_ms=answer.timings_ms))
+                        timings_ms=answer.timings_ms, answerability=answer.answerability))
 
 
 async def pieces(stream: Stream, next_piece: Any
@@ -179,7 +179,7 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
                      {"annotations": [a.model_dump() for a in notes]}, finish,
                      citations=citations,
                      mmrag=MmragInfo(generator=stream.generator, notes=stream.notes,
-                                     found=found))
+                                     found=found, answerability=stream.answerability))
         if include_usage:
             usage = UsageOut.of(last.usage if last is not None else None)
             yield ChatCompletionChunk(**head.fields(), choices=[], usage=usage).sse()

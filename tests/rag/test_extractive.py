@@ -64,3 +64,45 @@ def test_a_chunk_heading_path_is_context_not_an_answer():
                                                                        "Daily allowance"})
     answer = ExtractiveGenerator().compose("What is the daily allowance?", [(1, hit)])
     assert answer == "\u201cThe daily allowance for meals is 45 euros.\u201d [1]"
+
+
+SETTINGS_PAGE = """Settings > Sessions > SESSION_COOKIE_AGE
+
+Default: ``1209600`` (2 weeks, in seconds)
+
+The age of session cookies, in seconds."""
+
+SESSIONS_PAGE = """Sessions > Expiry
+
+For sessions with no custom expiration, this will equal ``SESSION_COOKIE_AGE``."""
+
+CACHE_PAGE = """Cache arguments
+
+Cache backends that implement their own culling strategy will honor these options:
+
+* ``MAX_ENTRIES``: The maximum number of entries allowed in the cache before old values
+  are deleted. This argument defaults to ``300``.
+* ``CULL_FREQUENCY``: The fraction of entries that are culled. Defaults to ``3``."""
+
+
+def rst_hit(text, source, n_section=True):
+    section = text.split("\n", 1)[0] if n_section else ""
+    return Hit(id=source, modality="text", source=source, raw_score=0.6, calibrated_score=9,
+               score=9, channel="text", text=text, metadata={"section": section})
+
+
+def test_the_unit_holding_the_value_asked_for_is_quoted_under_its_label():
+    evidence = [(1, rst_hit(SESSIONS_PAGE, "sessions.txt")),
+                (2, rst_hit(SETTINGS_PAGE, "settings.txt"))]
+    answer = ExtractiveGenerator().compose("What is the default value of SESSION_COOKIE_AGE?",
+                                           evidence)
+    first = answer.splitlines()[0]
+    assert first == "SESSION_COOKIE_AGE: \u201cDefault: `1209600` (2 weeks, in seconds)\u201d [2]"
+
+
+def test_a_fact_in_a_list_item_is_chosen_whole(text_embedder):
+    gen = ExtractiveGenerator(embedder=text_embedder)
+    answer = gen.compose("How many entries does the cache hold before culling?",
+                         [(1, rst_hit(CACHE_PAGE, "cache.txt"))])
+    assert "defaults to `300`" in answer.splitlines()[0]
+    assert "`MAX_ENTRIES`: The maximum number of entries" in answer

@@ -68,3 +68,18 @@ def test_top_k_and_unknown_mode():
     assert [h.id for h in fuse(channels, "calibrated", 3)] == ["9", "8", "7"]
     with pytest.raises(ValueError):
         fuse(channels, "bogus", 3)
+
+
+def test_diversify_caps_a_document_and_gives_back_unused_places():
+    from rag.fusion import diversify
+    from rag.schema import Hit
+
+    def hit(i, doc):
+        return Hit(id=i, modality="text", source=doc, raw_score=0.5, calibrated_score=5,
+                   score=10 - len(i), channel="text", metadata={"doc_id": doc})
+
+    ranked = [hit("a1", "a"), hit("a2", "a"), hit("a3", "a"), hit("b1", "b"), hit("a4", "a")]
+    assert [h.id for h in diversify(ranked, 3, 2)] == ["a1", "a2", "b1"]
+    # nothing else to show: the held hits fill the places, in their order
+    assert [h.id for h in diversify(ranked, 5, 2)] == ["a1", "a2", "a3", "b1", "a4"]
+    assert [h.id for h in diversify(ranked, 3, 0)] == ["a1", "a2", "a3"]

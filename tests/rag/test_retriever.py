@@ -90,3 +90,54 @@ def test_questions_that_cannot_be_searched_say_why(parts):
         retriever(parts, clip=False).retrieve(Query(image=png("red"), collection="kb"))
     with pytest.raises(InvalidInput, match="holds no images"):
         retriever(parts).retrieve(Query(image=png("red"), collection="empty"))
+
+
+def lexical_index(tmp_path, store):
+    """The real lexical index (SQLite FTS5 in a temporary database) over the store's text."""
+    from rag.db import Database
+    from rag.lexical import SqlLexical
+
+    index = SqlLexical(Database(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+    found, _ = store.get("kb", "text")
+    index.upsert("kb", [it.id for it in found], [it.document or "" for it in found])
+    return index
+
+
+def test_an_exact_name_is_found_by_the_lexical_channel(parts, tmp_path):
+    store, text, image = parts
+    store.upsert("kb", "text", ["cfg-t0"], text.embed(["SESSION_COOKIE_AGE Default: 1209600"]),
+                 [{items.SOURCE: "settings"}], ["SESSION_COOKIE_AGE Default: 1209600"],
+                 model=text.model_id)
+    plain = Retriever(store, text, lambda: image, 10_000_000)
+    with_words = Retriever(store, text, lambda: image, 10_000_000,
+                           lexical=lexical_index(tmp_path, store))
+    q = Query("what is SESSION_COOKIE_AGE by default?", collection="kb", top_k=1)
+    hits, _ = with_words.retrieve(q)
+    assert hits[0].stored_id == "cfg-t0" and hits[0].lexical > 0
+    before = {h.stored_id: h for h in plain.retrieve(Query(q.text, collection="kb",
+                                                           top_k=10))[0]}
+    # one scale: the lexical share is added to the item's own cosine z-score
+    assert hits[0].calibrated_score == pytest.approx(
+        before["cfg-t0"].calibrated_score + hits[0].lexical)
+
+
+def test_text_read_in_a_picture_is_found_by_its_words(parts, tmp_path):
+    store, text, image = parts
+    r = Retriever(store, text, lambda: image, 10_000_000, lexical=lexical_index(tmp_path, store))
+    hits, _ = r.retrieve(Query("parking lot", collection="kb", top_k=3))
+    slide = next(h for h in hits if h.id == "slide-i0")
+    assert slide.modality == "image" and slide.lexical > 0 and slide.stored_id == "slide-t0"
+
+
+def test_one_document_cannot_fill_the_top_k(parts):
+    store, text, image = parts
+    long_file = [f"Hotels are booked through the travel portal, part {i}." for i in range(6)]
+    store.upsert("kb", "text", [f"notes-t{i}" for i in range(6)], text.embed(long_file),
+                 [{items.SOURCE: "notes", items.DOC_ID: "notes"} for _ in long_file],
+                 long_file, model=text.model_id)
+    q = Query("Hotels are booked through the travel portal", collection="kb", top_k=4)
+    capped = Retriever(store, text, lambda: image, 10_000_000, max_per_document=2)
+    hits, _ = capped.retrieve(q)
+    assert sum(h.source == "notes" for h in hits) == 2 and len(hits) == 4
+    uncapped, _ = Retriever(store, text, lambda: image, 10_000_000).retrieve(q)
+    assert sum(h.source == "notes" for h in uncapped) > 2

@@ -1,0 +1,109 @@
+"""Refusals against what a match looks like in this collection (rag/answerability.py)."""
+
+import pytest
+
+from rag.answerability import IN_CORPUS_THRESHOLD, decide
+from rag.db import Database
+from rag.lexical import SqlLexical
+from rag.schema import Hit
+
+PASSAGES = {
+    "age": "SESSION_COOKIE_AGE Default: 1209600 (2 weeks, in seconds). The age of session "
+           "cookies.",
+    "name": "SESSION_COOKIE_NAME Default: sessionid. The name of the session cookie.",
+    "cache": "The default cache timeout is 300 seconds.",
+    **{f"filler{i}": f"Templates render context variable number {i} for the admin site."
+       for i in range(20)},
+}
+# the in-corpus background: another document's best match for the collection's own
+# sentences has cosine 0.62 on average, spread 0.14 (values of a real documentation set)
+META = {"mmrag:bg:in_corpus:mean": 0.62, "mmrag:bg:in_corpus:std": 0.14,
+        "mmrag:bg:in_corpus:n": 280}
+
+
+@pytest.fixture
+def lexical(tmp_path):
+    index = SqlLexical(Database(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+    index.upsert("docs", list(PASSAGES), list(PASSAGES.values()))
+    return index
+
+
+def hit(key, cosine, z=9.0):
+    return Hit(id=key, modality="text", source=f"{key}.txt", raw_score=cosine,
+               calibrated_score=z, score=z, channel="text", text=PASSAGES[key])
+
+
+def test_an_on_topic_question_about_a_name_the_collection_lacks_is_refused(lexical):
+    # the old rule answers it: the best hit is 9 standard deviations above generic questions
+    hits = [hit("age", 0.60), hit("name", 0.58)]
+    q = "What is the default value of the SESSION_MAX_DEVICES setting?"
+    old = decide(q, hits, "background", 3.5, META, lexical, "docs")
+    new = decide(q, hits, "in-corpus", 3.5, META, lexical, "docs")
+    assert old.answerable and not new.answerable
+    assert new.rule == "in-corpus" and new.score < IN_CORPUS_THRESHOLD
+    assert new.detail["words"] < 0.5
+    report = new.report()
+    assert report["answerable"] is False and report["threshold"] == IN_CORPUS_THRESHOLD
+
+
+def test_an_answered_question_stays_answered(lexical):
+    hits = [hit("age", 0.72), hit("name", 0.58)]
+    v = decide("What is the default of SESSION_COOKIE_AGE?", hits, "in-corpus", 3.5, META,
+               lexical, "docs")
+    assert v.answerable and v.detail["words"] > 0.9 and v.score >= IN_CORPUS_THRESHOLD
+
+
+def test_the_old_rule_still_decides_without_an_in_corpus_fit(lexical):
+    hits = [hit("age", 0.60, z=2.0)]
+    v = decide("What is SESSION_MAX_DEVICES?", hits, "in-corpus", 3.5, {}, lexical, "docs")
+    assert v.rule == "background" and not v.answerable and v.score == 2.0
+    v = decide("What is SESSION_MAX_DEVICES?", [hit("age", 0.6)], "in-corpus", 3.5, {},
+               lexical, "docs")
+    assert v.rule == "background" and v.answerable
+
+
+def test_the_in_corpus_background_is_fitted_on_other_documents_matches():
+    from rag import items
+    from rag.calibration import fit_in_corpus
+    from rag.testing.fakes import HashTextEmbedder, InMemoryStore
+
+    store, text = InMemoryStore(), HashTextEmbedder()
+    docs = [f"Document {d} sentence {i} talks about topic {d} and detail {i} at length."
+            for d in range(6) for i in range(12)]
+    ids = [f"d{n // 12}-t{n % 12}" for n in range(len(docs))]
+    store.upsert("c", "text", ids, text.embed(docs),
+                 [{items.DOC_ID: i.split("-")[0], items.SOURCE: i} for i in ids], docs,
+                 model=text.model_id)
+    bg = fit_in_corpus(store, "c", text)
+    assert bg is not None and bg.n >= 20
+    # each sentence's own passage (cosine 1.0) is never its match: another document's is
+    assert bg.mean < 0.99
+    assert fit_in_corpus(InMemoryStore(), "c", text) is None  # too small to fit
+
+
+def test_the_in_corpus_fit_is_redone_only_when_the_collection_changed_enough(monkeypatch):
+    from rag import calibration, items
+    from rag.testing.fakes import HashTextEmbedder, InMemoryStore
+
+    store, text = InMemoryStore(), HashTextEmbedder()
+
+    def add(start, n):
+        docs = [f"Passage {i} of document {i % 7} says something about item {i}."
+                for i in range(start, start + n)]
+        ids = [f"d{i % 7}-t{i}" for i in range(start, start + n)]
+        store.upsert("c", "text", ids, text.embed(docs),
+                     [{items.DOC_ID: i.split("-")[0]} for i in ids], docs, model=text.model_id)
+
+    fits = []
+    real = calibration.fit_in_corpus
+    monkeypatch.setattr(calibration, "fit_in_corpus",
+                        lambda *a: fits.append(1) or real(*a))
+    add(0, 100)
+    calibration.refit(store, "c", text, None)
+    add(100, 5)  # 5% more: the fit stands
+    calibration.refit(store, "c", text, None)
+    assert len(fits) == 1
+    add(105, 20)  # 25% more than at the fit: fitted again
+    calibration.refit(store, "c", text, None)
+    assert len(fits) == 2
+    assert store.get_meta("c", "text")["mmrag:bg:in_corpus:items"] == 125
