@@ -106,34 +106,42 @@ def picture(data: bytes, limits: Limits, meta: dict[str, Any] | None = None) -> 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
+class _Sections:
+    """Sections as a document's headings cut it: each starts with its heading path."""
+
+    def __init__(self) -> None:
+        self.out: list[tuple[str, dict[str, Any]]] = []
+        self.path: list[tuple[int, str]] = []
+        self.body: list[str] = []
+
+    def heading(self, level: int, title: str) -> None:
+        self.flush()
+        self.path = [(lvl, t) for lvl, t in self.path if lvl < level] + [(level, title)]
+
+    def flush(self) -> None:
+        content = "\n".join(self.body).strip()
+        if content:
+            heading = " > ".join(t for _, t in self.path)
+            self.out.append((f"{heading}\n\n{content}" if heading else content,
+                             {items.SECTION: heading} if heading else {}))
+        self.body.clear()
+
+
 def markdown_sections(text: str) -> list[tuple[str, dict[str, Any]]]:
     """Split at headings; each section starts with its heading path ("Policy > Booking"), so
     every chunk keeps the context it came from."""
-    sections: list[tuple[str, dict[str, Any]]] = []
-    path: list[tuple[int, str]] = []
-    body: list[str] = []
-
-    def flush() -> None:
-        content = "\n".join(body).strip()
-        if content:
-            heading = " > ".join(t for _, t in path)
-            sections.append((f"{heading}\n\n{content}" if heading else content,
-                             {items.SECTION: heading} if heading else {}))
-        body.clear()
-
+    sections = _Sections()
     in_code = False
     for line in text.splitlines():
         if line.strip().startswith("```"):
             in_code = not in_code
         m = None if in_code else _HEADING.match(line)
         if m:
-            flush()
-            level = len(m.group(1))
-            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, m.group(2))]
+            sections.heading(len(m.group(1)), m.group(2))
         else:
-            body.append(line)
-    flush()
-    return sections
+            sections.body.append(line)
+    sections.flush()
+    return sections.out
 
 
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+_:.])\1{2,}\s*$")
@@ -165,39 +173,26 @@ def rst_sections(text: str) -> list[tuple[str, dict[str, Any]]]:
     lines = text.splitlines()
     heads = {i: (u, t) for i, u, t in rst_headings(lines)}
     styles: list[str] = []
-    sections: list[tuple[str, dict[str, Any]]] = []
-    path: list[tuple[int, str]] = []
-    body: list[str] = []
-
-    def flush() -> None:
-        content = "\n".join(body).strip()
-        if content:
-            heading = " > ".join(t for _, t in path)
-            sections.append((f"{heading}\n\n{content}" if heading else content,
-                             {items.SECTION: heading} if heading else {}))
-        body.clear()
-
+    sections = _Sections()
     skip: set[int] = set()
     for i, line in enumerate(lines):
         if i in skip:
             continue
         if i in heads:
             under, title = heads[i]
-            over = i > 0 and lines[i - 1].rstrip() == lines[under].rstrip()
-            if over and body and body[-1].rstrip() == lines[under].rstrip():
-                body.pop()  # the overline was taken for body text
-            flush()
-            style = lines[under].strip()[0] + ("o" if over else "")
+            rule = lines[under].rstrip()
+            over = i > 0 and lines[i - 1].rstrip() == rule
+            if over and sections.body and sections.body[-1].rstrip() == rule:
+                sections.body.pop()  # the overline was taken for body text
+            style = rule.strip()[0] + ("o" if over else "")
             if style not in styles:
                 styles.append(style)
-            level = styles.index(style)
-            name = _RST_ROLE.sub("", title).strip()
-            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, name)]
+            sections.heading(styles.index(style), _RST_ROLE.sub("", title).strip())
             skip.add(under)
             continue
-        body.append(line)
-    flush()
-    return sections
+        sections.body.append(line)
+    sections.flush()
+    return sections.out
 
 
 class Loader(Protocol):
