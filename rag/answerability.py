@@ -80,7 +80,9 @@ def coverage(question: str, hits: list[Hit], lexical: LexicalIndex, collection: 
 
 def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
            text_meta: dict, lexical: LexicalIndex | None, collection: str) -> Verdict:
-    best = max((h.calibrated_score for h in hits), default=0.0)
+    # the vectors' own score: what full-text search added does not count against the generic
+    # background, which was fitted on cosines alone
+    best = max((h.calibrated_score - h.lexical for h in hits), default=0.0)
     old = Verdict(best >= min_relevance, "background", best, min_relevance)
     if rule == "background" or not question.strip() or not hits:
         return old

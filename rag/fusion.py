@@ -122,27 +122,34 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
 
 
 def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
-    """The first ``top_k`` of a ranking with at most ``per_document`` places per document
-    while other documents' hits wait: one long file (release notes, a manual) cannot fill
-    the evidence alone. Places left over go back to the best of the held hits, in order.
+    """The first ``top_k`` of a ranking with at most ``per_document`` places per document,
+    and one more per folder, while other documents' hits wait: one long file (release
+    notes, a manual), or a folder of them, cannot fill the evidence alone. Places left over
+    go back to the held hits in order, those of documents under their own cap first.
     ``per_document`` 0 keeps the ranking as it is."""
     if per_document <= 0:
         return hits[:top_k]
-    taken: list[Hit] = []
-    held: list[Hit] = []
-    per: dict[str, int] = {}
+    per_doc: dict[str, int] = {}
     per_folder: dict[str, int] = {}
-    folder_cap = per_document + 1
-    for hit in hits:
-        doc = str(hit.metadata.get(items.DOC_ID) or hit.source or hit.id)
-        folder = hit.source.rsplit("/", 1)[0] if "/" in hit.source else ""
-        if per.get(doc, 0) < per_document and per_folder.get(folder, 0) < folder_cap:
-            per[doc] = per.get(doc, 0) + 1
-            per_folder[folder] = per_folder.get(folder, 0) + 1
-            taken.append(hit)
-        else:
-            held.append(hit)
-        if len(taken) == top_k:
-            return taken
-    kept = {id(h) for h in taken + held[: top_k - len(taken)]}
-    return [h for h in hits if id(h) in kept]
+
+    def doc(h: Hit) -> str:
+        return str(h.metadata.get(items.DOC_ID) or h.source or h.id)
+
+    def take(h: Hit) -> None:
+        per_doc[doc(h)] = per_doc.get(doc(h), 0) + 1
+        folder = h.source.rsplit("/", 1)[0] if "/" in h.source else ""
+        per_folder[folder] = per_folder.get(folder, 0) + 1
+        taken.add(id(h))
+
+    taken: set[int] = set()
+    passes = (lambda h: per_doc.get(doc(h), 0) < per_document and per_folder.get(
+                  h.source.rsplit("/", 1)[0] if "/" in h.source else "", 0) <= per_document,
+              lambda h: per_doc.get(doc(h), 0) < per_document,
+              lambda h: True)
+    for allowed in passes:
+        for h in hits:
+            if len(taken) == top_k:
+                break
+            if id(h) not in taken and allowed(h):
+                take(h)
+    return [h for h in hits if id(h) in taken]

@@ -71,7 +71,8 @@ class Parts:
         db = Database(settings.database, settings.stale_seconds)
         return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url,
                                state_seconds=settings.state_seconds),
-                   blob_store(settings), text, OptionalImages(image), db, SqlLexical(db))
+                   blob_store(settings), text, OptionalImages(image), db,
+                   SqlLexical(db, settings.state_seconds))
 
 
 def blob_store(settings: Settings) -> BlobStore:

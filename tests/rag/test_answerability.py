@@ -107,3 +107,10 @@ def test_the_in_corpus_fit_is_redone_only_when_the_collection_changed_enough(mon
     calibration.refit(store, "c", text, None)
     assert len(fits) == 2
     assert store.get_meta("c", "text")["mmrag:bg:in_corpus:items"] == 125
+
+
+def test_words_alone_do_not_lift_a_hit_over_the_generic_background(lexical):
+    boosted = hit("age", 0.30, z=4.5)
+    boosted.lexical = 2.0  # 2.5 from the vectors, 2.0 from full-text search
+    v = decide("What is SESSION_COOKIE_AGE?", [boosted], "background", 3.5, {}, lexical, "docs")
+    assert not v.answerable and v.score == 2.5

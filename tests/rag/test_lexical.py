@@ -71,3 +71,25 @@ def test_upsert_replaces_and_delete_removes(lexical):
 def test_a_question_of_stop_words_or_punctuation_asks_nothing(lexical):
     assert lexical.search("kb", "what is it?", 5) == []
     assert lexical.search("kb", "\" OR * NEAR( ) --", 5) == []
+
+
+def test_counts_are_remembered_and_forgotten_on_write(lexical, monkeypatch):
+    assert lexical.frequencies("kb", ["cookies"]) == {"cookies": 3}
+    asked = []
+    real = lexical.db.begin
+    monkeypatch.setattr(lexical.db, "begin", lambda: asked.append(1) or real())
+    assert lexical.frequencies("kb", ["cookies"]) == {"cookies": 3} and lexical.count("kb") == 4
+    assert len(asked) == 1  # the count was asked once; the frequency not again
+    lexical.upsert("kb", ["e"], ["more cookies"])  # this process's write: forgotten at once
+    assert lexical.frequencies("kb", ["cookies"]) == {"cookies": 4} and lexical.count("kb") == 5
+
+
+def test_the_most_common_words_are_not_searched_for(lexical, monkeypatch):
+    import rag.lexical as mod
+
+    monkeypatch.setattr(mod, "COMMON_MIN", 1)
+    monkeypatch.setattr(mod, "COMMON", 0.5)  # "seconds" is in 2 of 4 items: kept
+    assert lexical.search("kb", "seconds", 5)
+    monkeypatch.setattr(mod, "COMMON", 0.3)  # now too common to rank by
+    assert lexical.search("kb", "seconds", 5) == []
+    assert lexical.search("kb", "seconds E408", 5)[0][0] == "d"
