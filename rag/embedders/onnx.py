@@ -6,9 +6,11 @@ in the README). So each text encoder (MiniLM, CLIP's text tower) is exported onc
 cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts; ingestion's
 large batches stay on PyTorch, which is as fast or faster there.
 
-Every session is checked against PyTorch on probe texts each time it is loaded; an export
-that fails, a missing ``onnx`` package or a check below ``MIN_COSINE`` falls back to PyTorch
-with a warning, so a question never gets a different vector than the stored items expect."""
+Every export is checked against PyTorch on probe texts once; the check is recorded beside it
+(``.checked``: the file's size and modification time, and the worst cosine), so later starts
+load it without running PyTorch. A file that changed is checked again. An export that fails,
+a missing ``onnx`` package or a check below ``MIN_COSINE`` falls back to PyTorch with a
+warning, so a question never gets a different vector than the stored items expect."""
 
 from __future__ import annotations
 
@@ -114,12 +116,17 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
                 return None
         try:
             encoder = _session(path, list(example))
-            worst = min([_worst_cosine(encoder(tokenize([p])), reference([p])) for p in PROBES]
-                        + [_worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
+            worst = _checked(path)
+            if worst is None:
+                worst = min([_worst_cosine(encoder(tokenize([p])), reference([p]))
+                             for p in PROBES]
+                            + [_worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
+                _record(path, worst)
         except Exception as e:  # a truncated or foreign file: export again, once
             log.warning("the ONNX question encoder %s cannot be used (%s: %s)", path,
                         type(e).__name__, e)
             path.unlink(missing_ok=True)
+            path.with_suffix(".checked").unlink(missing_ok=True)
             if fresh:
                 return None
             fresh = True
@@ -129,7 +136,29 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
         log.warning("questions are embedded with PyTorch: the ONNX export %s differs from it "
                     "(cosine %.6f < %s)", path, worst, MIN_COSINE)
         path.unlink(missing_ok=True)
+        path.with_suffix(".checked").unlink(missing_ok=True)
         return None
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _checked(path: Path) -> float | None:
+    """The worst cosine recorded for this very file, or None when it was never checked (or
+    has changed since)."""
+    try:
+        rec = json.loads(path.with_suffix(".checked").read_text())
+        return float(rec["worst"]) if rec.get("stamp") == _stamp(path) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _record(path: Path, worst: float) -> None:
+    if worst >= MIN_COSINE:
+        path.with_suffix(".checked").write_text(json.dumps({"stamp": _stamp(path),
+                                                             "worst": worst}))
 
 
 def _session(path: Path, input_names: list[str]) -> OnnxEncoder:

@@ -84,3 +84,17 @@ def test_torch_runtime_setting_skips_onnx(tmp_path):
                                       cache_dir=tmp_path)
     assert emb.embed(["hello"]).shape == (1, 384)
     assert emb.question_runtime == "torch" and not list(tmp_path.iterdir())
+
+
+def test_an_export_is_checked_against_pytorch_once(tiny_clip_dir, tmp_path, monkeypatch):
+    ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).embed_text(["warm up"])
+    (exported,) = tmp_path.glob("clip-text-*.onnx")
+    assert exported.with_suffix(".checked").is_file()
+    checks = []
+    real = onnx._worst_cosine
+    monkeypatch.setattr(onnx, "_worst_cosine", lambda *a: checks.append(1) or real(*a))
+    again = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    assert again.question_runtime == "onnx" and not checks  # a later start: no PyTorch runs
+    exported.touch()  # the file changed since its check: checked again
+    third = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    assert third.question_runtime == "onnx" and checks
