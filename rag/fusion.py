@@ -123,10 +123,11 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
 
 def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
     """The first ``top_k`` of a ranking with at most ``per_document`` places per document,
-    and one more per folder, while other documents' hits wait: one long file (release
-    notes, a manual), or a folder of them, cannot fill the evidence alone. Places left over
-    go back to the held hits in order, those of documents under their own cap first.
-    ``per_document`` 0 keeps the ranking as it is."""
+    and one more per folder of text documents, while other documents' hits wait: one long
+    file (release notes, a manual), or a folder of them, cannot fill the evidence alone.
+    Pictures are not capped by folder (a folder of screenshots is a folder of separate
+    things). Places left over go back to the held hits in order, those of documents under
+    their own cap first. ``per_document`` 0 keeps the ranking as it is."""
     if per_document <= 0:
         return hits[:top_k]
     per_doc: dict[str, int] = {}
@@ -137,13 +138,15 @@ def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
 
     def take(h: Hit) -> None:
         per_doc[doc(h)] = per_doc.get(doc(h), 0) + 1
-        folder = h.source.rsplit("/", 1)[0] if "/" in h.source else ""
-        per_folder[folder] = per_folder.get(folder, 0) + 1
+        if h.modality != "image":  # a folder of pictures is a folder of separate things
+            folder = h.source.rsplit("/", 1)[0] if "/" in h.source else ""
+            per_folder[folder] = per_folder.get(folder, 0) + 1
         taken.add(id(h))
 
     taken: set[int] = set()
-    passes = (lambda h: per_doc.get(doc(h), 0) < per_document and per_folder.get(
-                  h.source.rsplit("/", 1)[0] if "/" in h.source else "", 0) <= per_document,
+    passes = (lambda h: per_doc.get(doc(h), 0) < per_document and (
+                  h.modality == "image" or per_folder.get(
+                      h.source.rsplit("/", 1)[0] if "/" in h.source else "", 0) <= per_document),
               lambda h: per_doc.get(doc(h), 0) < per_document,
               lambda h: True)
     for allowed in passes:

@@ -83,3 +83,19 @@ def test_diversify_caps_a_document_and_gives_back_unused_places():
     # nothing else to show: the held hits fill the places, in their order
     assert [h.id for h in diversify(ranked, 5, 2)] == ["a1", "a2", "a3", "b1", "a4"]
     assert [h.id for h in diversify(ranked, 3, 0)] == ["a1", "a2", "a3"]
+
+
+def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
+    from rag.fusion import diversify
+    from rag.schema import Hit
+
+    def hit(i, source, modality="text"):
+        return Hit(id=i, modality=modality, source=source, raw_score=0.5, calibrated_score=5,
+                   score=5, channel="text", metadata={"doc_id": source})
+
+    notes = [hit(f"r{i}", f"docs/releases/{i}.txt") for i in range(5)]
+    ranked = notes + [hit("ref", "docs/ref/databases.txt")]
+    assert [h.id for h in diversify(ranked, 4, 2)] == ["r0", "r1", "r2", "ref"]
+    shots = [hit(f"s{i}", f"docs/_images/{i}.png", "image") for i in range(5)]
+    assert [h.id for h in diversify(shots + [hit("t", "docs/a.txt")], 4, 2)] == [
+        "s0", "s1", "s2", "s3"]
