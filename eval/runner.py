@@ -32,11 +32,8 @@ class InProcess:
 
     def configure(self, lexical: bool, max_per_document: int, refusal: str) -> None:
         """Turn the answer features on or off between runs (--ablate features)."""
-        settings = self.service.settings
-        settings.lexical, settings.max_per_document = lexical, max_per_document
-        settings.refusal = refusal  # type: ignore[assignment]
-        self.service.retriever.lexical = self.service.parts.lexical if lexical else None
-        self.service.retriever.max_per_document = max_per_document
+        self.service.configure(lexical=lexical, max_per_document=max_per_document,
+                               refusal=refusal)
 
     def ingest(self, folder: Path, collection: str) -> str:
         report = self.ingestor.ingest_paths([folder], collection)

@@ -31,7 +31,6 @@ from .protocols import LexicalIndex
 from .schema import Hit
 from .terms import query_words
 
-RULES = ("in-corpus", "background")
 IN_CORPUS_THRESHOLD = -0.5
 WORDS_WEIGHT = 6.0
 TOP = 3  # the hits whose words count: the best evidence, not all of it
@@ -50,13 +49,6 @@ class Verdict:
         return {"answerable": self.answerable, "rule": self.rule,
                 "score": round(self.score, 3), "threshold": self.threshold,
                 **{k: round(v, 3) for k, v in self.detail.items()}}
-
-
-def in_corpus_background(meta: dict) -> Background | None:
-    key = f"mmrag:bg:{IN_CORPUS}:"
-    if key + "mean" not in meta:
-        return None
-    return Background(float(meta[key + "mean"]), float(meta[key + "std"]), int(meta[key + "n"]))
 
 
 def coverage(question: str, hits: list[Hit], lexical: LexicalIndex, collection: str
@@ -86,7 +78,7 @@ def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
     old = Verdict(best >= min_relevance, "background", best, min_relevance)
     if rule == "background" or not question.strip() or not hits:
         return old
-    bg = in_corpus_background(text_meta)
+    bg = Background.stored(text_meta, IN_CORPUS)
     texts = [h for h in hits if h.text and h.channel != items.EXACT_CHANNEL]
     if bg is None or lexical is None or not texts:
         return old  # a small collection, or none of its text found: the old rule stands

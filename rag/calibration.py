@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import items
 from .fusion import PROBE_QUERIES, Background, fit_background
-from .protocols import ImageEmbedder, TextEmbedder, VectorStore
+from .protocols import ImageEmbedder, StoredItem, TextEmbedder, VectorStore
+from .units import units
 
 log = logging.getLogger(__name__)
 _PROBES: dict[tuple[str, str], np.ndarray] = {}  # (role, model id) -> probe vectors
@@ -44,12 +46,9 @@ REFIT_CHANGE = 0.1  # the in-corpus fit is redone once the text items grew or sh
 NEIGHBOURS = 10
 
 
-def pseudo_queries(found: list, rng: random.Random) -> list[tuple[str, str]]:
+def pseudo_queries(found: list[StoredItem], rng: random.Random) -> list[tuple[str, str]]:
     """(sentence, document id): one sentence of 5-25 words from each passage, standing in for
     a question whose answer is in that document."""
-    from . import items
-    from .units import units
-
     out = []
     for it in found:
         doc = str(it.metadata.get(items.DOC_ID, it.id))
@@ -66,8 +65,6 @@ def fit_in_corpus(store: VectorStore, collection: str, text: TextEmbedder) -> Ba
     of it, and each one's best match in any *other* document is kept. A question whose best
     hit stands far above that is answered from the collection; one near it is on topic but
     not answered by it (rag/answerability.py)."""
-    from . import items
-
     count = store.count(collection, "text")
     if count < 50:  # too few documents to tell another document's match from noise
         return None

@@ -20,7 +20,7 @@ def snippet_of(hit: Hit, question: str) -> str:
     shares a word with it)."""
     text = hit.text or ""
     section = str(hit.metadata.get(items.SECTION, ""))
-    body = text[len(section):] if section and text.startswith(section) else text
+    body = items.body_of(text, section)
     score, sentence = best_sentence(terms(question), text, lines=hit.channel == "ocr",
                                     section=section)
     return sentence if score > 0 and sentence else opening(body)

@@ -70,10 +70,19 @@ class Background:
                 f"mmrag:bg:{channel}:n": self.n}
 
     @classmethod
+    def stored(cls, meta: dict, name: str) -> Background | None:
+        """The background fitted under ``name`` in a collection's metadata, if any."""
+        key = f"mmrag:bg:{name}:"
+        if key + "mean" not in meta:
+            return None
+        return cls(float(meta[key + "mean"]), float(meta[key + "std"]), int(meta[key + "n"]))
+
+    @classmethod
     def from_meta(cls, meta: dict, channel: str) -> Background:
-        key = f"mmrag:bg:{channel}:"
-        if key + "mean" in meta:
-            return cls(float(meta[key + "mean"]), float(meta[key + "std"]), int(meta[key + "n"]))
+        """The channel's fitted background, else its prior."""
+        fitted = cls.stored(meta, channel)
+        if fitted is not None:
+            return fitted
         mean, std = PRIORS[channel]
         return cls(mean, std, 0)
 

@@ -131,3 +131,8 @@ def location(meta: dict[str, Any]) -> str | None:
         seconds = int(float(meta[TIMESTAMP]))
         return f"at {seconds // 60:02d}:{seconds % 60:02d}"
     return None
+
+
+def body_of(text: str, section: str) -> str:
+    """A chunk's text without the heading path it starts with (context, not content)."""
+    return text[len(section):] if section and text.startswith(section) else text

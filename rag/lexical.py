@@ -13,6 +13,7 @@ Scores are higher-is-better in both; they are only compared within one question'
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -21,8 +22,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from .db import Database
+from .protocols import LexicalIndex, VectorStore
 from .terms import query_words
 
+log = logging.getLogger(__name__)
 BATCH = 500
 # Words held by more than this share of a collection's items (and by at least COMMON_MIN
 # items) are left out of the query: their BM25 weight is small (ln 4 at 25% against ~7 for a
@@ -32,6 +35,16 @@ BATCH = 500
 COMMON = 0.25
 COMMON_MIN = 50
 _PG_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fill(index: LexicalIndex, store: VectorStore, collection: str) -> None:
+    """A collection written before the lexical index existed (or by a process without it) is
+    indexed in full, once: its row count differs from the store's."""
+    if index.count(collection) == store.count(collection, "text"):
+        return
+    found, _ = store.get(collection, "text")
+    index.upsert(collection, [it.id for it in found], [it.document or "" for it in found])
+    log.info("lexical index of %s: %d items", collection, len(found))
 
 
 class SqlLexical:

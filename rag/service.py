@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, items
+from . import calibration, items, lexical
 from .answerability import Verdict, decide
 from .citations import cite
 from .errors import InvalidInput, NotFound, RagError
@@ -56,10 +56,19 @@ class RagService:
         self._generators: dict[str, Generator] = {}
         self._generators_lock = threading.Lock()
         self._known: set[str] = set()  # collections seen in the store
-        self.retriever = Retriever(parts.store, parts.text, parts.images.get,
-                                   settings.ingest.max_image_pixels,
-                                   parts.lexical if settings.lexical else None,
-                                   settings.max_per_document)
+        self.retriever = self._retriever()
+
+    def _retriever(self) -> Retriever:
+        s, parts = self.settings, self.parts
+        return Retriever(parts.store, parts.text, parts.images.get, s.ingest.max_image_pixels,
+                         parts.lexical if s.lexical else None, s.max_per_document)
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings of a running service (the eval harness's ablations); what is built
+        from them is built again."""
+        for name, value in changes.items():
+            setattr(self.settings, name, value)
+        self.retriever = self._retriever()
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
@@ -279,17 +288,8 @@ class RagService:
         store = self.parts.store
         clip = self.image_embedder() if store.count(collection, "image") else None
         calibration.refit(store, collection, self.parts.text, clip)
-        self._fill_lexical(collection)
-
-    def _fill_lexical(self, collection: str) -> None:
-        """A collection written before the lexical index existed (or by a process without
-        it) is indexed in full, once: its row count differs from the store's."""
-        lexical, store = self.parts.lexical, self.parts.store
-        if lexical is None or lexical.count(collection) == store.count(collection, "text"):
-            return
-        found, _ = store.get(collection, "text")
-        lexical.upsert(collection, [it.id for it in found], [it.document or "" for it in found])
-        log.info("lexical index of %s: %d items", collection, len(found))
+        if self.parts.lexical is not None:
+            lexical.fill(self.parts.lexical, store, collection)
 
     def item(self, collection: str, item_id: str) -> dict[str, Any]:
         """A stored item as a citation's link shows it: its text (a passage, or the text read

@@ -56,6 +56,11 @@ class Scored:
     bonus: float = 0.0  # the part of score that is not word overlap: kept when re-scored
 
 
+def _last(section: str) -> str:
+    """The heading a passage stands under: the last step of its path."""
+    return section.split(" > ")[-1] if section else ""
+
+
 def _is_label(s: str) -> bool:
     """Headings, FAQ questions and short lines label what follows; they are not answers."""
     return s.startswith("#") or s.endswith("?") or s.endswith(":") or len(s.split()) < 4
@@ -134,9 +139,8 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
         if not hit.text:
             continue
         section = str(hit.metadata.get(items.SECTION, ""))
-        body = hit.text[len(section):] if section and hit.text.startswith(section) else hit.text
-        label = section.split(" > ")[-1] if section else ""
-        found += [(rank, n, u) for u in units(body, lines=hit.channel == "ocr", label=label)
+        found += [(rank, n, u) for u in units(items.body_of(hit.text, section),
+                                              lines=hit.channel == "ocr", label=_last(section))
                   if not (u.kind in ("sentence", "item") and u.text.endswith("?"))]
     # an FAQ question labels its answer and is left out; each question word is weighted by
     # how few of the units hold it
@@ -184,10 +188,8 @@ def best_sentence(question: set[str], text: str, lines: bool = False,
                   section: str = "") -> tuple[float, str]:
     """The unit of one passage that best matches the question's terms, by overlap alone
     (for citation snippets). ``section`` is the heading path a chunk starts with."""
-    if section and text.startswith(section):
-        text = text[len(section):]
     best = (0.0, "")
-    for u in units(text, lines=lines, label=section.split(" > ")[-1] if section else ""):
+    for u in units(items.body_of(text, section), lines=lines, label=_last(section)):
         if not lines and _is_label(u.text):
             continue
         score = _lexical(question, u, terms(u.label))

@@ -136,3 +136,16 @@ def test_ocr_error_rates_are_measured(env, tmp_path):
     [record], _ = load_records(tmp_path / "o")
     assert "BlueHarbor2026" in record["ocr_text"]
     assert 0 <= record["metrics"]["ocr_cer"] < 0.2 and record["metrics"]["ocr_wer"] < 0.8
+
+
+def test_feature_ablation_turns_each_feature_off_in_one_run(env, dataset, tmp_path, capsys):
+    out = tmp_path / "features"
+    assert main(["eval", str(dataset), "--out", str(out), "--ablate", "features"]) == 0
+    for variant in ("all-on", "lexical-off", "diversity-off", "refusal-old", "all-off"):
+        meta = json.loads((out / variant / "run.json").read_text())
+        assert meta["variant"] == variant.replace("-", " ")
+    off = json.loads((out / "all-off" / "run.json").read_text())
+    assert (off["lexical"], off["max_per_document"], off["refusal"]) == ("False", "0",
+                                                                         "background")
+    table = (out / "ablation.md").read_text()
+    assert "## By group" in table and "text containment" in table

@@ -94,3 +94,12 @@ def test_two_first_requests_build_a_generator_once(service, monkeypatch):
     for t in threads:
         t.join()
     assert built == ["local"] and got[0] is got[1]
+
+
+def test_configure_rebuilds_what_is_built_from_settings(service):
+    service.configure(lexical=False, max_per_document=0, refusal="background")
+    assert service.retriever.lexical is None and service.retriever.max_per_document == 0
+    assert service.settings.refusal == "background"
+    service.configure(lexical=True, max_per_document=2, refusal="in-corpus")
+    assert service.retriever.lexical is service.parts.lexical is not None
+    assert service.retriever.max_per_document == 2
