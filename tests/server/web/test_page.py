@@ -4,6 +4,7 @@ except in CI, where that is a failure. Screenshots go to the test's temporary fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -69,14 +70,21 @@ def ask(pg, question: str) -> None:
     expect(last).to_have_attribute("data-done", "ok", timeout=60000)
 
 
-def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
-    from playwright.sync_api import expect
-
-    pg, errors = page
+@contextlib.contextmanager
+def opened(pg, service, kb):
+    """The sample knowledge base ingested, a live server, and the page loaded in it."""
     Ingestor(service).ingest_paths([kb])
     with LiveServer(service) as live:
         pg.goto(live.url + "/")
         pg.wait_for_selector("#model option", state="attached")
+        yield live
+
+
+def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
+    from playwright.sync_api import expect
+
+    pg, errors = page
+    with opened(pg, service, kb):
         ask(pg, QUESTION)
         answer = pg.locator("#turns li.answer").last
         assert "30 days" in answer.inner_text()
@@ -134,10 +142,7 @@ def test_search_by_image_shows_the_picture_and_why(settings, service, kb, page, 
     from playwright.sync_api import expect
 
     pg, errors = page
-    Ingestor(service).ingest_paths([kb])
-    with LiveServer(service) as live:
-        pg.goto(live.url + "/")
-        pg.wait_for_selector("#model option", state="attached")
+    with opened(pg, service, kb):
         pg.set_input_files("#image", str(kb / "img" / "green.jpg"))
         ask(pg, "")
         first = pg.locator("#source-list li").first
