@@ -184,6 +184,10 @@ class Settings(BaseSettings):
     query_runtime: Literal["onnx", "torch"] = Field(
         "onnx", description="how questions are embedded on a CPU: ONNX Runtime (an export of "
         "the same models, checked against PyTorch when loaded) or PyTorch")
+    precision: Literal["auto", "fp32"] = Field(
+        "auto", description="auto: on a CPU with native bf16, each model runs in bf16 when its "
+        "bf16 vectors match its fp32 ones on probe inputs (cosine >= 0.9999, checked at load); "
+        "fp32: always fp32")
     cache_dir: Path | None = Field(
         None, description="where exported question encoders are kept; unset = "
         "$XDG_CACHE_HOME/mmrag/onnx, else ~/.cache/mmrag/onnx")

@@ -121,10 +121,11 @@ def main() -> None:
                         _env_file=None)
     text_model = SentenceTransformerEmbedder(settings.text_model, settings.device,
                                              settings.ingest.text_batch_size,
-                                             settings.query_runtime, settings.cache_dir)
+                                             settings.query_runtime, settings.cache_dir,
+                                             settings.precision)
     clip_model = ClipEmbedder(settings.clip_model, settings.device,
                               settings.ingest.image_batch_size, settings.query_runtime,
-                              settings.cache_dir)
+                              settings.cache_dir, settings.precision)
     svc = RagService.from_settings(settings, text_model, clip_model)
     svc.warm_up()
     ingestor = Ingestor(svc)

