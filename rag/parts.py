@@ -31,6 +31,14 @@ class OptionalImages:
         return self.embedder.model_id
 
     def get(self) -> ImageEmbedder | None:
+        """CLIP for a question: as it is while its cached question encoder can embed the text
+        (the weights load behind, see ``RagService.warm_up``), else loaded."""
+        if self.error is None and self.embedder.quick_start():
+            return self.embedder
+        return self.load()
+
+    def load(self) -> ImageEmbedder | None:
+        """CLIP with its weights loaded, or None when they cannot be."""
         with self._lock:
             if self.error is None:
                 try:

@@ -24,6 +24,11 @@ class TextEmbedder(Protocol):
         """Load the weights now (safe to call twice); returns the embedder."""
         ...
 
+    def quick_start(self) -> bool:
+        """Whether ``embed`` works for questions before ``load()`` (from a cached export);
+        the weights then load in the background."""
+        ...
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         ...
@@ -49,6 +54,10 @@ class ImageEmbedder(Protocol):
 
     def load(self) -> Any:
         """Load the weights now; ModelUnavailable when they cannot be had."""
+        ...
+
+    def quick_start(self) -> bool:
+        """Whether ``embed_text`` works for questions before ``load()``."""
         ...
 
     @property

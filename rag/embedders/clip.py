@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
-from . import onnx, precision
+from . import onnx, precision, standalone
 from .batching import Batcher
 from .hub import load_pretrained, resolve_device
 
@@ -28,10 +28,10 @@ def _features(out: Any) -> Any:
 
 class ClipEmbedder(LazyLoaded):
     """Loaded once, on first use. ``preprocess`` is thread-safe and meant for loader threads;
-    model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, one or two
-    texts (a question) run through ONNX Runtime (see ``onnx``); concurrent short calls are
-    batched (``batching``); each tower runs in bf16 where the CPU has it and the check at load
-    passes (``precision``)."""
+    model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, short batches
+    of texts (questions) run through ONNX Runtime (see ``onnx``), and concurrent ones are
+    batched together (``batching``); PyTorch (ingestion) runs each tower in bf16 where the CPU
+    has it and the check at load passes (``precision``)."""
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
@@ -45,6 +45,7 @@ class ClipEmbedder(LazyLoaded):
         self.bf16_text = self.bf16_image = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._short = onnx.ShortPath(self._build_short)
+        self._quick = onnx.QuickPath(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
         self._fast_pixels: _FastPixels | None = None
         self._model: Any = None
@@ -89,8 +90,21 @@ class ClipEmbedder(LazyLoaded):
             f"CLIP {self.model_id} (texts)", self.precision, device,
             lambda bf16: self._embed_text_torch(onnx.PROBES, bf16))
 
+    def quick_start(self) -> bool:
+        """Whether questions can be embedded before the model loads: a checked ONNX export of
+        its text tower and its tokenizer are cached (``onnx.quick``)."""
+        return not self._loaded and self._quick.get() is not None
+
+    def _find_quick(self) -> onnx.OnnxEncoder | None:
+        if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
+            return None
+        key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
+        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx")
+
     @property
     def dimension(self) -> int:
+        if not self._loaded and (quick := self._quick.get()) is not None:
+            return quick.dimension
         self.load()
         return int(self._model.config.projection_dim)
 
@@ -136,7 +150,6 @@ class ClipEmbedder(LazyLoaded):
         return self.embed_pixels(self.preprocess(images))
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) <= onnx.SHORT_BATCH:
@@ -144,11 +157,14 @@ class ClipEmbedder(LazyLoaded):
         return self._embed_text_torch(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        """A batch of short texts: ONNX Runtime, unless bf16 PyTorch is faster for its size."""
-        self.load()  # decides bf16
-        if (len(texts) < precision.MIN_BF16_BATCH or not self.bf16_text) and (
-                short := self._short.get()) is not None:
-            return short(self._tokenize(texts, "np"))
+        """A batch of short texts (questions, answer sentences): ONNX Runtime where the model
+        has it. (bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it
+        made the server slower, competing for the cores with ONNX Runtime: README.)"""
+        if not self._loaded and (quick := self._quick.get()) is not None:
+            return quick.texts(texts)  # the model is not loaded (yet)
+        if (short := self._short.get()) is not None:
+            # the export's own tokenizer where it has one: no lock shared with the model
+            return short.texts(texts) if short.tokenizer else short(self._tokenize(texts, "np"))
         return self._embed_text_torch(texts)
 
     @property
@@ -172,6 +188,8 @@ class ClipEmbedder(LazyLoaded):
         self.load()
         if self.query_runtime != "onnx" or self._device != "cpu":
             return None
+        if (quick := self._quick.get()) is not None:
+            return quick  # checked, and loaded already
         import torch
 
         model = self._model
@@ -185,7 +203,10 @@ class ClipEmbedder(LazyLoaded):
         key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
         return onnx.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
                           lambda texts: self._tokenize(texts, "np"),
-                          lambda texts: self._embed_text_torch(texts, bf16=False))
+                          lambda texts: self._embed_text_torch(texts, bf16=False),
+                          standalone.from_model(
+                              self._processor.tokenizer,
+                              int(model.config.text_config.max_position_embeddings)))
 
 
 class _FastPixels:

@@ -10,7 +10,13 @@ Every export is checked against PyTorch on probe texts once; the check is record
 (``.checked``: the file's size and modification time, and the worst cosine), so later starts
 load it without running PyTorch. A file that changed is checked again. An export that fails,
 a missing ``onnx`` package or a check below ``MIN_COSINE`` falls back to PyTorch with a
-warning, so a question never gets a different vector than the stored items expect."""
+warning, so a question never gets a different vector than the stored items expect.
+
+The model's tokenizer is saved beside a checked export too (``.tokenizer.json``, configured
+with the model's truncation and padding), once its output is found identical to the model's
+own on the probe texts. With both, a later start answers questions at once (``quick``):
+neither PyTorch nor the model's weights are loaded for that, which is most of a start's time;
+they can load afterwards, for ingestion."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..lazy import LazyLoaded
+from . import standalone
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +46,33 @@ PROBES = [
     "x",
 ]
 
-Features = dict[str, np.ndarray]
+Features = standalone.Features
 
 
 def fingerprint(kind: str, model_id: str, local_dir: str | Path | None) -> str:
     """A cache key: the model (and its files' sizes and times when it is a local directory)
-    and the library versions that shaped the exported graph."""
-    import onnxruntime
-    import torch
-    import transformers
+    and the library versions that shaped the exported graph (read from the installed
+    packages' metadata: importing PyTorch to ask would cost a second)."""
+    from importlib.metadata import version
 
-    parts: list[Any] = [kind, model_id, torch.__version__, transformers.__version__,
-                        onnxruntime.__version__]
+    parts: list[Any] = [kind, model_id] + [version(p) for p in ("torch", "transformers",
+                                                                 "onnxruntime")]
     if local_dir is not None and Path(local_dir).is_dir():
         root = Path(local_dir)
         parts += sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
                         for p in root.rglob("*") if p.is_file())
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
+
+
+def threads() -> int:
+    """As many threads as PyTorch would take (its default: the cores this process may use),
+    without importing it."""
+    if "torch" in sys.modules:
+        return int(sys.modules["torch"].get_num_threads())
+    n = os.environ.get("OMP_NUM_THREADS", "")
+    if n.isdigit() and int(n) > 0:
+        return int(n)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def default_cache_dir() -> Path:
@@ -64,17 +82,75 @@ def default_cache_dir() -> Path:
 
 class OnnxEncoder:
     """A text encoder as an ONNX Runtime session: features (numpy, int64) in, unit vectors out.
-    ``session.run`` is thread-safe."""
+    ``session.run`` is thread-safe. With a ``tokenizer`` (a ``tokenizers.Tokenizer`` found to
+    tokenize as the model does, padding and truncation set; safe across threads), it takes
+    texts too, and needs neither PyTorch nor the model's own tokenizer and its lock."""
 
     def __init__(self, session: Any, input_names: list[str]):
         self.session = session
         self.input_names = input_names
+        self.tokenizer: Any = None
+        self.counter: Any = None  # the same tokenizer without truncation, for usage counts
+        self.dimension = 0
+
+    def attach(self, tokenizer: Any, dimension: int) -> OnnxEncoder:
+        self.tokenizer = tokenizer
+        self.counter = standalone.counter(tokenizer)
+        self.dimension = dimension
+        return self
 
     def __call__(self, features: Features) -> np.ndarray:
         feed = {k: np.asarray(features[k], dtype=np.int64) for k in self.input_names}
         out = np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+    def texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self(standalone.features(self.tokenizer, self.input_names, texts))
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return sum(len(e.ids) for e in self.counter.encode_batch(list(texts)))
+
+
+def quick(path: Path) -> OnnxEncoder | None:
+    """The export at ``path`` ready for questions without PyTorch (with its tokenizer): None
+    unless its check is recorded for this very file along with a tokenizer (see ``build``)."""
+    try:
+        rec = json.loads(path.with_suffix(".checked").read_text())
+        if rec.get("stamp") != _stamp(path) or float(rec["worst"]) < MIN_COSINE:
+            return None
+        if not rec.get("tokenizer"):
+            return None
+        return _session(path, list(rec["inputs"])).attach(
+            standalone.load(path.with_suffix(".tokenizer.json")), int(rec["dimension"]))
+    except Exception as e:  # no record, an older record, a damaged file: start the slow way
+        log.debug("no quick start from %s (%s: %s)", path, type(e).__name__, e)
+        return None
+
+
+def on_cpu(device: str) -> bool:
+    """Whether ``device`` means the CPU, without importing PyTorch when it is not loaded yet
+    ("auto" on a machine without NVIDIA's device files is the CPU)."""
+    if device != "auto":
+        return device == "cpu"
+    if "torch" in sys.modules:
+        return not sys.modules["torch"].cuda.is_available()
+    return not Path("/dev/nvidiactl").exists()
+
+
+class QuickPath(LazyLoaded):
+    """One embedder's ``quick`` encoder, looked for once; None when there is none."""
+
+    def __init__(self, find: Callable[[], OnnxEncoder | None]):
+        super().__init__()
+        self._find = find
+        self._quick: OnnxEncoder | None = None
+
+    def _load(self) -> None:
+        self._quick = self._find()
+
+    def get(self) -> OnnxEncoder | None:
+        return self.load()._quick
 
 
 class ShortPath(LazyLoaded):
@@ -95,11 +171,13 @@ class ShortPath(LazyLoaded):
 
 def build(model: Any, forward: Callable[..., Any], example: Features, path: Path,
           tokenize: Callable[[Sequence[str]], Features],
-          reference: Callable[[Sequence[str]], np.ndarray]) -> OnnxEncoder | None:
+          reference: Callable[[Sequence[str]], np.ndarray],
+          tokenizer: Any = None) -> OnnxEncoder | None:
     """Load the session cached at ``path`` (first exporting ``forward``, which runs ``model``
     on the tensors of ``example``, when it is not cached or the cached file is unreadable) and
     check it against ``reference`` (PyTorch). None, with a warning, when that fails: the
-    caller keeps using PyTorch."""
+    caller keeps using PyTorch. ``tokenizer`` (a ``tokenizers.Tokenizer`` set up as the model
+    tokenizes) is saved beside a checked export when it gives ``tokenize``'s very features."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError as e:
@@ -122,6 +200,9 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
                              for p in PROBES]
                             + [_worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
                 _record(path, worst)
+            if worst >= MIN_COSINE and tokenizer is not None:
+                _keep_tokenizer(path, encoder, tokenizer, tokenize,
+                                int(reference(PROBES[:1]).shape[1]))
         except Exception as e:  # a truncated or foreign file: export again, once
             log.warning("the ONNX question encoder %s cannot be used (%s: %s)", path,
                         type(e).__name__, e)
@@ -161,12 +242,31 @@ def _record(path: Path, worst: float) -> None:
                                                              "worst": worst}))
 
 
+def _keep_tokenizer(path: Path, encoder: OnnxEncoder, tokenizer: Any,
+                    tokenize: Callable[[Sequence[str]], Features], dimension: int) -> None:
+    """Attach ``tokenizer`` to ``encoder``, save it beside the export and name it in the
+    export's record, when it tokenizes exactly as the model does (``standalone.same``);
+    otherwise the encoder takes the model's features, and starts load the model."""
+    try:
+        rec = json.loads(path.with_suffix(".checked").read_text())
+        kept = path.with_suffix(".tokenizer.json")
+        if not rec.get("tokenizer") or not kept.exists():
+            if not standalone.same(tokenizer, tokenize, encoder.input_names, PROBES):
+                log.info("no quick start for %s: its tokenizer differs from the model's", path)
+                return
+            tokenizer.save(str(kept))
+            rec |= {"tokenizer": True, "inputs": encoder.input_names, "dimension": dimension}
+            path.with_suffix(".checked").write_text(json.dumps(rec))
+        encoder.attach(tokenizer, dimension)
+    except Exception as e:  # a tokenizer that cannot be saved: starts load the model
+        log.info("no quick start for %s (%s: %s)", path, type(e).__name__, e)
+
+
 def _session(path: Path, input_names: list[str]) -> OnnxEncoder:
     import onnxruntime as ort
-    import torch
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = torch.get_num_threads()
+    opts.intra_op_num_threads = threads()
     opts.log_severity_level = 3
     # idle threads must not spin: two sessions (text, CLIP) and PyTorch share the cores
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")

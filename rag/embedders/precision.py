@@ -5,7 +5,11 @@ matrix products at about twice the fp32 rate (README: measured figures) while ke
 accumulation, so the unit vectors barely move. "Barely" is checked, not assumed: each model
 (each tower of CLIP) embeds probe inputs in fp32 and in bf16 when it loads, and uses bf16 only
 when every probe's vector keeps a cosine of at least ``MIN_COSINE`` to its fp32 one; otherwise
-it stays on fp32 and says why in the log."""
+it stays on fp32 and says why in the log.
+
+It serves ingestion (PyTorch's large batches). Questions stay on ONNX Runtime in fp32: bf16
+PyTorch ran a batch of questions alone faster, but under load the server answered fewer of
+them (README, *Under load*)."""
 
 from __future__ import annotations
 
@@ -19,9 +23,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MIN_COSINE = 0.9999
-# short batches below this size go through ONNX Runtime (fp32), which is faster for one or
-# two texts; from this size on, PyTorch in bf16 is faster than ONNX Runtime (README)
-MIN_BF16_BATCH = 4
 
 
 def supported(device: str) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
-from . import onnx, precision
+from . import onnx, precision, standalone
 from .batching import Batcher
 from .hub import is_local, load_pretrained, resolve_device
 
@@ -42,9 +42,9 @@ def resolve_text_model(spec: str) -> str:
 
 class SentenceTransformerEmbedder(LazyLoaded):
     """Loaded once, on first use; every call embeds a whole batch. With ``query_runtime``
-    "onnx" on a CPU, one or two short texts (a question) run through ONNX Runtime (see
-    ``onnx``); concurrent short calls are batched (``batching``); PyTorch runs in bf16 where
-    the CPU has it and the check at load passes (``precision``)."""
+    "onnx" on a CPU, short batches (questions) run through ONNX Runtime (see ``onnx``), and
+    concurrent ones are batched together (``batching``); PyTorch (ingestion) runs in bf16
+    where the CPU has it and the check at load passes (``precision``)."""
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
@@ -60,6 +60,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
         self._short = onnx.ShortPath(self._build_short)
+        self._quick = onnx.QuickPath(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
 
     def _load(self) -> None:
@@ -83,8 +84,22 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def model(self) -> Any:
         return self.load()._model
 
+    def quick_start(self) -> bool:
+        """Whether questions can be embedded before the model loads: a checked ONNX export of it
+        and its tokenizer are cached (``onnx.quick``). ``load()`` still brings the model in, for
+        ingestion and for batches that run faster on it."""
+        return not self._loaded and self._quick.get() is not None
+
+    def _find_quick(self) -> onnx.OnnxEncoder | None:
+        if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
+            return None
+        key = onnx.fingerprint("text", self.model_id, resolve_text_model(self.model_id))
+        return onnx.quick(self.cache_dir / f"text-{key}.onnx")
+
     @property
     def dimension(self) -> int:
+        if not self._loaded and (quick := self._quick.get()) is not None:
+            return quick.dimension
         m = self.model
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
@@ -100,6 +115,10 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model sees for ``texts`` (special tokens included), for usage reports.
         Under the same lock as embedding: the fast tokenizer is not safe across threads."""
+        if not self._loaded and (quick := self._quick.get()) is not None:
+            return quick.count_tokens(texts)
+        if (short := self._short.get()) is not None and short.counter is not None:
+            return short.count_tokens(texts)  # no lock shared with the model
         model = self.model
         with self._lock:
             return sum(len(ids) for ids in model.tokenizer(list(texts))["input_ids"])
@@ -112,11 +131,14 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return self._embed_torch(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        """A batch of short texts: ONNX Runtime, unless bf16 PyTorch is faster for its size."""
-        self.load()  # decides bf16
-        if (len(texts) < precision.MIN_BF16_BATCH or not self.bf16) and (
-                short := self._short.get()) is not None:
-            return short(self._features(texts))
+        """A batch of short texts (questions, answer sentences): ONNX Runtime where the model
+        has it. (bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it
+        made the server slower, competing for the cores with ONNX Runtime: README.)"""
+        if not self._loaded and (quick := self._quick.get()) is not None:
+            return quick.texts(texts)  # the model is not loaded (yet)
+        if (short := self._short.get()) is not None:
+            # the export's own tokenizer where it has one: no lock shared with the model
+            return short.texts(texts) if short.tokenizer else short(self._features(texts))
         return self._embed_torch(texts)
 
     def _embed_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
@@ -146,6 +168,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def _build_short(self) -> onnx.OnnxEncoder | None:
         if self.query_runtime != "onnx" or resolve_device(self.device) != "cpu":
             return None
+        if (quick := self._quick.get()) is not None:
+            return quick  # checked, and loaded already
         import torch
 
         model = self.model
@@ -161,4 +185,5 @@ class SentenceTransformerEmbedder(LazyLoaded):
         key = onnx.fingerprint("text", self.model_id, self._path)
         return onnx.build(model, forward, {k: features[k].numpy() for k in names},
                           self.cache_dir / f"text-{key}.onnx", self._features,
-                          lambda texts: self._embed_torch(texts, bf16=False))
+                          lambda texts: self._embed_torch(texts, bf16=False),
+                          standalone.from_model(model.tokenizer, int(model.max_seq_length)))

@@ -223,6 +223,9 @@ class HashTextEmbedder:
     def load(self) -> HashTextEmbedder:
         return self
 
+    def quick_start(self) -> bool:
+        return False
+
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self._dim, dtype=np.float32)
         for word in _WORD.findall(text.lower()):
@@ -265,6 +268,9 @@ class ColorImageEmbedder:
 
     def load(self) -> ColorImageEmbedder:
         return self
+
+    def quick_start(self) -> bool:
+        return False
 
     def preprocess(self, images: Sequence[Any]) -> Any:
         import torch

@@ -1,0 +1,99 @@
+"""A start with the question encoders cached answers questions before PyTorch and the weights
+load: the export's check and the model's own tokenizer are kept beside it, and used only when
+they give the very same features; the weights then load behind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rag.embedders import standalone
+from rag.embedders.clip import ClipEmbedder
+from rag.embedders.text import SentenceTransformerEmbedder
+from rag.schema import Query
+from rag.service import RagService
+from rag.settings import DEFAULT_TEXT_MODEL, Settings
+
+QUESTIONS = ["How long must passwords be?", "  a red car \n",
+             "what is the per diem for meals when travelling abroad for more than a week?"]
+
+
+def exported(tiny_clip_dir: Path, cache: Path) -> tuple[SentenceTransformerEmbedder,
+                                                         ClipEmbedder]:
+    """Embedders that loaded the models and exported (and checked) their question encoders."""
+    text = SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=cache)
+    clip = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=cache)
+    assert text.question_runtime == clip.question_runtime == "onnx"
+    return text, clip
+
+
+def test_questions_are_embedded_before_the_weights_load(tiny_clip_dir, tmp_path):
+    text, clip = exported(tiny_clip_dir, tmp_path)
+    assert sorted(p.name.split("-")[0] for p in tmp_path.glob("*.tokenizer.json")) == [
+        "clip", "text"]
+    quick_text = SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=tmp_path)
+    quick_clip = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    assert quick_text.quick_start() and quick_clip.quick_start()
+    for q in QUESTIONS:
+        for fresh, loaded, exact in ((quick_text.embed, text.embed, text._embed_torch),
+                                     (quick_clip.embed_text, clip.embed_text,
+                                      clip._embed_text_torch)):
+            v = fresh([q])
+            assert float(v[0] @ loaded([q])[0]) >= 0.9999
+            ref = exact([q], bf16=False)[0]
+            assert float(v[0] @ ref / np.linalg.norm(ref)) >= 0.9999
+    assert quick_text.dimension == 384 and quick_clip.dimension == clip.dimension
+    assert quick_text.count_tokens(QUESTIONS) == text.count_tokens(QUESTIONS)
+    assert not quick_text._loaded and not quick_clip._loaded  # all of that without weights
+    quick_text.load()  # then the model: the quick path is over, the same encoder serves
+    assert not quick_text.quick_start() and quick_text.question_runtime == "onnx"
+    assert float(quick_text.embed([QUESTIONS[0]])[0] @ text.embed([QUESTIONS[0]])[0]) >= 0.9999
+
+
+def test_a_tokenizer_that_differs_is_not_kept(tiny_clip_dir, tmp_path, monkeypatch):
+    real = standalone.features
+
+    def off_by_one(tokenizer, names, texts):
+        out = real(tokenizer, names, texts)
+        out["input_ids"] = out["input_ids"] + 1
+        return out
+
+    monkeypatch.setattr(standalone, "features", off_by_one)
+    exported(tiny_clip_dir, tmp_path)
+    assert not list(tmp_path.glob("*.tokenizer.json"))
+    monkeypatch.undo()
+    assert not ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).quick_start()
+    assert not SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu",
+                                           cache_dir=tmp_path).quick_start()
+
+
+def test_a_changed_export_is_not_used_quickly(tiny_clip_dir, tmp_path):
+    exported(tiny_clip_dir, tmp_path)
+    (path,) = tmp_path.glob("clip-text-*.onnx")
+    path.write_bytes(path.read_bytes())  # same bytes, a new modification time: not checked
+    assert not ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).quick_start()
+
+
+def test_no_quick_start_unless_questions_run_on_onnx(tiny_clip_dir, tmp_path):
+    exported(tiny_clip_dir, tmp_path)
+    assert not ClipEmbedder(str(tiny_clip_dir), "cpu", query_runtime="torch",
+                            cache_dir=tmp_path).quick_start()
+
+
+def test_the_service_answers_at_once_and_loads_the_weights_behind(tiny_clip_dir, tmp_path):
+    exported(tiny_clip_dir, tmp_path / "cache")
+    settings = Settings(data_dir=tmp_path / "data", clip_model=str(tiny_clip_dir), device="cpu",
+                        cache_dir=tmp_path / "cache", _env_file=None)
+    svc = RagService.from_settings(settings)
+    text, clip = svc.parts.text, svc.parts.images.embedder
+    assert text.quick_start() and clip.quick_start()
+    svc.warm_up()
+    hits, _ = svc.retrieve(Query(text="How long must passwords be?"))  # while they load
+    assert hits == []
+    deadline = time.time() + 120
+    while not (text._loaded and clip._loaded) and time.time() < deadline:
+        time.sleep(0.2)
+    assert text._loaded and clip._loaded
+    assert svc.images_error is None
