@@ -157,15 +157,8 @@ class ClipEmbedder(LazyLoaded):
         return self._embed_text_torch(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        """A batch of short texts (questions, answer sentences): ONNX Runtime where the model
-        has it. (bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it
-        made the server slower, competing for the cores with ONNX Runtime: README.)"""
-        if not self._loaded and (quick := self._quick.get()) is not None:
-            return quick.texts(texts)  # the model is not loaded (yet)
-        if (short := self._short.get()) is not None:
-            # the export's own tokenizer where it has one: no lock shared with the model
-            return short.texts(texts) if short.tokenizer else short(self._tokenize(texts, "np"))
-        return self._embed_text_torch(texts)
+        return onnx.embed_short(texts, self._loaded, self._quick, self._short,
+                                lambda texts: self._tokenize(texts, "np"), self._embed_text_torch)
 
     @property
     def question_runtime(self) -> str:

@@ -131,15 +131,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return self._embed_torch(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        """A batch of short texts (questions, answer sentences): ONNX Runtime where the model
-        has it. (bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it
-        made the server slower, competing for the cores with ONNX Runtime: README.)"""
-        if not self._loaded and (quick := self._quick.get()) is not None:
-            return quick.texts(texts)  # the model is not loaded (yet)
-        if (short := self._short.get()) is not None:
-            # the export's own tokenizer where it has one: no lock shared with the model
-            return short.texts(texts) if short.tokenizer else short(self._features(texts))
-        return self._embed_torch(texts)
+        return onnx.embed_short(texts, self._loaded, self._quick, self._short,
+                                self._features, self._embed_torch)
 
     def _embed_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
         return self._encode(self.model, texts, self.bf16 if bf16 is None else bf16)
