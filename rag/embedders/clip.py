@@ -158,7 +158,8 @@ class ClipEmbedder(LazyLoaded):
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
         return onnx.embed_short(texts, self._loaded, self._quick, self._short,
-                                lambda texts: self._tokenize(texts, "np"), self._embed_text_torch)
+                                lambda texts: self._tokenize(texts, "np"),
+                                lambda texts: self._embed_text_torch(texts, bf16=False))
 
     @property
     def question_runtime(self) -> str:

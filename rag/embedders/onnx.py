@@ -175,9 +175,10 @@ def embed_short(texts: Sequence[str], loaded: bool, quick: QuickPath, short: Sho
     """A batch of short texts (questions, answer sentences) of one embedder: through its quick
     encoder while the model is not ``loaded``, then through its checked export (with the
     export's own tokenizer where it has one: no lock shared with the model, whose
-    ``features`` need one), else ``torch``. bf16 PyTorch ran a batch of 8-16 texts alone 1.3x
-    faster, but under load it made the server slower, competing for the cores with ONNX
-    Runtime (README)."""
+    ``features`` need one), else ``torch``, which runs in fp32: the same vectors on every path
+    (a near-tie between two answer sentences must not fall differently in ``mmrag ask``).
+    bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
+    server slower, competing for the cores with ONNX Runtime (README)."""
     if not loaded and (fast := quick.get()) is not None:
         return fast.texts(texts)
     if (encoder := short.get()) is not None:

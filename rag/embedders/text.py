@@ -131,8 +131,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return self._embed_torch(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        return onnx.embed_short(texts, self._loaded, self._quick, self._short,
-                                self._features, self._embed_torch)
+        return onnx.embed_short(texts, self._loaded, self._quick, self._short, self._features,
+                                lambda texts: self._embed_torch(texts, bf16=False))
 
     def _embed_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
         return self._encode(self.model, texts, self.bf16 if bf16 is None else bf16)

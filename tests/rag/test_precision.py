@@ -58,3 +58,12 @@ def test_a_model_that_fails_in_bf16_stays_in_fp32(monkeypatch, caplog):
 
 def test_never_on_cuda():
     assert not precision.supported("cuda")
+
+
+def test_questions_are_embedded_in_fp32_on_every_path(tmp_path):
+    """Even on PyTorch (``mmrag ask``): a near-tie between two answer sentences must fall the
+    same way as on the server's ONNX Runtime path."""
+    emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2", "cpu", query_runtime="torch",
+                                      cache_dir=tmp_path).load()
+    question = ["How many days do I have to submit my travel expenses?"]
+    assert np.allclose(emb.embed(question), emb._embed_torch(question, bf16=False), atol=1e-6)
