@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from .db import Database
-from .errors import ModelUnavailable
+from .errors import ModelUnavailable, RagError
 from .protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
 from .settings import Settings
 
@@ -58,6 +58,31 @@ class Parts:
     images: OptionalImages
     db: Database
     lexical: LexicalIndex | None = None  # full-text search beside the vectors
+
+    def warm_up(self) -> None:
+        """Make questions answerable now. When both models embed questions from their cached
+        exports (``quick_start``) that takes under a second, and the weights load in a
+        background thread (ingestion waits for them); otherwise the models load here."""
+        text, clip = self.text, self.images.embedder
+        if text.quick_start() and clip.quick_start():
+            text.embed(["warm up"])
+            clip.embed_text(["warm up"])
+            threading.Thread(target=self._load_behind, name="mmrag-models", daemon=True).start()
+        else:
+            self._load_models()
+
+    def _load_models(self) -> None:
+        self.text.load()
+        self.text.embed(["warm up"])
+        if (clip := self.images.load()) is not None:
+            clip.embed_text(["warm up"])
+
+    def _load_behind(self) -> None:
+        try:
+            self._load_models()
+            log.info("models loaded")
+        except RagError as e:  # questions go on from the cached encoders
+            log.error("loading the models failed: %s", e)
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,

@@ -121,30 +121,8 @@ class RagService:
             return self._generators[name]
 
     def warm_up(self) -> None:
-        """Make questions answerable now instead of on the first request. When both models
-        embed questions from their cached exports (``quick_start``) that takes under a second,
-        and the weights load in a background thread (ingestion waits for them); otherwise the
-        models load here."""
-        text, clip = self.parts.text, self.parts.images.embedder
-        if text.quick_start() and clip.quick_start():
-            text.embed(["warm up"])
-            clip.embed_text(["warm up"])
-            threading.Thread(target=self._load_behind, name="mmrag-models", daemon=True).start()
-        else:
-            self._load_models()
-
-    def _load_models(self) -> None:
-        self.parts.text.load()
-        self.parts.text.embed(["warm up"])
-        if (clip := self.parts.images.load()) is not None:
-            clip.embed_text(["warm up"])
-
-    def _load_behind(self) -> None:
-        try:
-            self._load_models()
-            log.info("models loaded")
-        except RagError as e:  # questions go on from the cached encoders
-            log.error("loading the models failed: %s", e)
+        """Make questions answerable now instead of on the first request (``Parts.warm_up``)."""
+        self.parts.warm_up()
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:

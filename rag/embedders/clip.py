@@ -44,8 +44,8 @@ class ClipEmbedder(LazyLoaded):
         self.precision = precision
         self.bf16_text = self.bf16_image = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
-        self._short = onnx.ShortPath(self._build_short)
-        self._quick = onnx.QuickPath(self._find_quick)
+        self._short = onnx.EncoderSlot(self._build_short)
+        self._quick = onnx.EncoderSlot(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
         self._fast_pixels: _FastPixels | None = None
         self._model: Any = None

@@ -138,24 +138,10 @@ def on_cpu(device: str) -> bool:
     return not Path("/dev/nvidiactl").exists()
 
 
-class QuickPath(LazyLoaded):
-    """One embedder's ``quick`` encoder, looked for once; None when there is none."""
-
-    def __init__(self, find: Callable[[], OnnxEncoder | None]):
-        super().__init__()
-        self._find = find
-        self._quick: OnnxEncoder | None = None
-
-    def _load(self) -> None:
-        self._quick = self._find()
-
-    def get(self) -> OnnxEncoder | None:
-        return self.load()._quick
-
-
-class ShortPath(LazyLoaded):
-    """The ONNX encoder of one embedder, built on first use; None when the embedder stays on
-    PyTorch."""
+class EncoderSlot(LazyLoaded):
+    """An embedder's ONNX encoder, made on first use by ``make`` and kept; None when there is
+    none. Each embedder has two: its ``quick`` encoder (from the cache, before the model
+    loads) and its short path (``build``, once the model is loaded)."""
 
     def __init__(self, make: Callable[[], OnnxEncoder | None]):
         super().__init__()
@@ -169,7 +155,7 @@ class ShortPath(LazyLoaded):
         return self.load()._encoder
 
 
-def embed_short(texts: Sequence[str], loaded: bool, quick: QuickPath, short: ShortPath,
+def embed_short(texts: Sequence[str], loaded: bool, quick: EncoderSlot, short: EncoderSlot,
                 features: Callable[[Sequence[str]], Features],
                 torch: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
     """A batch of short texts (questions, answer sentences) of one embedder: through its quick
@@ -213,9 +199,9 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
             encoder = _session(path, list(example))
             worst = _checked(path)
             if worst is None:
-                worst = min([_worst_cosine(encoder(tokenize([p])), reference([p]))
+                worst = min([worst_cosine(encoder(tokenize([p])), reference([p]))
                              for p in PROBES]
-                            + [_worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
+                            + [worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
                 _record(path, worst)
             if worst >= MIN_COSINE and tokenizer is not None:
                 _keep_tokenizer(path, encoder, tokenizer, tokenize,
@@ -291,7 +277,9 @@ def _session(path: Path, input_names: list[str]) -> OnnxEncoder:
                        input_names)
 
 
-def _worst_cosine(a: np.ndarray, b: np.ndarray) -> float:
+def worst_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """The lowest cosine between matching rows of ``a`` and ``b``."""
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
     return float((a * b).sum(axis=1).min())
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .onnx import MIN_COSINE, worst_cosine  # one bar for every path from fp32 PyTorch
 
-MIN_COSINE = 0.9999
+log = logging.getLogger(__name__)
 
 
 def supported(device: str) -> bool:
@@ -59,9 +59,7 @@ def choose(what: str, wanted: str, device: str, embed: Callable[[bool], np.ndarr
         log.info("%s stays in fp32: bf16 failed on the probe inputs (%s: %s)", what,
                  type(e).__name__, e)
         return False
-    exact = exact / np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), 1e-12)
-    fast = fast / np.maximum(np.linalg.norm(fast, axis=1, keepdims=True), 1e-12)
-    worst = float((exact * fast).sum(axis=1).min())
+    worst = worst_cosine(exact, fast)
     if worst < MIN_COSINE:
         log.warning("%s stays in fp32: its bf16 vectors differ from fp32 (worst cosine %.6f "
                     "< %s on probe inputs)", what, worst, MIN_COSINE)

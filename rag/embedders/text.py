@@ -59,8 +59,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
-        self._short = onnx.ShortPath(self._build_short)
-        self._quick = onnx.QuickPath(self._find_quick)
+        self._short = onnx.EncoderSlot(self._build_short)
+        self._quick = onnx.EncoderSlot(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
 
     def _load(self) -> None:
