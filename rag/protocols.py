@@ -42,6 +42,20 @@ class TextEmbedder(Protocol):
         ``return_offsets_mapping`` it gives token spans (ingest/chunking.py)."""
         ...
 
+    def word_vectors(self) -> WordVectors | None:
+        """Static word vectors distilled from the model (rag/embedders/static.py), or None
+        where there are none: texts are then weighed with ``embed``."""
+        ...
+
+
+@runtime_checkable
+class WordVectors(Protocol):
+    """Texts to vectors by a table lookup per token: no model call."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
 
 @runtime_checkable
 class ImageEmbedder(Protocol):

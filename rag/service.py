@@ -121,8 +121,11 @@ class RagService:
             return self._generators[name]
 
     def warm_up(self) -> None:
-        """Make questions answerable now instead of on the first request (``Parts.warm_up``)."""
+        """Make questions answerable now instead of on the first request (``Parts.warm_up``),
+        with the word vectors the extractive answer weighs sentences by."""
         self.parts.warm_up()
+        if self.settings.generator == "extractive" and self.settings.answer_vectors == "words":
+            self.parts.text.word_vectors()
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:

@@ -207,6 +207,11 @@ class Settings(BaseSettings):
         "the best evidence must stand above another document's best match and hold the "
         "question's distinctive words (rag/answerability.py); background = only "
         "min_relevance against generic questions")
+    answer_vectors: Literal["words", "model"] = Field(
+        "words", description="how the extractive answer weighs its candidate sentences by "
+        "meaning: words = the text model's distilled word vectors (a lookup, ~3 ms an "
+        "answer; lines read in pictures still go through the model), model = the text model "
+        "itself for every sentence (~45 ms an answer on 2 cores)")
     max_per_document: int = Field(
         2, ge=0, description="places one document may take in the top k while other "
         "documents' hits wait; 0 = no cap")

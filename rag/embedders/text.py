@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
-from . import onnx, precision, standalone
+from . import onnx, precision, standalone, static
 from .batching import Batcher
 from .hub import is_local, load_pretrained, resolve_device
 
@@ -62,6 +62,9 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self._short = onnx.EncoderSlot(self._build_short)
         self._quick = onnx.EncoderSlot(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
+        self._words: static.WordVectors | None = None
+        self._words_done = False
+        self._words_lock = threading.Lock()
 
     def _load(self) -> None:
         path = resolve_text_model(self.model_id)
@@ -147,6 +150,27 @@ class SentenceTransformerEmbedder(LazyLoaded):
                 show_progress_bar=False,
             )
         return np.asarray(vecs, dtype=np.float32)
+
+    def word_vectors(self) -> static.WordVectors | None:
+        """The model's word vectors (``static``), for weighing many short texts without a model
+        call: from the cache, else distilled from the model (loaded for it if need be) and
+        cached, once per model. None for a model without a fast tokenizer."""
+        if self._words_done:
+            return self._words
+        with self._words_lock:
+            if not self._words_done:
+                key = onnx.fingerprint("text", self.model_id, resolve_text_model(self.model_id))
+                path = self.cache_dir / f"words-{key}.npz"
+                words = static.load(path)
+                if words is None:
+                    model = self.model
+                    log.info("distilling word vectors of %s (once)", self.model_id)
+                    with self._lock:
+                        words = static.distil(model, self.bf16)
+                    if words is not None:
+                        words.save(path)
+                self._words, self._words_done = words, True
+        return self._words
 
     @property
     def question_runtime(self) -> str:

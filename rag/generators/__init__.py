@@ -15,7 +15,7 @@ from .extractive import ExtractiveGenerator
 
 
 def _extractive(settings: Settings) -> Generator:
-    return ExtractiveGenerator()
+    return ExtractiveGenerator(word_vectors=settings.answer_vectors == "words")
 
 
 def _openai(settings: Settings) -> Generator:

@@ -243,6 +243,9 @@ class HashTextEmbedder:
     def new_tokenizer(self) -> Any:
         return _WordTokenizer()
 
+    def word_vectors(self) -> None:
+        return None  # its vectors are word counts already: ``embed`` is as cheap
+
 
 class _WordTokenizer:
     """A slow tokenizer (no Rust backend): one token per word, as ingest/chunking measures."""
