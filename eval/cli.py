@@ -96,13 +96,14 @@ def _variants(args: argparse.Namespace, settings: Settings
         return [(f"fusion={f}", f, {}) for f in FUSIONS]
     if args.ablate == "features":
         on = {"lexical": True, "max_per_document": settings.max_per_document or 2,
-              "refusal": "in-corpus"}
+              "refusal": "in-corpus", "answer_vectors": "words"}
         return [("all on", fusion, on),
                 ("lexical off", fusion, {**on, "lexical": False}),
                 ("diversity off", fusion, {**on, "max_per_document": 0}),
                 ("refusal old", fusion, {**on, "refusal": "background"}),
+                ("sentences by model", fusion, {**on, "answer_vectors": "model"}),
                 ("all off", fusion, {"lexical": False, "max_per_document": 0,
-                                     "refusal": "background"})]
+                                     "refusal": "background", "answer_vectors": "model"})]
     return [(f"fusion={fusion}", fusion, {})]
 
 

@@ -30,10 +30,11 @@ class InProcess:
         self.ingestor = Ingestor(self.service)
         self.generator = generator
 
-    def configure(self, lexical: bool, max_per_document: int, refusal: str) -> None:
+    def configure(self, lexical: bool, max_per_document: int, refusal: str,
+                  answer_vectors: str = "words") -> None:
         """Turn the answer features on or off between runs (--ablate features)."""
         self.service.configure(lexical=lexical, max_per_document=max_per_document,
-                               refusal=refusal)
+                               refusal=refusal, answer_vectors=answer_vectors)
 
     def ingest(self, folder: Path, collection: str) -> str:
         report = self.ingestor.ingest_paths([folder], collection)

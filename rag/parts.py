@@ -59,17 +59,23 @@ class Parts:
     db: Database
     lexical: LexicalIndex | None = None  # full-text search beside the vectors
 
-    def warm_up(self) -> None:
+    def warm_up(self, word_vectors: bool = False) -> None:
         """Make questions answerable now. When both models embed questions from their cached
         exports (``quick_start``) that takes under a second, and the weights load in a
-        background thread (ingestion waits for them); otherwise the models load here."""
+        background thread (ingestion waits for them); otherwise the models load here. With
+        ``word_vectors``, the text model's word vectors (the extractive answer's) are read
+        first, before the background thread competes for the interpreter."""
         text, clip = self.text, self.images.embedder
         if text.quick_start() and clip.quick_start():
             text.embed(["warm up"])
             clip.embed_text(["warm up"])
+            if word_vectors:
+                text.word_vectors()
             threading.Thread(target=self._load_behind, name="mmrag-models", daemon=True).start()
         else:
             self._load_models()
+            if word_vectors:
+                text.word_vectors()
 
     def _load_models(self) -> None:
         self.text.load()

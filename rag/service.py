@@ -69,6 +69,8 @@ class RagService:
         for name, value in changes.items():
             setattr(self.settings, name, value)
         self.retriever = self._retriever()
+        with self._generators_lock:
+            self._generators.clear()
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
@@ -123,9 +125,8 @@ class RagService:
     def warm_up(self) -> None:
         """Make questions answerable now instead of on the first request (``Parts.warm_up``),
         with the word vectors the extractive answer weighs sentences by."""
-        self.parts.warm_up()
-        if self.settings.generator == "extractive" and self.settings.answer_vectors == "words":
-            self.parts.text.word_vectors()
+        self.parts.warm_up(self.settings.generator == "extractive"
+                           and self.settings.answer_vectors == "words")
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:

@@ -43,13 +43,20 @@ class WordVectors:
         """L2-normalised float32 vectors, one row per text (zeros for a text with no
         tokens). Safe from any thread: the tokenizer's settings never change."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, enc in enumerate(self.tokenizer.encode_batch(list(texts),
-                                                            add_special_tokens=False)):
-            ids = [t for t in enc.ids if t < len(self.vectors)]
-            if ids:
-                v = self.vectors[ids].sum(axis=0, dtype=np.float32)
-                out[i] = v / (np.linalg.norm(v) or 1.0)
-        return out
+        encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
+        encodings = encode(list(texts), add_special_tokens=False)  # ids only: no offsets
+        lengths = [len(e.ids) for e in encodings]
+        if not sum(lengths):
+            return out
+        ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encodings])
+        row = np.repeat(np.arange(len(texts)), lengths)
+        keep = ids < len(self.vectors)
+        ids, row = ids[keep], row[keep]
+        if ids.size:
+            starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+            out[row[starts]] = np.add.reduceat(self.vectors[ids], starts, axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
 
     def save(self, path: Path) -> None:
         """Written whole or not at all (a temporary file renamed into place)."""

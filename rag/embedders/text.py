@@ -65,6 +65,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self._words: static.WordVectors | None = None
         self._words_done = False
         self._words_lock = threading.Lock()
+        self._key: str | None = None
 
     def _load(self) -> None:
         path = resolve_text_model(self.model_id)
@@ -96,8 +97,15 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def _find_quick(self) -> onnx.OnnxEncoder | None:
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
-        key = onnx.fingerprint("text", self.model_id, resolve_text_model(self.model_id))
-        return onnx.quick(self.cache_dir / f"text-{key}.onnx")
+        return onnx.quick(self.cache_dir / f"text-{self._fingerprint()}.onnx")
+
+    def _fingerprint(self) -> str:
+        """The cache key of this model's exports (computed once: it reads package metadata
+        and the model's file list)."""
+        if self._key is None:
+            self._key = onnx.fingerprint("text", self.model_id,
+                                         resolve_text_model(self.model_id))
+        return self._key
 
     @property
     def dimension(self) -> int:
@@ -159,8 +167,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
             return self._words
         with self._words_lock:
             if not self._words_done:
-                key = onnx.fingerprint("text", self.model_id, resolve_text_model(self.model_id))
-                path = self.cache_dir / f"words-{key}.npz"
+                path = self.cache_dir / f"words-{self._fingerprint()}.npz"
                 words = static.load(path)
                 if words is None:
                     model = self.model

@@ -141,11 +141,12 @@ def test_ocr_error_rates_are_measured(env, tmp_path):
 def test_feature_ablation_turns_each_feature_off_in_one_run(env, dataset, tmp_path, capsys):
     out = tmp_path / "features"
     assert main(["eval", str(dataset), "--out", str(out), "--ablate", "features"]) == 0
-    for variant in ("all-on", "lexical-off", "diversity-off", "refusal-old", "all-off"):
+    for variant in ("all-on", "lexical-off", "diversity-off", "refusal-old",
+                    "sentences-by-model", "all-off"):
         meta = json.loads((out / variant / "run.json").read_text())
         assert meta["variant"] == variant.replace("-", " ")
     off = json.loads((out / "all-off" / "run.json").read_text())
-    assert (off["lexical"], off["max_per_document"], off["refusal"]) == ("False", "0",
-                                                                         "background")
+    assert (off["lexical"], off["max_per_document"], off["refusal"], off["answer_vectors"]
+            ) == ("False", "0", "background", "model")
     table = (out / "ablation.md").read_text()
     assert "## By group" in table and "text containment" in table
