@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +39,7 @@ from . import standalone
 
 log = logging.getLogger(__name__)
 
+_EXPORTING = threading.Lock()  # one torch.onnx.export at a time in this process
 SHORT_BATCH = 8  # batches up to this many texts go through ONNX Runtime
 MIN_COSINE = 0.9999  # every probe must match PyTorch at least this well
 PROBES = [
@@ -306,7 +308,10 @@ def _export(model: Any, forward: Callable[..., Any], example: Features, path: Pa
     fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)
     os.close(fd)
     try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        # the exporter keeps global state: a second export at the same time (CLIP's question
+        # encoder is built in another thread than the text model's) fails
+        with (_EXPORTING, warnings.catch_warnings(), torch.inference_mode(False),
+              torch.no_grad()):
             warnings.simplefilter("ignore")  # tracer notes about shape-dependent branches
             torch.onnx.export(Graph().eval(), args, tmp, input_names=names,
                               output_names=["embedding"], dynamic_axes=axes, opset_version=17,

@@ -2,6 +2,8 @@
 vectors PyTorch gives, be reused from the cache, and fall back to PyTorch on any trouble."""
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -99,3 +101,18 @@ def test_an_export_is_checked_against_pytorch_once(tiny_clip_dir, tmp_path, monk
     exported.touch()  # the file changed since its check: checked again
     third = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     assert third.question_runtime == "onnx" and checks
+
+
+def test_two_encoders_exported_at_once_both_export(tiny_clip_dir, tmp_path):
+    """The retriever builds CLIP's question encoder in another thread than the text model's:
+    the exporter's global state must not make one of them fall back to PyTorch."""
+    embedders = [ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path / str(i)).load()
+                 for i in range(3)]
+    start = threading.Barrier(len(embedders))
+
+    def build(emb: ClipEmbedder) -> str:
+        start.wait()
+        return emb.question_runtime
+
+    with ThreadPoolExecutor(len(embedders)) as pool:
+        assert list(pool.map(build, embedders)) == ["onnx"] * len(embedders)
