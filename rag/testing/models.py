@@ -29,7 +29,12 @@ def _train_vocab(text: str, vocab_size: int) -> tuple[dict[str, int], list[tuple
 
     tok = Tokenizer(models.BPE(end_of_word_suffix="</w>"))
     tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    # words split as CLIP splits them (no space marker), then byte-mapped as CLIP maps them:
+    # a space-marked byte-level BPE learns merges CLIPTokenizer never applies, and every word
+    # came out in ~3 pieces
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Whitespace(),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     alphabet = pre_tokenizers.ByteLevel.alphabet()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size, initial_alphabet=alphabet, end_of_word_suffix="</w>",
