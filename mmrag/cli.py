@@ -81,6 +81,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.embedders.clip import ClipEmbedder
+    from rag.embedders.text import SentenceTransformerEmbedder
     from rag.errors import InvalidInput
     from rag.schema import Query
     from rag.service import RagService
@@ -93,10 +95,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             image = Path(args.image).read_bytes()
         except OSError as e:
             raise InvalidInput(f"cannot read image {args.image}: {e.strerror}") from e
-    if "query_runtime" not in settings.model_fields_set:
-        # one question: loading (or first exporting) the ONNX encoders costs more than it saves
-        settings = settings.model_copy(update={"query_runtime": "torch"})
     svc = RagService.from_settings(settings)
+    if "query_runtime" not in settings.model_fields_set:
+        # one question: an encoder whose checked export is cached embeds it before PyTorch is
+        # even imported (the whole command in ~2 s instead of ~8); exporting one first would
+        # cost more than it saves, so an encoder without one uses PyTorch
+        for embedder in (svc.parts.text, svc.parts.images.embedder):
+            if (isinstance(embedder, SentenceTransformerEmbedder | ClipEmbedder)
+                    and not embedder.quick_start()):
+                embedder.query_runtime = "torch"
     q = Query(text=args.question, image=image, collection=args.collection,
               top_k=args.top_k or settings.top_k, fusion=args.fusion or settings.fusion,
               tags=args.tag or [])

@@ -72,21 +72,36 @@ def test_help_and_usage_errors_in_a_real_process():
     assert out.returncode == 2 and "COMMAND" in out.stderr
 
 
-def test_one_question_skips_the_onnx_export(env, kb, monkeypatch):
-    """``mmrag ask`` answers one question: exporting or loading the ONNX encoders would cost
-    more than it saves, so it embeds with PyTorch unless MMRAG_QUERY_RUNTIME says otherwise."""
+def test_one_question_uses_a_cached_export_and_never_exports(env, kb, monkeypatch, tmp_path,
+                                                               text_embedder):
+    """``mmrag ask`` answers one question: an encoder whose checked export is cached embeds
+    it without loading its model; exporting one first would cost more than it saves, so an
+    encoder without one uses PyTorch. MMRAG_QUERY_RUNTIME overrides both."""
     import rag.service
 
     seen = []
 
     class Spy(rag.service.RagService):
-        def __init__(self, settings, *args, **kwargs):
-            seen.append(settings.query_runtime)
-            super().__init__(settings, *args, **kwargs)
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append(self)
 
     monkeypatch.setattr(rag.service, "RagService", Spy)
     assert main(["ingest", "-q", str(kb / "onboarding-faq.txt")]) == EXIT_OK
+    empty = tmp_path / "empty-cache"
+    monkeypatch.setenv("MMRAG_CACHE_DIR", str(empty))
+    monkeypatch.setenv("MMRAG_ANSWER_VECTORS", "model")  # nothing to distil in this test
     assert main(["ask", "When is salary paid?"]) == EXIT_OK
+    text = seen[-1].parts.text
+    assert text.query_runtime == "torch" and not list(empty.glob("*.onnx"))
+
+    text_embedder.embed(["warm up"])  # a start that exported and checked the text encoder
+    monkeypatch.setenv("MMRAG_CACHE_DIR", str(text_embedder.cache_dir))
+    assert main(["ask", "When is salary paid?"]) == EXIT_OK
+    text = seen[-1].parts.text
+    assert text.query_runtime == "onnx" and not text._loaded  # the model never loaded
+
     monkeypatch.setenv("MMRAG_QUERY_RUNTIME", "onnx")
+    monkeypatch.setenv("MMRAG_CACHE_DIR", str(empty))
     assert main(["ask", "When is salary paid?"]) == EXIT_OK
-    assert seen[-2:] == ["torch", "onnx"]
+    assert seen[-1].parts.text.query_runtime == "onnx"  # as configured
