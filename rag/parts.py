@@ -80,9 +80,9 @@ class Parts:
                 threading.Thread(target=self._load_behind, name="mmrag-models",
                                  daemon=True).start()
             else:
+                if words is not None:  # first: distilling (on a cold cache) and exporting the
+                    words.result()     # same model must not run at once
                 self._load_models()
-                if words is not None:
-                    words.result()
             opened.result()
 
     def _open_store(self) -> None:
