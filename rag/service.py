@@ -125,8 +125,8 @@ class RagService:
     def warm_up(self) -> None:
         """Make questions answerable now instead of on the first request (``Parts.warm_up``),
         with the word vectors the extractive answer weighs sentences by."""
-        self.parts.warm_up(self.settings.generator == "extractive"
-                           and self.settings.answer_vectors == "words")
+        # every generator falls back to the extractive answer, which weighs by word vectors
+        self.parts.warm_up(self.settings.answer_vectors == "words")
 
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
