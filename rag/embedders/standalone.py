@@ -56,6 +56,13 @@ def same(tokenizer: Any, tokenize: Callable[[Sequence[str]], Features], names: l
     return True
 
 
+def ids(tokenizer: Any, texts: Sequence[str], special: bool = True) -> list[list[int]]:
+    """The token ids of ``texts``, without the offsets and words an encoding also computes
+    (``encode_batch_fast`` where the installed tokenizers has it)."""
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+    return [e.ids for e in encode(list(texts), add_special_tokens=special)]
+
+
 def counter(tokenizer: Any) -> Any:
     """The same tokenizer without truncation and padding: the tokens of whole texts."""
     from tokenizers import Tokenizer

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import precision
+from . import precision, standalone
 
 log = logging.getLogger(__name__)
 DIMENSIONS = 256  # principal components kept
@@ -43,12 +43,11 @@ class WordVectors:
         """L2-normalised float32 vectors, one row per text (zeros for a text with no
         tokens). Safe from any thread: the tokenizer's settings never change."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
-        encodings = encode(list(texts), add_special_tokens=False)  # ids only: no offsets
-        lengths = [len(e.ids) for e in encodings]
+        tokens = standalone.ids(self.tokenizer, texts, special=False)
+        lengths = [len(t) for t in tokens]
         if not sum(lengths):
             return out
-        ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encodings])
+        ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens])
         row = np.repeat(np.arange(len(texts)), lengths)
         keep = ids < len(self.vectors)
         ids, row = ids[keep], row[keep]
@@ -97,15 +96,12 @@ def distil(model: Any, bf16: bool = False) -> WordVectors | None:
     if backend is None:
         return None
     import torch
-    from tokenizers import Tokenizer
 
     names = [k for k, v in model.preprocess(["a"]).items() if isinstance(v, torch.Tensor)]
     if not set(names) <= {"input_ids", "attention_mask", "token_type_ids"}:
         return None
 
-    tokenizer = Tokenizer.from_str(backend.to_str())
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
+    tokenizer = standalone.counter(backend)  # whole texts: no truncation, no padding
     vocabulary = tokenizer.get_vocab_size()
     inner = getattr(model[0], "auto_model", None)  # ids past its embedding table are skipped
     if inner is not None and hasattr(inner, "get_input_embeddings"):

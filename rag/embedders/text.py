@@ -78,7 +78,6 @@ class SentenceTransformerEmbedder(LazyLoaded):
 
         self._model = load_pretrained("text embedding model", self.model_id,
                                       "MMRAG_TEXT_MODEL", load, path)
-        self._path = path
         log.info("text model %s loaded from %s", self.model_id, path)
         self.bf16 = precision.choose(
             f"text model {self.model_id}", self.precision, resolve_device(self.device),
@@ -124,8 +123,9 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return copy.deepcopy(self.model.tokenizer)
 
     def count_tokens(self, texts: Sequence[str]) -> int:
-        """Tokens the model sees for ``texts`` (special tokens included), for usage reports.
-        Under the same lock as embedding: the fast tokenizer is not safe across threads."""
+        """Tokens the model sees for ``texts`` (special tokens included), for usage reports:
+        by the export's own tokenizer where there is one, else by the model's, under the lock
+        it shares with embedding (the transformers tokenizer is not safe across threads)."""
         if not self._loaded and (quick := self._quick.get()) is not None:
             return quick.count_tokens(texts)
         if (short := self._short.get()) is not None and short.counter is not None:
@@ -206,8 +206,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
             return model({**dict(zip(names, tensors, strict=True)), **extras})[
                 "sentence_embedding"]
 
-        key = onnx.fingerprint("text", self.model_id, self._path)
         return onnx.build(model, forward, {k: features[k].numpy() for k in names},
-                          self.cache_dir / f"text-{key}.onnx", self._features,
+                          self.cache_dir / f"text-{self._fingerprint()}.onnx", self._features,
                           lambda texts: self._embed_torch(texts, bf16=False),
                           standalone.from_model(model.tokenizer, int(model.max_seq_length)))
