@@ -84,8 +84,9 @@ def test_no_quick_start_unless_questions_run_on_onnx(tiny_clip_dir, tmp_path):
 
 def test_the_service_answers_at_once_and_loads_the_weights_behind(tiny_clip_dir, tmp_path):
     exported(tiny_clip_dir, tmp_path / "cache")
+    # without word vectors to distil: a fresh cache would load the model for them (once)
     settings = Settings(data_dir=tmp_path / "data", clip_model=str(tiny_clip_dir), device="cpu",
-                        cache_dir=tmp_path / "cache", _env_file=None)
+                        cache_dir=tmp_path / "cache", answer_vectors="model", _env_file=None)
     svc = RagService.from_settings(settings)
     text, clip = svc.parts.text, svc.parts.images.embedder
     assert text.quick_start() and clip.quick_start()
