@@ -131,14 +131,21 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
 
 
 def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
+    """See ``diversified``; the hits alone."""
+    return diversified(hits, top_k, per_document)[0]
+
+
+def diversified(hits: list[Hit], top_k: int, per_document: int) -> tuple[list[Hit], bool]:
     """The first ``top_k`` of a ranking with at most ``per_document`` places per document,
     and one more per folder of text documents, while other documents' hits wait: one long
     file (release notes, a manual), or a folder of them, cannot fill the evidence alone.
     Pictures are not capped by folder (a folder of screenshots is a folder of separate
     things). Places left over go back to the held hits in order, those of documents under
-    their own cap first. ``per_document`` 0 keeps the ranking as it is."""
+    their own cap first. ``per_document`` 0 keeps the ranking as it is. Also says whether
+    the ranking was *crowded*: places went to held hits because too few documents were
+    under their caps (a deeper ranking may hold the others)."""
     if per_document <= 0:
-        return hits[:top_k]
+        return hits[:top_k], False
     per_doc: dict[str, int] = {}
     per_folder: dict[str, int] = {}
 
@@ -158,10 +165,12 @@ def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
                       h.source.rsplit("/", 1)[0] if "/" in h.source else "", 0) <= per_document),
               lambda h: per_doc.get(doc(h), 0) < per_document,
               lambda h: True)
+    crowded = False
     for allowed in passes:
         for h in hits:
             if len(taken) == top_k:
                 break
             if id(h) not in taken and allowed(h):
                 take(h)
-    return [h for h in hits if id(h) in taken]
+        crowded = crowded or len(taken) < min(top_k, len(hits))
+    return [h for h in hits if id(h) in taken], crowded

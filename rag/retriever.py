@@ -2,7 +2,8 @@
 out. Channels: question->text (text model), question->image (CLIP text encoder),
 image->image (CLIP image encoder) and the lexical channel (full-text search over the text
 items, rag/lexical.py). The fused top k is then diversified: no document takes more than
-``max_per_document`` places while others wait."""
+``max_per_document`` places while others wait, and when a few documents crowd every
+candidate, the channels are searched again deeper for the others."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ import numpy as np
 
 from . import items
 from .errors import InvalidInput
-from .fusion import Background, diversify, fuse
+from .fusion import Background, diversified, fuse
 from .images import decode_image
 from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, VectorStore
 from .schema import Hit, Modality, Query
 from .settings import check_collection
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
+# ... and that many times more when a few documents crowd the candidates (fusion.diversified)
+DEEPER = 4
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
 # calibrated-score units the best full-text match of a question adds to its item; the others
 # get their share by their score relative to it (BM25 scores only compare within one query)
@@ -82,38 +85,60 @@ class Retriever:
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1000
 
-        channels: dict[str, list[Hit]] = {}
         where = tag_filter(query.tags)
 
-        def search(channel: str, vec: np.ndarray) -> None:
+        def search(channel: str, k: int) -> list[Hit]:
             modality = "text" if channel == items.TEXT_CHANNEL else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
             # several query images search as one channel: each item keeps its best match
-            found = [s for row in self.store.search(query.collection, modality, vec, k, where)
+            found = [s for row in self.store.search(query.collection, modality,
+                                                    vectors[channel], k, where)
                      for s in row]
-            channels[channel] = [self._hit(s, channel, bg) for s in found]
+            return [self._hit(s, channel, bg) for s in found]
 
-        if question:
-            search(items.TEXT_CHANNEL, vectors[items.TEXT_CHANNEL])
-            if self.lexical is not None:
-                self._lexical(question, query.collection, k, vectors[items.TEXT_CHANNEL],
-                              channels)
+        def text_channels(k: int) -> dict[str, list[Hit]]:
+            channels: dict[str, list[Hit]] = {}
+            if question:
+                channels[items.TEXT_CHANNEL] = search(items.TEXT_CHANNEL, k)
+                if self.lexical is not None:
+                    self._lexical(question, query.collection, k, vectors[items.TEXT_CHANNEL],
+                                  channels)
+            return channels
+
+        def image_channels(k: int) -> dict[str, list[Hit]]:
+            channels = {c: search(c, k) for c in (items.IMAGE_CHANNEL, items.IMAGE_QUERY_CHANNEL)
+                        if c in vectors}
+            if query_images:
+                channels[items.EXACT_CHANNEL] = self._exact(query_images, query.collection)
+            return channels
+
+        def rank(channels: dict[str, list[Hit]], k: int) -> tuple[list[Hit], bool]:
+            channels = {c: channels[c] for c in _ORDER if c in channels}
+            return diversified(fuse(channels, query.fusion, k), query.top_k,
+                               self.max_per_document)
+
+        channels = text_channels(k)  # searched while CLIP may still embed the question
         waited = 0.0
         if beside is not None:
             t = time.perf_counter()
             vectors[items.IMAGE_CHANNEL] = beside.result()
             waited = time.perf_counter() - t
-            search(items.IMAGE_CHANNEL, vectors[items.IMAGE_CHANNEL])
-        if items.IMAGE_QUERY_CHANNEL in vectors:
-            search(items.IMAGE_QUERY_CHANNEL, vectors[items.IMAGE_QUERY_CHANNEL])
-        if query_images:
-            channels[items.EXACT_CHANNEL] = self._exact(query_images, query.collection)
-        channels = {c: channels[c] for c in _ORDER if c in channels}
+        channels.update(image_channels(k))
         t2 = time.perf_counter()
         timings["embed_ms"] += waited * 1000  # the wait for CLIP's question vector
         timings["search_ms"] = (t2 - t1 - waited) * 1000
-        hits = diversify(fuse(channels, query.fusion, k), query.top_k, self.max_per_document)
-        timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
+        hits, crowded = rank(channels, k)
+        deeper = 0.0
+        if crowded and DEEPER > 1:
+            # a few documents (a folder of release notes) filled the candidates: look deeper
+            # for the others, so that the caps have something to let through
+            t = time.perf_counter()
+            deep = k * DEEPER
+            deeper_channels = {**text_channels(deep), **image_channels(deep)}
+            deeper = time.perf_counter() - t
+            timings["search_ms"] += deeper * 1000
+            hits, _ = rank(deeper_channels, deep)
+        timings["fuse_ms"] = (time.perf_counter() - t2 - deeper) * 1000
         return hits, timings
 
     def _lexical(self, question: str, collection: str, k: int, qvec: np.ndarray,

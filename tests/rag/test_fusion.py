@@ -86,7 +86,7 @@ def test_diversify_caps_a_document_and_gives_back_unused_places():
 
 
 def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
-    from rag.fusion import diversify
+    from rag.fusion import diversified, diversify
     from rag.schema import Hit
 
     def hit(i, source, modality="text"):
@@ -96,6 +96,8 @@ def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
     notes = [hit(f"r{i}", f"docs/releases/{i}.txt") for i in range(5)]
     ranked = notes + [hit("ref", "docs/ref/databases.txt")]
     assert [h.id for h in diversify(ranked, 4, 2)] == ["r0", "r1", "r2", "ref"]
+    # without the reference page, held notes fill the places: the ranking says it is crowded
+    assert diversified(ranked, 4, 2)[1] is False and diversified(notes, 4, 2)[1] is True
     shots = [hit(f"s{i}", f"docs/_images/{i}.png", "image") for i in range(5)]
     assert [h.id for h in diversify(shots + [hit("t", "docs/a.txt")], 4, 2)] == [
         "s0", "s1", "s2", "s3"]

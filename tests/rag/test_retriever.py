@@ -141,3 +141,28 @@ def test_one_document_cannot_fill_the_top_k(parts):
     assert sum(h.source == "notes" for h in hits) == 2 and len(hits) == 4
     uncapped, _ = Retriever(store, text, lambda: image, 10_000_000).retrieve(q)
     assert sum(h.source == "notes" for h in uncapped) > 2
+
+
+def test_a_crowded_ranking_looks_deeper_for_the_other_documents(parts, monkeypatch):
+    import rag.retriever
+
+    store, text, image = parts
+    notes = [f"Django 1.{i} drops PostgreSQL 9.{i}: Django supports PostgreSQL 9.{i + 1}."
+             for i in range(20)]
+    store.upsert("kb", "text", [f"rel{i}-t0" for i in range(20)], text.embed(notes),
+                 [{items.SOURCE: f"docs/releases/1.{i}.txt", items.DOC_ID: f"rel{i}"}
+                  for i in range(20)], notes, model=text.model_id)
+    ref = "Databases: PostgreSQL 14 and higher, with psycopg."  # shares one word
+    store.upsert("kb", "text", ["db-t0"], text.embed([ref]),
+                 [{items.SOURCE: "docs/ref/databases.txt", items.DOC_ID: "db"}], [ref],
+                 model=text.model_id)
+    q = Query("Which PostgreSQL version does Django support?", collection="kb", top_k=4)
+    capped = Retriever(store, text, lambda: image, 10_000_000, max_per_document=1)
+    monkeypatch.setattr(rag.retriever, "DEEPER", 1)
+    shallow, _ = capped.retrieve(q)
+    # the first 12 candidates are all release notes: the folder's cap has nothing to let in
+    assert all("releases" in h.source for h in shallow)
+    monkeypatch.setattr(rag.retriever, "DEEPER", 4)
+    deep, _ = capped.retrieve(q)
+    assert "docs/ref/databases.txt" in [h.source for h in deep] and len(deep) == 4
+    assert sum("releases" in h.source for h in deep) == 2  # the folder's cap: one more than 1
