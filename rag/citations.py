@@ -12,7 +12,8 @@ from .generators.extractive import best_sentence, opening, terms
 from .schema import Citation, Hit
 
 SNIPPET_CHARS = 300
-_QUOTE = re.compile(r"\u201c(.+?)\u201d \[(\d+)\]")  # the extractive answer's quotes
+# the extractive answer's quotes: “words” [2], or [2][4] where two places say them
+_QUOTE = re.compile(r"\u201c(.+?)\u201d ((?:\[\d+\])+)")
 
 
 def snippet_of(hit: Hit, question: str) -> str:
@@ -31,8 +32,9 @@ def cite(evidence: list[tuple[int, Hit]], text: str, question: str = "") -> list
     the one that best matches the question, never a server path in ``source``."""
     cited = cited_numbers(text)
     quoted: dict[int, str] = {}
-    for q, n in _QUOTE.findall(text):
-        quoted.setdefault(int(n), q)  # a passage quoted twice shows its first quote
+    for q, ns in _QUOTE.findall(text):
+        for n in re.findall(r"\d+", ns):
+            quoted.setdefault(int(n), q)  # a passage quoted twice shows its first quote
     out = []
     for n, hit in evidence:
         snippet = quoted.get(n) or (snippet_of(hit, question) if hit.text else None)

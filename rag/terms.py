@@ -25,9 +25,15 @@ def stem(w: str) -> str:
     return w
 
 
+def _word(w: str) -> str:
+    """"rey's" is Rey: a possessive is its noun ("what's" is "what", a stop word)."""
+    return w[:-2] if w.endswith("'s") else w
+
+
 def terms(text: str) -> set[str]:
-    """Content words, lightly stemmed (plurals), for lexical matching."""
-    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOP and len(w) > 1}
+    """Content words, lightly stemmed (plurals, possessives), for lexical matching."""
+    return {stem(w) for w in map(_word, WORD.findall(text.lower()))
+            if w not in STOP and len(w) > 1}
 
 
 def query_words(text: str) -> list[str]:

@@ -21,10 +21,11 @@ from .base import NOT_FOUND
 __all__ = ["STOP", "ExtractiveGenerator", "best_sentence", "opening", "pick", "terms"]
 
 _NUMBER = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 _IDENT = re.compile(r"`[^`]+`|\b[A-Z][a-z]+[A-Z]\w*|\b\w+_\w+\b|\b\w+\.\w+\.\w+")
 _WANTS_NUMBER = re.compile(
     r"\b(how (many|much|long|often|old|big|large|far|quickly)|what (time|date|year|port|size|"
-    r"age|length|width|version|number|limit)|at what|when\b|minimum|maximum|max_|timeout|"
+    r"age|length|width|version|number|limit)|at (what|which)|when\b|minimum|maximum|max_|timeout|"
     r"default (max|value|size|age|timeout|length|port|number)|in seconds|versions?\b)")
 _WANTS_NAME = re.compile(
     r"\b(which|what)\b.*\b(setting|key|variable|package|class|command|middleware|function|"
@@ -32,10 +33,13 @@ _WANTS_NAME = re.compile(
     r"hasher|module|parameter|argument|header|cookie|engine|loader|storage|validator|shortcut|"
     r"name|handler|algorithm|directory|app)\b")
 _WANTS_VALUE = re.compile(r"\bdefaults?\b|\bset to\b|\bvalue of\b")
-_WANTS_TIME = re.compile(r"\b(what time|at what time|when (was|were|did|is))\b")
+_WANTS_CLOCK = re.compile(r"\bwhat time\b")
+_WANTS_TIME = re.compile(r"\bwhen (was|were|did|is)\b")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|"
                    r"Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}\b")
 _COUNT = re.compile(r"\b\d[\d,.]*\s+([A-Za-z]+)")
+_NUMBERED = re.compile(r"\b([A-Za-z]+)\s+\d")
 _LITERAL = re.compile(r"`[^`]+`|\d|'[^']+'|\"[^\"]+\"")
 SEMANTIC = 0.6  # weight of the embedder's cosine against the lexical overlap's 0.4
 KIND_BONUS = 0.15  # a unit holding the kind of value asked for (a number, a name)
@@ -89,9 +93,11 @@ def _lexical(question: set[str], unit: Unit, label_terms: set[str],
 
 
 def wanted(question: str) -> str | None:
-    """The kind of value the question asks for: 'time', 'number', 'name', 'value' or
-    None."""
+    """The kind of value the question asks for: 'clock' (a time of day), 'time' (a date or
+    a time), 'number', 'name', 'value' or None."""
     q = question.lower()
+    if _WANTS_CLOCK.search(q):
+        return "clock"
     if _WANTS_TIME.search(q):
         return "time"
     if _WANTS_NUMBER.search(q):
@@ -108,6 +114,8 @@ def _holds(unit: Unit, kind: str | None) -> bool:
         return bool(_NUMBER.search(unit.text))
     if kind == "time":
         return bool(_TIME.search(unit.text))
+    if kind == "clock":
+        return bool(_CLOCK.search(unit.text))
     if kind == "name":
         return bool(_IDENT.search(unit.text))
     if kind == "value":
@@ -121,12 +129,14 @@ def _label_value(question: set[str], unit: Unit, kind: str | None) -> bool:
     head, colon, value = unit.text.partition(":")
     return bool(colon and terms(head) & question and 0 < len(value.split()) <= 12
                 and len(head.split()) <= 4
-                and (kind not in ("number", "time") or _holds(Unit(value), kind)))
+                and (kind not in ("number", "time", "clock") or _holds(Unit(value), kind)))
 
 
 def _counts(question: set[str], unit: Unit) -> bool:
-    """'3 users', '2 stories', '30 days': a number counting what the question asks about."""
-    return any(stem(w.lower()) in question for w in _COUNT.findall(unit.text))
+    """'3 users', '2 stories', '30 days': a number counting what the question asks about;
+    'line 4', 'PostgreSQL 14': a number naming it."""
+    return any(stem(w.lower()) in question
+               for w in _COUNT.findall(unit.text) + _NUMBERED.findall(unit.text))
 
 
 def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
@@ -149,11 +159,13 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
         for t in terms(u.text) & q:
             df[t] = df.get(t, 0) + 1
     weight = {t: math.log(1 + len(found) / (1 + df.get(t, 0))) for t in q}
+    asked_numbers = set(_DIGITS.findall(question))
     out: list[Scored] = []
     for rank, n, u in found:
         bonus = RANK_PRIOR * (1 - rank / max(len(evidence), 1))
-        if terms(u.text) <= q:
-            bonus -= NOTHING_NEW  # it only repeats the question: a title, not an answer
+        if terms(u.text) <= q and not set(_DIGITS.findall(u.text)) - asked_numbers:
+            # it only repeats the question: a title, not an answer ("2 entries" is one)
+            bonus -= NOTHING_NEW
         if _holds(u, kind):
             bonus += KIND_BONUS
         if _label_value(q, u, kind):
@@ -223,15 +235,22 @@ def opening(text: str) -> str:
     return body[0] if body else text.strip()
 
 
-def quote(s: Scored, max_chars: int) -> str:
-    """A unit as quoted: the label it stands under first, unless the unit already says it."""
+def _said(text: str) -> str:
+    """What a unit says, for telling repeats: its words and numbers, case and marks aside."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def quote(s: Scored, max_chars: int, also: tuple[int, ...] = ()) -> str:
+    """A unit as quoted: the label it stands under first, unless the unit already says it;
+    ``also``: more evidence saying the same words, cited with it."""
     text = s.unit.text
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] + " \u2026"
     label = s.unit.label
     said = terms(label) <= terms(text) if terms(label) else label.lower() in text.lower()
     prefix = f"{label}: " if label and not said and len(label) <= 80 else ""
-    return f"{prefix}\u201c{text}\u201d [{s.n}]"
+    cites = "".join(f"[{n}]" for n in (s.n, *also))
+    return f"{prefix}\u201c{text}\u201d {cites}"
 
 
 class ExtractiveGenerator:
@@ -272,9 +291,19 @@ class ExtractiveGenerator:
         lines: list[str] = []
         if ranked:
             top = ranked[0]
-            chosen = [top] + [s for s in ranked[1:] if s.score > 0 and s.score >= top.score
-                              * self.second_quote][: self.max_quotes - 1]
-            lines = [quote(s, self.max_quote_chars) for s in chosen]
+            # the same words in several places (two screenshots of one page) are quoted once,
+            # citing each place, and the next quote says something else
+            chosen: dict[str, tuple[Scored, list[int]]] = {}
+            for s in ranked:
+                if s is not top and (s.score <= 0 or s.score < top.score * self.second_quote):
+                    break
+                same = chosen.get(_said(s.unit.text))
+                if same is not None:
+                    if s.n != same[0].n and s.n not in same[1]:
+                        same[1].append(s.n)
+                elif len(chosen) < self.max_quotes:
+                    chosen[_said(s.unit.text)] = (s, [])
+            lines = [quote(s, self.max_quote_chars, tuple(also)) for s, also in chosen.values()]
         images = [(n, h) for n, h in evidence if h.modality == "image" and not h.text]
         if images:
             refs = ", ".join(f"[{n}] {items.display_source(h.source)}"

@@ -106,3 +106,58 @@ def test_a_fact_in_a_list_item_is_chosen_whole(text_embedder):
                          [(1, rst_hit(CACHE_PAGE, "cache.txt"))])
     assert "defaults to `300`" in answer.splitlines()[0]
     assert "`MAX_ENTRIES`: The maximum number of entries" in answer
+
+
+def ocr_hit(n, text, source):
+    return (n, Hit(id=source, modality="image", source=source, raw_score=0.5,
+                   calibrated_score=6.0, score=6.0, channel="ocr", text=text))
+
+
+HISTORY = ("Change history: What's up?\nDATE/TIME USER ACTION\n"
+           "Aug. 2, 2024, 7:49 a.m. admin Added.\n"
+           "Aug. 2, 2024, 7:56 a.m. admin Changed Date published.\n2 entries")
+CHANGE_FORM = ("Change question\nWhat's up?\nQuestion text: What's up?\n"
+               "Date published: Date: 2024-08-02 Today |\nTime: 10:07:18 Now|")
+
+
+def test_a_possessive_is_its_noun():
+    assert terms("What is Rey's last name?") == {"rey", "last", "name"}
+    assert "what" not in terms("What's up?")
+
+
+def test_a_count_that_repeats_the_question_s_words_still_answers_it(text_embedder):
+    # "2 entries" holds no word the question lacks, but it holds the number asked for
+    answer = ExtractiveGenerator(embedder=text_embedder).compose(
+        "How many entries are in the change history of What's up?",
+        [ocr_hit(1, HISTORY, "history.png")])
+    assert answer.splitlines()[0] == "\u201c2 entries\u201d [1]"
+
+
+def test_what_time_asks_for_a_time_of_day_not_a_date():
+    answer = ExtractiveGenerator().compose(
+        "What time is entered for the date published?", [ocr_hit(1, CHANGE_FORM, "form.png")])
+    assert "10:07:18" in answer.splitlines()[0]
+
+
+def test_a_number_named_by_the_question_s_word_is_the_answer():
+    docs = text_hit("The template debug page shows the line where an error happened, with "
+                    "the lines before and after it.", "templates.txt")
+    shot = ocr_hit(2, "Error during template rendering\nIn template /path/to/template.html, "
+                      "error at line 4\nInvalid block tag: 'syntax'", "error.png")
+    answer = ExtractiveGenerator().compose(
+        "In the template error page, at which line is the error?", [(1, docs), shot])
+    assert "error at line 4" in answer.splitlines()[0]
+
+
+def test_the_same_words_in_two_places_are_quoted_once_citing_both():
+    from rag.citations import cite
+
+    evidence = [ocr_hit(1, CHANGE_FORM, "form.png"), ocr_hit(2, CHANGE_FORM, "form2.png"),
+                ocr_hit(3, HISTORY, "history.png")]
+    answer = ExtractiveGenerator().compose("What time is entered for the date published?",
+                                           evidence)
+    first = answer.splitlines()[0]
+    assert first.endswith("\u201d [1][2]") and "10:07:18" in first
+    assert cited_numbers(answer) >= {1, 2}
+    cited = {c.n: c for c in cite(evidence, answer)}
+    assert cited[1].snippet == cited[2].snippet == "Time: 10:07:18 Now|" and cited[2].cited
