@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import Unavailable
+from .items import folder_of
 
 log = logging.getLogger(__name__)
 meta = sa.MetaData()
@@ -69,6 +70,18 @@ jobs = sa.Table(
     sa.Column("updated", sa.Float, nullable=False),
 )
 TABLES = {t.name: t for t in (documents, processes, claims, jobs)}
+
+
+def folder_shares(db: Database, collection: str) -> dict[str, float]:
+    """Each folder's share of a collection's documents that hold text (``items.folder_of``
+    their sources): what a folder of documents is against the whole collection."""
+    with db.begin() as conn:
+        sources = conn.execute(sa.select(documents.c.source).where(
+            documents.c.collection == collection, documents.c.chunks > 0)).scalars().all()
+    counts: dict[str, int] = {}
+    for source in sources:
+        counts[folder_of(source)] = counts.get(folder_of(source), 0) + 1
+    return {f: n / len(sources) for f, n in counts.items()}
 
 
 def engine_url(url: str) -> str:

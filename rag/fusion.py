@@ -18,6 +18,7 @@ Three modes:
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,15 +136,17 @@ def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
     return diversified(hits, top_k, per_document)[0]
 
 
-def diversified(hits: list[Hit], top_k: int, per_document: int) -> tuple[list[Hit], bool]:
+def diversified(hits: list[Hit], top_k: int, per_document: int,
+                whole: Container[str] = ()) -> tuple[list[Hit], bool]:
     """The first ``top_k`` of a ranking with at most ``per_document`` places per document,
     and one more per folder of text documents, while other documents' hits wait: one long
     file (release notes, a manual), or a folder of them, cannot fill the evidence alone.
     Pictures are not capped by folder (a folder of screenshots is a folder of separate
-    things). Places left over go back to the held hits in order, those of documents under
-    their own cap first. ``per_document`` 0 keeps the ranking as it is. Also says whether
-    the ranking was *crowded*: places went to held hits because too few documents were
-    under their caps (a deeper ranking may hold the others)."""
+    things), nor are the folders in ``whole`` (one that holds nearly all of the collection is
+    the collection, not a crowd in it). Places left over go back to the held hits in order,
+    those of documents under their own cap first. ``per_document`` 0 keeps the ranking as it
+    is. Also says whether the ranking was *crowded*: places went to held hits because too
+    few documents were under their caps (a deeper ranking may hold the others)."""
     if per_document <= 0:
         return hits[:top_k], False
     per_doc: dict[str, int] = {}
@@ -152,19 +155,24 @@ def diversified(hits: list[Hit], top_k: int, per_document: int) -> tuple[list[Hi
     def doc(h: Hit) -> str:
         return str(h.metadata.get(items.DOC_ID) or h.source or h.id)
 
+    def folder(h: Hit) -> str | None:
+        """The folder a hit counts against, if any."""
+        f = items.folder_of(h.source)
+        return None if h.modality == "image" or f in whole else f
+
     def take(h: Hit) -> None:
         per_doc[doc(h)] = per_doc.get(doc(h), 0) + 1
-        if h.modality != "image":  # a folder of pictures is a folder of separate things
-            folder = h.source.rsplit("/", 1)[0] if "/" in h.source else ""
-            per_folder[folder] = per_folder.get(folder, 0) + 1
+        if (f := folder(h)) is not None:
+            per_folder[f] = per_folder.get(f, 0) + 1
         taken.add(id(h))
 
+    def under_caps(h: Hit) -> bool:
+        f = folder(h)
+        return per_doc.get(doc(h), 0) < per_document and (
+            f is None or per_folder.get(f, 0) <= per_document)
+
     taken: set[int] = set()
-    passes = (lambda h: per_doc.get(doc(h), 0) < per_document and (
-                  h.modality == "image" or per_folder.get(
-                      h.source.rsplit("/", 1)[0] if "/" in h.source else "", 0) <= per_document),
-              lambda h: per_doc.get(doc(h), 0) < per_document,
-              lambda h: True)
+    passes = (under_caps, lambda h: per_doc.get(doc(h), 0) < per_document, lambda h: True)
     crowded = False
     for allowed in passes:
         for h in hits:

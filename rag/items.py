@@ -112,6 +112,11 @@ def is_tag_key(key: str) -> bool:
     return key == TAGS or key.startswith(TAG_PREFIX)
 
 
+def folder_of(source: str) -> str:
+    """The folder a source lies in ('' for a bare name): the unit of the per-folder cap."""
+    return source.rsplit("/", 1)[0] if "/" in source else ""
+
+
 def display_source(source: str) -> str:
     """A source as a client may see it: a file ingested from this machine's disk by its name
     only, never the path on the server (uploads are names already)."""

@@ -25,6 +25,8 @@ from .settings import check_collection
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 # ... and that many times more when a few documents crowd the candidates (fusion.diversified)
 DEEPER = 4
+# a folder holding this share of a collection's documents is not capped as a folder
+WHOLE_SHARE = 0.9
 EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query image
 # calibrated-score units the best full-text match of a question adds to its item; the others
 # get their share by their score relative to it (BM25 scores only compare within one query)
@@ -45,13 +47,30 @@ def tag_filter(tags: list[str]) -> dict | None:
 class Retriever:
     def __init__(self, store: VectorStore, text: TextEmbedder,
                  image: Callable[[], ImageEmbedder | None], max_image_pixels: int,
-                 lexical: LexicalIndex | None = None, max_per_document: int = 0):
+                 lexical: LexicalIndex | None = None, max_per_document: int = 0,
+                 folders: Callable[[str], dict[str, float]] | None = None):
         self.store = store
         self.text = text
         self.image = image  # a getter: CLIP may be unavailable, and loads lazily
         self.max_image_pixels = max_image_pixels
         self.lexical = lexical  # None: vectors only
         self.max_per_document = max_per_document  # 0: no cap
+        self.folders = folders  # a collection's folders' shares of its documents (rag/db.py)
+        # per collection: its text items' count when its whole folders were last read
+        self._whole: dict[str, tuple[int, frozenset[str]]] = {}
+
+    def whole_folders(self, collection: str) -> frozenset[str]:
+        """Folders holding nearly all of the collection's documents: a knowledge base in one
+        folder is not a crowd in itself. Read again when the collection's size changes."""
+        if self.folders is None or self.max_per_document <= 0:
+            return frozenset()
+        size = self.store.count(collection, "text")
+        known = self._whole.get(collection)
+        if known is None or known[0] != size:
+            whole = frozenset(f for f, share in self.folders(collection).items()
+                              if share >= WHOLE_SHARE)
+            self._whole[collection] = known = (size, whole)
+        return known[1]
 
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
         check_collection(query.collection)
@@ -86,6 +105,7 @@ class Retriever:
         timings["embed_ms"] = (t1 - t0) * 1000
 
         where = tag_filter(query.tags)
+        whole = self.whole_folders(query.collection)
 
         def search(channel: str, k: int) -> list[Hit]:
             modality = "text" if channel == items.TEXT_CHANNEL else "image"
@@ -115,7 +135,7 @@ class Retriever:
         def rank(channels: dict[str, list[Hit]], k: int) -> tuple[list[Hit], bool]:
             channels = {c: channels[c] for c in _ORDER if c in channels}
             return diversified(fuse(channels, query.fusion, k), query.top_k,
-                               self.max_per_document)
+                               self.max_per_document, whole)
 
         channels = text_channels(k)  # searched while CLIP may still embed the question
         waited = 0.0

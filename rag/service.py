@@ -16,6 +16,7 @@ import numpy as np
 from . import calibration, items, lexical
 from .answerability import Verdict, decide
 from .citations import cite
+from .db import folder_shares
 from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
 from .generators.base import NOT_FOUND, collect
@@ -61,7 +62,8 @@ class RagService:
     def _retriever(self) -> Retriever:
         s, parts = self.settings, self.parts
         return Retriever(parts.store, parts.text, parts.images.get, s.ingest.max_image_pixels,
-                         parts.lexical if s.lexical else None, s.max_per_document)
+                         parts.lexical if s.lexical else None, s.max_per_document,
+                         lambda collection: folder_shares(parts.db, collection))
 
     def configure(self, **changes: Any) -> None:
         """Change settings of a running service (the eval harness's ablations); what is built

@@ -69,6 +69,20 @@ def make_corpus(root: Path, n_chunks_target: int, n_images: int, seed: int = 0) 
         im.save(root / "images" / f"img{i:04d}.{'jpg' if i % 2 else 'png'}")
 
 
+def padding_meta(modality: str, n: int) -> list[dict]:
+    """Padded items as a knowledge base holds them: text in documents of 20 chunks, 20
+    documents to a folder; each picture its own file. (One 8,500-chunk document would be
+    capped by the retriever's diversity, which then searches deeper on every question.)"""
+    from rag import items
+
+    if modality == "image":
+        return [{items.SOURCE: f"padding/{i}.png", items.DOC_ID: f"padding-image-{i}",
+                 items.MODALITY: modality} for i in range(n)]
+    return [{items.SOURCE: f"padding/{i // 400}/{i // 20}.txt",
+             items.DOC_ID: f"padding-text-{i // 20}", items.MODALITY: modality}
+            for i in range(n)]
+
+
 def timed(fn, *args):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     out = fn(*args)
@@ -96,7 +110,6 @@ def main() -> None:
 
     from ingest.loaders import Limits, load
     from ingest.pipeline import Ingestor, walk
-    from rag import items
     from rag.embedders.clip import ClipEmbedder
     from rag.embedders.text import SentenceTransformerEmbedder
     from rag.schema import Query
@@ -198,7 +211,7 @@ def main() -> None:
             ids = [f"pad-{modality}-{i}" for i in range(n)]
             docs = [" ".join(sentence(prng) for _ in range(5)) for _ in range(n)]
             svc.parts.store.upsert("default", modality, ids, v,
-                                   [{items.SOURCE: "padding", items.MODALITY: modality}] * n,
+                                   padding_meta(modality, n),
                                    docs if modality == "text" else None)
             if modality == "text" and lexical is not None:
                 lexical.upsert("default", ids, docs)

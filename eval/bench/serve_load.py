@@ -49,6 +49,15 @@ parts = Parts.from_settings(Settings())
 lexical = getattr(parts, "lexical", None)
 rng, prng = np.random.default_rng(0), random.Random(2)
 words = sys.argv[4].split()
+def meta(modality, i):
+    # as a knowledge base holds them: text in documents of 20 chunks, 20 documents to a
+    # folder; each picture its own file (one huge document would make every question search
+    # deeper past the retriever's per-document cap)
+    if modality == "image":
+        return {items.SOURCE: f"padding/{i}.png", items.DOC_ID: f"padding-image-{i}",
+                items.MODALITY: modality}
+    return {items.SOURCE: f"padding/{i // 400}/{i // 20}.txt",
+            items.DOC_ID: f"padding-text-{i // 20}", items.MODALITY: modality}
 for modality, target in (("text", chunks), ("image", images)):
     n = target - parts.store.count(collection, modality)
     dim = parts.text.dimension if modality == "text" else parts.images.get().dimension
@@ -60,7 +69,7 @@ for modality, target in (("text", chunks), ("image", images)):
         docs = [" ".join(" ".join(prng.choice(words) for _ in range(prng.randint(8, 22))) + "."
                          for _ in range(5)) for _ in range(m)]
         parts.store.upsert(collection, modality, ids, v,
-                           [{items.SOURCE: "padding", items.MODALITY: modality}] * m,
+                           [meta(modality, start + i) for i in range(m)],
                            docs if modality == "text" else None)
         if modality == "text" and lexical is not None:
             lexical.upsert(collection, ids, docs)

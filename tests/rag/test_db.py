@@ -67,6 +67,18 @@ def test_manifest_rows(db):
     assert [d.doc_id for d in m.list()] == ["b"]
 
 
+def test_folder_shares_count_the_documents_that_hold_text(db):
+    from dataclasses import replace
+
+    from rag.db import folder_shares
+
+    m = Manifest(db)
+    m.put(doc("a"), doc("b"), doc("c"), replace(doc("r1"), source="/kb/releases/1.txt"),
+          replace(doc("pic"), source="/kb/photos/p.png", chunks=0, images=1))
+    assert folder_shares(db, "default") == {"/kb": 0.75, "/kb/releases": 0.25}
+    assert folder_shares(db, "other") == {}
+
+
 def test_claims_are_exclusive_and_lapse_with_their_process(db):
     m = Manifest(db)
     first = Process(db, "ingest", heartbeat_seconds=0.2).start()

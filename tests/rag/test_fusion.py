@@ -98,6 +98,8 @@ def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
     assert [h.id for h in diversify(ranked, 4, 2)] == ["r0", "r1", "r2", "ref"]
     # without the reference page, held notes fill the places: the ranking says it is crowded
     assert diversified(ranked, 4, 2)[1] is False and diversified(notes, 4, 2)[1] is True
+    # a folder that is (nearly) the whole collection is not a crowd: only documents are capped
+    assert diversified(notes, 4, 2, whole={"docs/releases"}) == (notes[:4], False)
     shots = [hit(f"s{i}", f"docs/_images/{i}.png", "image") for i in range(5)]
     assert [h.id for h in diversify(shots + [hit("t", "docs/a.txt")], 4, 2)] == [
         "s0", "s1", "s2", "s3"]

@@ -166,3 +166,35 @@ def test_a_crowded_ranking_looks_deeper_for_the_other_documents(parts, monkeypat
     deep, _ = capped.retrieve(q)
     assert "docs/ref/databases.txt" in [h.source for h in deep] and len(deep) == 4
     assert sum("releases" in h.source for h in deep) == 2  # the folder's cap: one more than 1
+
+
+def test_a_knowledge_base_in_one_folder_is_capped_by_document_only(parts, monkeypatch):
+    import rag.retriever
+
+    store, text, image = parts
+    pages = [f"Travel policy page {i}: hotels are booked through the travel portal."
+             for i in range(8)]
+    store.upsert("flat", "text", [f"p{i}-t0" for i in range(8)], text.embed(pages),
+                 [{items.SOURCE: f"/kb/p{i}.md", items.DOC_ID: f"p{i}"} for i in range(8)],
+                 pages, model=text.model_id)
+    asked: list[str] = []
+
+    def folders(collection):
+        asked.append(collection)
+        return {"/kb": 1.0}
+
+    searches = []
+    r = Retriever(store, text, lambda: image, 10_000_000, max_per_document=1, folders=folders)
+    real = store.search
+    monkeypatch.setattr(store, "search", lambda *a, **k: searches.append(a[3]) or real(*a, **k))
+    q = Query("How are hotels booked?", collection="flat", top_k=4)
+    hits, _ = r.retrieve(q)
+    # four pages of the one folder, and no deeper search: the folder cap does not apply
+    assert len({h.source for h in hits}) == 4 and searches == [12]
+    r.retrieve(q)
+    assert asked == ["flat"]  # read once while the collection keeps its size
+    capped = Retriever(store, text, lambda: image, 10_000_000, max_per_document=1,
+                       folders=lambda c: {"/kb": 0.5})
+    searches.clear()
+    capped.retrieve(q)
+    assert searches == [12, 12 * rag.retriever.DEEPER]  # capped as a folder: crowded
