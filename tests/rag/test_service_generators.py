@@ -103,3 +103,21 @@ def test_configure_rebuilds_what_is_built_from_settings(service):
     service.configure(lexical=True, max_per_document=2, refusal="in-corpus")
     assert service.retriever.lexical is service.parts.lexical is not None
     assert service.retriever.max_per_document == 2
+
+
+def test_extractive_usage_counts_the_question_and_the_passages_read_once(faq_service,
+                                                                         monkeypatch):
+    q = Query(text="When is salary paid?")
+    request = faq_service.prepare(q)[0]
+    count = faq_service.parts.text.count_tokens
+    answer = faq_service.answer(q)
+    passages = [h.text for _, h in request.evidence if h.text]
+    assert passages and answer.usage.prompt_tokens == count([q.text]) + sum(
+        count([p]) for p in passages)
+    assert answer.usage.completion_tokens == count([answer.text])
+    counted: list[list[str]] = []
+    monkeypatch.setattr(faq_service.parts.text, "count_tokens",
+                        lambda texts: counted.append(list(texts)) or count(texts))
+    again = faq_service.answer(q)
+    # the passages' counts are remembered: only the question and the answer are tokenized
+    assert again.usage == answer.usage and counted == [[q.text], [again.text]]
