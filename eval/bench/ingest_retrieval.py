@@ -20,6 +20,7 @@ weights.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import statistics
@@ -109,6 +110,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from ingest.loaders import Limits, load
+    from ingest.manifest import Manifest
     from ingest.pipeline import Ingestor, walk
     from rag.embedders.clip import ClipEmbedder
     from rag.embedders.text import SentenceTransformerEmbedder
@@ -243,6 +245,10 @@ def main() -> None:
                      [t.metadata for t in texts], [t.document or "" for t in texts])
     if lexical is not None:
         lexical.upsert("textonly", [t.id for t in texts], [t.document or "" for t in texts])
+    # and its documents, as ingestion records them (the retriever reads their folders)
+    manifest = Manifest(svc.parts.db)
+    manifest.put(*[dataclasses.replace(d, collection="textonly")
+                   for d in manifest.list("default")])
     lat = []
     for q in questions:
         t0 = time.perf_counter()
