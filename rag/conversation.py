@@ -23,7 +23,7 @@ def standalone_query(history: list[str], question: str) -> str:
     short = len(terms(question)) <= 1
     if not (short or _FOLLOW_UP.search(question)):
         return question
-    have = terms(question)
+    have = set(terms(question))
     extra: list[str] = []
     for turn in reversed(history):  # the nearest turn matters most
         for word in re.findall(r"[A-Za-z0-9][\w'-]*", turn):

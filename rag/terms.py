@@ -4,6 +4,7 @@ answerability check and the full-text channel's query."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -30,10 +31,13 @@ def _word(w: str) -> str:
     return w[:-2] if w.endswith("'s") else w
 
 
-def terms(text: str) -> set[str]:
-    """Content words, lightly stemmed (plurals, possessives), for lexical matching."""
-    return {stem(w) for w in map(_word, WORD.findall(text.lower()))
-            if w not in STOP and len(w) > 1}
+@functools.lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
+    """Content words, lightly stemmed (plurals, possessives), for lexical matching.
+    Remembered: the same passages' sentences are read for many questions (and twice in one
+    answer: to choose its quote, and for its citations)."""
+    return frozenset(stem(w) for w in map(_word, WORD.findall(text.lower()))
+                     if w not in STOP and len(w) > 1)
 
 
 def query_words(text: str) -> list[str]:

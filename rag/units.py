@@ -6,6 +6,7 @@ definition term or "Label:" line above it."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -54,9 +55,15 @@ def _label_of(line: str) -> str:
     return line.strip("`")
 
 
-def units(text: str, lines: bool = False, label: str = "") -> list[Unit]:
+@functools.lru_cache(maxsize=4096)
+def units(text: str, lines: bool = False, label: str = "") -> tuple[Unit, ...]:
     """The quotable units of ``text``. With ``lines`` (text read from a picture) every line is
-    a unit. ``label`` is the heading the passage starts under, if known."""
+    a unit. ``label`` is the heading the passage starts under, if known. Remembered: a stored
+    passage is read again for every question it answers."""
+    return tuple(_parse(text, lines, label))
+
+
+def _parse(text: str, lines: bool, label: str) -> list[Unit]:
     raw = text.splitlines()
     if lines:
         return [Unit(" ".join(plain(t).split()), label, "line") for t in raw if t.strip()]

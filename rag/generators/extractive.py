@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ def _is_label(s: str) -> bool:
     return s.startswith("#") or s.endswith("?") or s.endswith(":") or len(s.split()) < 4
 
 
-def _lexical(question: set[str], unit: Unit, label_terms: set[str],
+def _lexical(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[str],
              weight: dict[str, float] | None = None) -> float:
     """The weighted share of the question's words the unit holds (half for words of the
     label it stands under). ``weight``: a word found in fewer of the evidence's units counts
@@ -81,7 +82,7 @@ def _lexical(question: set[str], unit: Unit, label_terms: set[str],
     w = weight or {}
     total = sum(w.get(t, 1.0) for t in question)
 
-    def share(ts: set[str]) -> float:
+    def share(ts: AbstractSet[str]) -> float:
         return sum(w.get(t, 1.0) for t in ts) / total
 
     score = share(question & words) + 0.5 * share((question & label_terms) - words)
@@ -123,7 +124,7 @@ def _holds(unit: Unit, kind: str | None) -> bool:
     return False
 
 
-def _label_value(question: set[str], unit: Unit, kind: str | None) -> bool:
+def _label_value(question: AbstractSet[str], unit: Unit, kind: str | None) -> bool:
     """'Default: `1209600` (2 weeks)', 'Password: BlueHarbor2026': a short value of the
     kind asked for, under a label the question names."""
     head, colon, value = unit.text.partition(":")
@@ -132,7 +133,7 @@ def _label_value(question: set[str], unit: Unit, kind: str | None) -> bool:
                 and (kind not in ("number", "time", "clock") or _holds(Unit(value), kind)))
 
 
-def _counts(question: set[str], unit: Unit) -> bool:
+def _counts(question: AbstractSet[str], unit: Unit) -> bool:
     """'3 users', '2 stories', '30 days': a number counting what the question asks about;
     'line 4', 'PostgreSQL 14': a number naming it."""
     return any(stem(w.lower()) in question
@@ -215,7 +216,7 @@ def cosines(question: str, top: list[Scored], embedder: TextEmbedder,
     return cos
 
 
-def best_sentence(question: set[str], text: str, lines: bool = False,
+def best_sentence(question: AbstractSet[str], text: str, lines: bool = False,
                   section: str = "") -> tuple[float, str]:
     """The unit of one passage that best matches the question's terms, by overlap alone
     (for citation snippets). ``section`` is the heading path a chunk starts with."""
