@@ -14,6 +14,7 @@ cache beside the ONNX exports, with the tokenizer it reads texts with."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
@@ -34,6 +35,9 @@ class WordVectors:
     def __init__(self, vectors: np.ndarray, tokenizer: Any):
         self.vectors = vectors  # (vocabulary, DIMENSIONS), weights applied
         self.tokenizer = tokenizer  # a tokenizers.Tokenizer, no truncation, no padding
+        # a passage's sentences come back with every question it answers: their vectors are
+        # remembered (tokenizing them was most of an answer's time in the loaded server)
+        self._remembered = functools.lru_cache(maxsize=16384)(self._one)
 
     @property
     def dimension(self) -> int:
@@ -42,6 +46,16 @@ class WordVectors:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text (zeros for a text with no
         tokens). Safe from any thread: the tokenizer's settings never change."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._remembered(t) for t in texts])
+
+    def _one(self, text: str) -> np.ndarray:
+        v = self._compute([text])[0]
+        v.flags.writeable = False  # shared by every caller that asks for this text
+        return v
+
+    def _compute(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         tokens = standalone.ids(self.tokenizer, texts, special=False)
         lengths = [len(t) for t in tokens]
