@@ -22,6 +22,10 @@ def test_word_vectors_weigh_meaning_without_a_model_call(text_embedder):
     assert v.shape == (4, static.DIMENSIONS) and v.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(v[:3], axis=1), 1.0, rtol=1e-5)
     assert not v[3].any()  # a text without tokens points nowhere
+    # remembered per text: the same rows as weighing the batch afresh, and not writable
+    assert np.array_equal(v, words._compute([QUESTION, RELEVANT, UNRELATED, ""]))
+    assert np.array_equal(words.embed([RELEVANT]), v[1:2])
+    assert not words._remembered(RELEVANT).flags.writeable
     assert v[1] @ v[0] > v[2] @ v[0] + 0.1
     # close to what the model itself says about the same sentences
     m = text_embedder.embed([QUESTION, RELEVANT, UNRELATED])
