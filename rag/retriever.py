@@ -8,6 +8,7 @@ candidate, the channels are searched again deeper for the others."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,12 +16,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from . import items
-from .errors import InvalidInput
+from .errors import InvalidInput, RagError
 from .fusion import Background, diversified, fuse
 from .images import decode_image
 from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, VectorStore
 from .schema import Hit, Modality, Query
 from .settings import check_collection
+
+log = logging.getLogger(__name__)
 
 CANDIDATES = 3  # each channel returns top_k * CANDIDATES before fusion
 # ... and that many times more when a few documents crowd the candidates (fusion.diversified)
@@ -67,8 +70,13 @@ class Retriever:
         size = self.store.count(collection, "text")
         known = self._whole.get(collection)
         if known is None or known[0] != size:
-            whole = frozenset(f for f, share in self.folders(collection).items()
-                              if share >= WHOLE_SHARE)
+            try:
+                shares = self.folders(collection)
+            except RagError as e:  # the caps are a refinement: answer without it
+                log.warning("folder shares of %r unavailable, every folder is capped: %s",
+                            collection, e)
+                shares = {}
+            whole = frozenset(f for f, share in shares.items() if share >= WHOLE_SHARE)
             self._whole[collection] = known = (size, whole)
         return known[1]
 

@@ -198,3 +198,18 @@ def test_a_knowledge_base_in_one_folder_is_capped_by_document_only(parts, monkey
     searches.clear()
     capped.retrieve(q)
     assert searches == [12, 12 * rag.retriever.DEEPER]  # capped as a folder: crowded
+
+
+def test_unavailable_folder_shares_cap_every_folder_and_the_question_is_answered(parts,
+                                                                                caplog):
+    from rag.errors import Unavailable
+
+    store, text, image = parts
+
+    def down(collection):
+        raise Unavailable("the database at sqlite:///x is not reachable")
+
+    r = Retriever(store, text, lambda: image, 10_000_000, max_per_document=1, folders=down)
+    hits, _ = r.retrieve(Query("How are hotels booked?", collection="kb", top_k=2))
+    assert hits and hits[0].source == "policy"
+    assert "folder shares of 'kb' unavailable" in caplog.text
