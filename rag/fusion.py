@@ -131,11 +131,6 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
     return sorted(best.values(), key=lambda h: (h.score, h.calibrated_score), reverse=True)[:top_k]
 
 
-def diversify(hits: list[Hit], top_k: int, per_document: int) -> list[Hit]:
-    """See ``diversified``; the hits alone."""
-    return diversified(hits, top_k, per_document)[0]
-
-
 def diversified(hits: list[Hit], top_k: int, per_document: int,
                 whole: Container[str] = ()) -> tuple[list[Hit], bool]:
     """The first ``top_k`` of a ranking with at most ``per_document`` places per document,

@@ -298,12 +298,12 @@ class ExtractiveGenerator:
             for s in ranked:
                 if s is not top and (s.score <= 0 or s.score < top.score * self.second_quote):
                     break
-                same = chosen.get(_said(s.unit.text))
-                if same is not None:
+                said = _said(s.unit.text)
+                if (same := chosen.get(said)) is not None:
                     if s.n != same[0].n and s.n not in same[1]:
                         same[1].append(s.n)
                 elif len(chosen) < self.max_quotes:
-                    chosen[_said(s.unit.text)] = (s, [])
+                    chosen[said] = (s, [])
             lines = [quote(s, self.max_quote_chars, tuple(also)) for s, also in chosen.values()]
         images = [(n, h) for n, h in evidence if h.modality == "image" and not h.text]
         if images:

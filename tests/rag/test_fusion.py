@@ -71,7 +71,7 @@ def test_top_k_and_unknown_mode():
 
 
 def test_diversify_caps_a_document_and_gives_back_unused_places():
-    from rag.fusion import diversify
+    from rag.fusion import diversified
     from rag.schema import Hit
 
     def hit(i, doc):
@@ -79,14 +79,14 @@ def test_diversify_caps_a_document_and_gives_back_unused_places():
                    score=10 - len(i), channel="text", metadata={"doc_id": doc})
 
     ranked = [hit("a1", "a"), hit("a2", "a"), hit("a3", "a"), hit("b1", "b"), hit("a4", "a")]
-    assert [h.id for h in diversify(ranked, 3, 2)] == ["a1", "a2", "b1"]
+    assert [h.id for h in diversified(ranked, 3, 2)[0]] == ["a1", "a2", "b1"]
     # nothing else to show: the held hits fill the places, in their order
-    assert [h.id for h in diversify(ranked, 5, 2)] == ["a1", "a2", "a3", "b1", "a4"]
-    assert [h.id for h in diversify(ranked, 3, 0)] == ["a1", "a2", "a3"]
+    assert [h.id for h in diversified(ranked, 5, 2)[0]] == ["a1", "a2", "a3", "b1", "a4"]
+    assert [h.id for h in diversified(ranked, 3, 0)[0]] == ["a1", "a2", "a3"]
 
 
 def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
-    from rag.fusion import diversified, diversify
+    from rag.fusion import diversified
     from rag.schema import Hit
 
     def hit(i, source, modality="text"):
@@ -95,11 +95,11 @@ def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
 
     notes = [hit(f"r{i}", f"docs/releases/{i}.txt") for i in range(5)]
     ranked = notes + [hit("ref", "docs/ref/databases.txt")]
-    assert [h.id for h in diversify(ranked, 4, 2)] == ["r0", "r1", "r2", "ref"]
+    assert [h.id for h in diversified(ranked, 4, 2)[0]] == ["r0", "r1", "r2", "ref"]
     # without the reference page, held notes fill the places: the ranking says it is crowded
     assert diversified(ranked, 4, 2)[1] is False and diversified(notes, 4, 2)[1] is True
     # a folder that is (nearly) the whole collection is not a crowd: only documents are capped
     assert diversified(notes, 4, 2, whole={"docs/releases"}) == (notes[:4], False)
     shots = [hit(f"s{i}", f"docs/_images/{i}.png", "image") for i in range(5)]
-    assert [h.id for h in diversify(shots + [hit("t", "docs/a.txt")], 4, 2)] == [
+    assert [h.id for h in diversified(shots + [hit("t", "docs/a.txt")], 4, 2)[0]] == [
         "s0", "s1", "s2", "s3"]
