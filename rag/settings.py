@@ -91,7 +91,9 @@ class ServerSettings(Section):
     port: int = Field(8000, ge=1, le=65535)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
     max_question_chars: int = Field(4000, ge=1)
-    workers: int = Field(4, ge=1, le=64, description="threads for model inference")
+    workers: int = Field(16, ge=1, le=64, description="threads that answer requests (model "
+                         "inference, store queries); questions in flight at once are batched "
+                         "together")
     max_queue: int = Field(32, ge=0, description="requests waiting for a worker before 503")
     max_request_bytes: int = Field(110 * 1024 * 1024, ge=1, description="whole request body")
     max_images_per_request: int = Field(4, ge=0)

@@ -9,8 +9,10 @@ scheduler), without a background thread and without waiting on a timer:
 - callers that arrive while it runs queue up; when the running call ends, the first of them
   takes over and runs everything queued (up to ``max_batch`` texts) in one call, so the
   batch grows with the load and the wait is bounded by one encoder call;
-- within a batch, texts are ordered by length and cut where one would pad another to over
-  twice its length, so a question is not padded to a paragraph's length;
+- within a batch, texts are ordered by length and cut into the runs that cost least, where a
+  run costs its texts padded to its longest plus a fixed cost per call (``CALL_CHARS``): a
+  question is not padded to a paragraph's length, and questions are not split into calls that
+  cost more than the padding they save;
 - vectors of texts seen recently are remembered (``cache`` entries, least recently used
   dropped first): the same question asked again, or asked by the retriever and then by the
   extractive answer, is embedded once.
@@ -28,7 +30,11 @@ import numpy as np
 
 MAX_BATCH = 64  # texts per encoder call
 CACHE = 4096  # remembered vectors per encoder
-PAD_RATIO = 2.0  # a bucket ends where its longest text is over twice the next one's length
+# what one encoder call costs beyond its texts, in characters of padded input. Measured on
+# calls of 8 questions of 4-12 words (ONNX Runtime, 2 cores), CPU per question with cuts at
+# 0 / 32 / 100 / never: CLIP's text tower 19.6 / 14.0 / 12.0 / 12.8 ms, MiniLM 6.3 / 4.2 /
+# 4.0 / 4.0 ms. So questions share a call; a paragraph still gets its own
+CALL_CHARS = 100
 
 
 class _Call:
@@ -119,17 +125,30 @@ class Batcher:
     def _encode_bucketed(self, texts: list[str]) -> list[np.ndarray]:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
-        start = 0
-        while start < len(order):
-            end = start + 1
-            longest = len(texts[order[start]])
-            while end < len(order) and longest <= PAD_RATIO * max(len(texts[order[end]]), 8):
-                end += 1
+        for start, end in runs([len(texts[i]) for i in order]):
             part = order[start:end]
             vecs = np.asarray(self._encode([texts[i] for i in part]), dtype=np.float32)
             self.calls += 1
             self.batched += len(part)
             for i, v in zip(part, vecs, strict=True):
                 out[i] = v
-            start = end
         return out
+
+
+def runs(lengths: list[int]) -> list[tuple[int, int]]:
+    """Cut ``lengths`` (longest first) into consecutive runs ``[start, end)`` of least total
+    cost, a run costing ``CALL_CHARS`` plus its size times its first (longest) length."""
+    n = len(lengths)
+    best = [0.0] + [float("inf")] * n  # best[j]: the cost of the first j texts
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for start in range(end):
+            cost = best[start] + CALL_CHARS + (end - start) * lengths[start]
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    spans = []
+    end = n
+    while end > 0:
+        spans.append((cut[end], end))
+        end = cut[end]
+    return spans[::-1]

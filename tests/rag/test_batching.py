@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag.embedders.batching import Batcher
+from rag.embedders.batching import CALL_CHARS, Batcher, runs
 
 
 class Recorder:
@@ -75,6 +75,16 @@ def test_short_and_long_texts_are_not_padded_together():
     long = "a sentence of an answer that is many words long, " * 4
     batcher(["short question?", long, "another one?"])
     assert sorted(map(sorted, enc.calls)) == [[long], ["another one?", "short question?"]]
+
+
+def test_questions_of_different_lengths_share_a_call_and_a_paragraph_does_not():
+    assert runs([]) == []
+    assert runs([90, 60]) == [(0, 2)]  # questions of 12 and of 8 words
+    assert runs([90, 85, 30, 25]) == [(0, 2), (2, 4)]  # 12 and 4 words: two pairs
+    assert runs([1000, 90, 30]) == [(0, 1), (1, 3)]
+    # where a call costs more than padding the shorter texts, they join the longer one
+    assert runs([3 * CALL_CHARS, 2 * CALL_CHARS + CALL_CHARS // 2]) == [(0, 2)]
+    assert runs([10 * CALL_CHARS, CALL_CHARS, CALL_CHARS]) == [(0, 1), (1, 3)]
 
 
 def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_runs():
