@@ -18,6 +18,7 @@ import numpy as np
 from . import items
 from .errors import InvalidInput, RagError
 from .fusion import Background, diversified, fuse
+from .gather import BatchedSearch
 from .images import decode_image
 from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, VectorStore
 from .schema import Hit, Modality, Query
@@ -53,6 +54,8 @@ class Retriever:
                  lexical: LexicalIndex | None = None, max_per_document: int = 0,
                  folders: Callable[[str], dict[str, float]] | None = None):
         self.store = store
+        # concurrent questions' searches of one collection and channel: one store call
+        self._search = BatchedSearch(store)
         self.text = text
         self.image = image  # a getter: CLIP may be unavailable, and loads lazily
         self.max_image_pixels = max_image_pixels
@@ -119,8 +122,8 @@ class Retriever:
             modality = "text" if channel == items.TEXT_CHANNEL else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
             # several query images search as one channel: each item keeps its best match
-            found = [s for row in self.store.search(query.collection, modality,
-                                                    vectors[channel], k, where)
+            found = [s for row in self._search(query.collection, modality, vectors[channel],
+                                               k, where)
                      for s in row]
             return [self._hit(s, channel, bg) for s in found]
 
