@@ -48,10 +48,6 @@ class Batcher:
         self.calls = 0  # encoder calls made (for tests and benchmarks)
         self.batched = 0  # texts they embedded
 
-    @property
-    def max_batch(self) -> int:
-        return self._gather.max_batch
-
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         with self._lock:
