@@ -94,6 +94,7 @@ class OnnxEncoder:
         self.tokenizer: Any = None
         self.counter: Any = None  # the same tokenizer without truncation, for usage counts
         self.dimension = 0
+        self.path: Path | None = None  # the file it was loaded from
 
     def attach(self, tokenizer: Any, dimension: int) -> OnnxEncoder:
         self.tokenizer = tokenizer
@@ -123,7 +124,7 @@ def quick(path: Path) -> OnnxEncoder | None:
             return None
         if not rec.get("tokenizer"):
             return None
-        return _session(path, list(rec["inputs"])).attach(
+        return session(path, list(rec["inputs"])).attach(
             standalone.load(path.with_suffix(".tokenizer.json")), int(rec["dimension"]))
     except Exception as e:  # no record, an older record, a damaged file: start the slow way
         log.debug("no quick start from %s (%s: %s)", path, type(e).__name__, e)
@@ -198,7 +199,7 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
                             "failed (%s: %s)", type(e).__name__, e)
                 return None
         try:
-            encoder = _session(path, list(example))
+            encoder = session(path, list(example))
             worst = _checked(path)
             if worst is None:
                 worst = min([worst_cosine(encoder(tokenize([p])), reference([p]))
@@ -267,7 +268,9 @@ def _keep_tokenizer(path: Path, encoder: OnnxEncoder, tokenizer: Any,
         log.info("no quick start for %s (%s: %s)", path, type(e).__name__, e)
 
 
-def _session(path: Path, input_names: list[str]) -> OnnxEncoder:
+def session(path: Path, input_names: list[str]) -> OnnxEncoder:
+    """The export at ``path`` as an ONNX Runtime session set up as questions run (no
+    tokenizer attached)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -275,8 +278,10 @@ def _session(path: Path, input_names: list[str]) -> OnnxEncoder:
     opts.log_severity_level = 3
     # idle threads must not spin: two sessions (text, CLIP) and PyTorch share the cores
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return OnnxEncoder(ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"]),
-                       input_names)
+    encoder = OnnxEncoder(
+        ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"]), input_names)
+    encoder.path = path
+    return encoder
 
 
 def worst_cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -182,7 +182,12 @@ class SentenceTransformerEmbedder(LazyLoaded):
     @property
     def question_runtime(self) -> str:
         """What embeds a question: "onnx" or "torch" (builds the ONNX encoder if need be)."""
-        return "torch" if self._short.get() is None else "onnx"
+        return "torch" if self.question_encoder() is None else "onnx"
+
+    def question_encoder(self) -> onnx.OnnxEncoder | None:
+        """The checked ONNX export questions go through (built if need be), or None when
+        they go through PyTorch."""
+        return self._short.get()
 
     def _features(self, texts: Sequence[str]) -> onnx.Features:
         with self._lock:

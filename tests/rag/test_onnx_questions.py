@@ -22,6 +22,9 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_questions_through_onnx_match_pytorch(text_embedder, clip):
     assert text_embedder.question_runtime == clip.question_runtime == "onnx"
+    for emb in (text_embedder, clip):  # the file it came from (for eval/bench/int8_questions)
+        encoder = emb.question_encoder()
+        assert encoder.path.is_file() and encoder.path.suffix == ".onnx"
     for batch in ([QUESTIONS[0]], [QUESTIONS[2]], QUESTIONS):  # padded batches too
         text = text_embedder.embed(batch)
         assert text.shape == (len(batch), 384)
