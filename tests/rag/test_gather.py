@@ -76,6 +76,7 @@ def test_a_lone_search_runs_at_once_and_several_vectors_keep_their_rows(store):
     qs = queries(3)
     assert ids(search("kb", "text", qs, 4)) == ids(store.search("kb", "text", qs, 4))
     assert slowed.searches == [3]
+    assert search("kb", "text", np.zeros((0, 16), dtype=np.float32), 4) == []
 
 
 def test_other_depths_and_filters_are_searched_apart_and_a_failure_stays_with_its_callers(store):
