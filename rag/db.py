@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,7 @@ def folder_shares(db: Database, collection: str) -> dict[str, float]:
     with db.begin() as conn:
         sources = conn.execute(sa.select(documents.c.source).where(
             documents.c.collection == collection, documents.c.chunks > 0)).scalars().all()
-    counts: dict[str, int] = {}
-    for source in sources:
-        counts[folder_of(source)] = counts.get(folder_of(source), 0) + 1
+    counts = Counter(folder_of(source) for source in sources)
     return {f: n / len(sources) for f, n in counts.items()}
 
 

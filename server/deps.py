@@ -107,7 +107,7 @@ async def _jobs(request: Request) -> Jobs:
 
 
 async def _principal(request: Request,
-               authorization: Annotated[str | None, Header()] = None) -> Principal:
+                     authorization: Annotated[str | None, Header()] = None) -> Principal:
     keys: KeyStore | None = request.app.state.keys
     return LOCAL if keys is None else keys.check(authorization)
 
@@ -122,9 +122,9 @@ async def _links(request: Request) -> LinkMaker:
 
 
 async def _principal_or_link(request: Request, item_id: str,
-                       authorization: Annotated[str | None, Header()] = None,
-                       collection: str | None = None, expires: str | None = None,
-                       sig: str | None = None) -> Principal:
+                             authorization: Annotated[str | None, Header()] = None,
+                             collection: str | None = None, expires: str | None = None,
+                             sig: str | None = None) -> Principal:
     """The key, as everywhere; or, for an image or a passage, a signed link (what a person
     clicking a source in a chat client has)."""
     keys: KeyStore | None = request.app.state.keys
