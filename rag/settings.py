@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     precision: Literal["auto", "fp32"] = Field(
         "auto", description="auto: on a CPU with native bf16, each model runs in bf16 when its "
         "bf16 vectors match its fp32 ones on probe inputs (cosine >= 0.9999, checked at load); "
-        "fp32: always fp32")
+        "so do questions, through OpenVINO (checked once per export); fp32: always fp32")
     cache_dir: Path | None = Field(
         None, description="where exported question encoders are kept; unset = "
         "$XDG_CACHE_HOME/mmrag/onnx, else ~/.cache/mmrag/onnx")

@@ -99,7 +99,7 @@ class ClipEmbedder(LazyLoaded):
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
         key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
-        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx")
+        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.precision == "auto")
 
     @property
     def dimension(self) -> int:
@@ -205,7 +205,8 @@ class ClipEmbedder(LazyLoaded):
                           lambda texts: self._embed_text_torch(texts, bf16=False),
                           standalone.from_model(
                               self._processor.tokenizer,
-                              int(model.config.text_config.max_position_embeddings)))
+                              int(model.config.text_config.max_position_embeddings)),
+                          bf16_wanted=self.precision == "auto")
 
 
 class _FastPixels:

@@ -16,7 +16,10 @@ The model's tokenizer is saved beside a checked export too (``.tokenizer.json``,
 with the model's truncation and padding), once its output is found identical to the model's
 own on the probe texts. With both, a later start answers questions at once (``quick``):
 neither PyTorch nor the model's weights are loaded for that, which is most of a start's time;
-they can load afterwards, for ingestion."""
+they can load afterwards, for ingestion.
+
+Where the CPU has native bf16 (and the model's ``precision`` is "auto"), a checked export runs
+in bf16 through OpenVINO instead, when that passes a check of its own (``in_bf16``, ``bf16``)."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..lazy import LazyLoaded
-from . import standalone
+from . import bf16, standalone
 
 log = logging.getLogger(__name__)
 
@@ -115,16 +118,22 @@ class OnnxEncoder:
         return sum(len(i) for i in standalone.ids(self.counter, texts))
 
 
-def quick(path: Path) -> OnnxEncoder | None:
+def quick(path: Path, bf16_wanted: bool = False) -> OnnxEncoder | None:
     """The export at ``path`` ready for questions without PyTorch (with its tokenizer): None
-    unless its check is recorded for this very file along with a tokenizer (see ``build``)."""
+    unless its check is recorded for this very file along with a tokenizer (see ``build``).
+    In bf16 when ``bf16_wanted`` and the recorded bf16 check passed; None when that check is
+    due (never made with this OpenVINO): PyTorch must load to make it, once."""
     try:
-        rec = json.loads(path.with_suffix(".checked").read_text())
-        if rec.get("stamp") != _stamp(path) or float(rec["worst"]) < MIN_COSINE:
+        rec = _record_of(path)
+        if float(rec.get("worst", -1.0)) < MIN_COSINE or not rec.get("tokenizer"):
             return None
-        if not rec.get("tokenizer"):
-            return None
-        return session(path, list(rec["inputs"])).attach(
+        fast = False
+        if bf16_wanted and (version := bf16.version()) is not None:
+            verdict = rec.get("bf16")
+            if not isinstance(verdict, dict) or verdict.get("openvino") != version:
+                return None
+            fast = float(verdict["worst"]) >= MIN_COSINE
+        return session(path, list(rec["inputs"]), fast).attach(
             standalone.load(path.with_suffix(".tokenizer.json")), int(rec["dimension"]))
     except Exception as e:  # no record, an older record, a damaged file: start the slow way
         log.debug("no quick start from %s (%s: %s)", path, type(e).__name__, e)
@@ -164,10 +173,10 @@ def embed_short(texts: Sequence[str], loaded: bool, quick: EncoderSlot, short: E
     """A batch of short texts (questions, answer sentences) of one embedder: through its quick
     encoder while the model is not ``loaded``, then through its checked export (with the
     export's own tokenizer where it has one: no lock shared with the model, whose
-    ``features`` need one), else ``torch``, which runs in fp32: the same vectors on every path
-    (a near-tie between two answer sentences must not fall differently in ``mmrag ask``).
-    bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
-    server slower, competing for the cores with ONNX Runtime (README)."""
+    ``features`` need one), else ``torch``, which runs in fp32. ``mmrag ask`` and the server
+    take the same path, so a near-tie between two answer sentences falls the same way in
+    both. bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
+    server slower (README); bf16 questions go through OpenVINO (``in_bf16``)."""
     if not loaded and (fast := quick.get()) is not None:
         return fast.texts(texts)
     if (encoder := short.get()) is not None:
@@ -178,12 +187,14 @@ def embed_short(texts: Sequence[str], loaded: bool, quick: EncoderSlot, short: E
 def build(model: Any, forward: Callable[..., Any], example: Features, path: Path,
           tokenize: Callable[[Sequence[str]], Features],
           reference: Callable[[Sequence[str]], np.ndarray],
-          tokenizer: Any = None) -> OnnxEncoder | None:
+          tokenizer: Any = None, bf16_wanted: bool = False) -> OnnxEncoder | None:
     """Load the session cached at ``path`` (first exporting ``forward``, which runs ``model``
     on the tensors of ``example``, when it is not cached or the cached file is unreadable) and
     check it against ``reference`` (PyTorch). None, with a warning, when that fails: the
     caller keeps using PyTorch. ``tokenizer`` (a ``tokenizers.Tokenizer`` set up as the model
-    tokenizes) is saved beside a checked export when it gives ``tokenize``'s very features."""
+    tokenizes) is saved beside a checked export when it gives ``tokenize``'s very features.
+    With ``bf16_wanted``, the checked export runs in bf16 where that passes its own check
+    (``in_bf16``)."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError as e:
@@ -219,12 +230,57 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
             fresh = True
             continue
         if worst >= MIN_COSINE:
-            return encoder
+            return in_bf16(encoder, tokenize, reference) if bf16_wanted else encoder
         log.warning("questions are embedded with PyTorch: the ONNX export %s differs from it "
                     "(cosine %.6f < %s)", path, worst, MIN_COSINE)
         path.unlink(missing_ok=True)
         path.with_suffix(".checked").unlink(missing_ok=True)
         return None
+
+
+def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
+            reference: Callable[[Sequence[str]], np.ndarray]) -> OnnxEncoder:
+    """``encoder`` (checked, fp32) compiled in bf16 by OpenVINO where this CPU and OpenVINO
+    allow it and the bf16 vectors of the probe texts, one at a time and together, keep a cosine
+    of at least ``MIN_COSINE`` to ``reference``'s (fp32 PyTorch); else ``encoder``. The
+    verdict is recorded with the export's check, for ``quick`` and later starts."""
+    version, path = bf16.version(), encoder.path
+    if version is None or path is None:
+        return encoder
+    rec = _record_of(path)
+    verdict = rec.get("bf16")
+    try:
+        fast = OnnxEncoder(bf16.OpenVinoSession(path, threads()), encoder.input_names)
+        if not isinstance(verdict, dict) or verdict.get("openvino") != version:
+            texts = PROBES + bf16.PROBES
+            verdict = {"openvino": version,
+                       "worst": min([worst_cosine(fast(tokenize([t])), reference([t]))
+                                     for t in texts]
+                                    + [worst_cosine(fast(tokenize(texts)), reference(texts))])}
+            if rec:
+                path.with_suffix(".checked").write_text(json.dumps(rec | {"bf16": verdict}))
+    except Exception as e:  # a graph OpenVINO cannot compile or run
+        log.warning("questions through %s stay in fp32: OpenVINO failed (%s: %s)", path.name,
+                    type(e).__name__, e)
+        return encoder
+    worst = float(verdict["worst"])
+    if worst < MIN_COSINE:
+        log.warning("questions through %s stay in fp32: in bf16 their vectors differ from "
+                    "fp32 (worst cosine %.6f < %s on probe texts)", path.name, worst, MIN_COSINE)
+        return encoder
+    fast.path = path
+    log.info("questions through %s run in bf16 on OpenVINO (worst cosine to fp32 on probe "
+             "texts %.6f)", path.name, worst)
+    return fast.attach(encoder.tokenizer, encoder.dimension) if encoder.tokenizer else fast
+
+
+def _record_of(path: Path) -> dict[str, Any]:
+    """The export's record (see ``build``), or {} when there is none for this very file."""
+    try:
+        rec = json.loads(path.with_suffix(".checked").read_text())
+        return rec if isinstance(rec, dict) and rec.get("stamp") == _stamp(path) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _stamp(path: Path) -> list[int]:
@@ -236,9 +292,8 @@ def _checked(path: Path) -> float | None:
     """The worst cosine recorded for this very file, or None when it was never checked (or
     has changed since)."""
     try:
-        rec = json.loads(path.with_suffix(".checked").read_text())
-        return float(rec["worst"]) if rec.get("stamp") == _stamp(path) else None
-    except (OSError, ValueError, KeyError, TypeError):
+        return float(_record_of(path)["worst"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -268,9 +323,18 @@ def _keep_tokenizer(path: Path, encoder: OnnxEncoder, tokenizer: Any,
         log.info("no quick start for %s (%s: %s)", path, type(e).__name__, e)
 
 
-def session(path: Path, input_names: list[str]) -> OnnxEncoder:
-    """The export at ``path`` as an ONNX Runtime session set up as questions run (no
-    tokenizer attached)."""
+def session(path: Path, input_names: list[str], use_bf16: bool = False) -> OnnxEncoder:
+    """The export at ``path`` set up as questions run (no tokenizer attached): compiled by
+    OpenVINO in bf16 when ``use_bf16`` (its check passed, see ``in_bf16``), else an ONNX
+    Runtime session in fp32 (also when OpenVINO fails to compile it, with a warning)."""
+    if use_bf16:
+        try:
+            encoder = OnnxEncoder(bf16.OpenVinoSession(path, threads()), input_names)
+            encoder.path = path
+            return encoder
+        except Exception as e:  # a runtime that cannot compile this graph here
+            log.warning("questions through %s stay in fp32: OpenVINO failed (%s: %s)",
+                        path.name, type(e).__name__, e)
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

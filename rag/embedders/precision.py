@@ -7,9 +7,9 @@ accumulation, so the unit vectors barely move. "Barely" is checked, not assumed:
 when every probe's vector keeps a cosine of at least ``MIN_COSINE`` to its fp32 one; otherwise
 it stays on fp32 and says why in the log.
 
-It serves ingestion (PyTorch's large batches). Questions stay on ONNX Runtime in fp32: bf16
-PyTorch ran a batch of questions alone faster, but under load the server answered fewer of
-them (README, *Under load*)."""
+It serves ingestion (PyTorch's large batches). Questions do not use it: bf16 PyTorch ran a
+batch of questions alone faster, but under load the server answered fewer of them (README,
+*Under load*). They run in bf16 through OpenVINO instead, under the same bar (``bf16``)."""
 
 from __future__ import annotations
 

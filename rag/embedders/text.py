@@ -96,7 +96,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def _find_quick(self) -> onnx.OnnxEncoder | None:
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
-        return onnx.quick(self.cache_dir / f"text-{self._fingerprint()}.onnx")
+        return onnx.quick(self.cache_dir / f"text-{self._fingerprint()}.onnx",
+                          self.precision == "auto")
 
     def _fingerprint(self) -> str:
         """The cache key of this model's exports (computed once: it reads package metadata
@@ -214,4 +215,5 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return onnx.build(model, forward, {k: features[k].numpy() for k in names},
                           self.cache_dir / f"text-{self._fingerprint()}.onnx", self._features,
                           lambda texts: self._embed_torch(texts, bf16=False),
-                          standalone.from_model(model.tokenizer, int(model.max_seq_length)))
+                          standalone.from_model(model.tokenizer, int(model.max_seq_length)),
+                          bf16_wanted=self.precision == "auto")

@@ -22,7 +22,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_questions_through_onnx_match_pytorch(text_embedder, clip):
     assert text_embedder.question_runtime == clip.question_runtime == "onnx"
-    for emb in (text_embedder, clip):  # the file it came from (for eval/bench/int8_questions)
+    for emb in (text_embedder, clip):  # the file it came from (for eval/bench/question_precision)
         encoder = emb.question_encoder()
         assert encoder.path.is_file() and encoder.path.suffix == ".onnx"
     for batch in ([QUESTIONS[0]], [QUESTIONS[2]], QUESTIONS):  # padded batches too
@@ -72,7 +72,7 @@ def test_no_onnx_package_means_pytorch(tiny_clip_dir, tmp_path, monkeypatch, cap
         v = emb.embed_text(["a red car"])
     assert emb.question_runtime == "torch"
     assert "No module named 'onnx'" in caplog.text and "PyTorch" in caplog.text
-    # questions are embedded in fp32 on every path (ingestion may run bf16)
+    # questions on PyTorch are embedded in fp32 (ingestion may run bf16)
     assert cosines(v, emb._embed_text_torch(["a red car"], bf16=False))[0] > 0.99999
 
 

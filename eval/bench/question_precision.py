@@ -1,21 +1,23 @@
-"""int8 question encoders against fp32: speed, fidelity and rankings, on a real index.
+"""Question encoders in lower precision against fp32: speed, fidelity and rankings, on a
+real index.
 
-    MMRAG_DATA_DIR=DIR python -m eval.bench.int8_questions QUESTIONS --collection NAME
+    MMRAG_DATA_DIR=DIR python -m eval.bench.question_precision QUESTIONS --collection NAME
         [--model text|clip] [--k 5]
 
-Questions go through ONNX Runtime in fp32 (the checked export mmrag uses) and through int8
-copies of it made by ONNX Runtime's dynamic quantization: every MatMul (per tensor, and per
-channel), and the feed-forward MatMuls only. For each it prints the CPU per question in
-calls of 8, the worst and mean cosine to the fp32 vectors, and what the store returns for
-them: the share of questions whose top k is the same list, the mean overlap of the top k,
-and hit@k against the questions' relevant sources where the file names them. QUESTIONS is an
-eval dataset (JSON lines with "question" and "relevant") or a text file, one question a line.
+Questions go through ONNX Runtime in fp32 (the checked export mmrag uses), through OpenVINO in
+bf16 (what mmrag uses on CPUs with native bf16, ``rag.embedders.bf16``; the row is left out
+elsewhere), and through int8 copies of the export made by ONNX Runtime's dynamic
+quantization: every MatMul (per tensor, and per channel), and the feed-forward MatMuls only.
+For each it prints the CPU per question in calls of 8, the worst and mean cosine to the fp32
+vectors, and what the store returns for them: the share of questions whose top k is the same
+list, the mean overlap of the top k, and hit@k against the questions' relevant sources where
+the file names them. QUESTIONS is an eval dataset (JSON lines with "question" and
+"relevant") or a text file, one question a line.
 
 Stored vectors stay as they are (ingestion's): only the question side changes, as it would in
 a server. mmrag's question vectors must stay within cosine 0.9999 of fp32 (``onnx.MIN_COSINE``);
-this measures how far int8 is from that, and whether rankings move, for a given model and
-index. With real CLIP weights it tells whether CLIP's text tower (most of a loaded server's
-CPU, README) can be quantized."""
+this measures how far each variant is from that, and whether rankings move, for a given model
+and index."""
 
 from __future__ import annotations
 
@@ -48,9 +50,12 @@ def questions(path: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
-def variants(src: Path, work: Path) -> dict[str, Path]:
+def variants(src: Path, work: Path) -> dict[str, tuple[Path, bool]]:
+    """Each variant's ONNX file, and whether it runs in bf16 on OpenVINO."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from rag.embedders import bf16
 
     names = [n.name for n in onnx.load(str(src)).graph.node if n.op_type == "MatMul"]
     plans: dict[str, dict[str, Any]] = {
@@ -59,12 +64,14 @@ def variants(src: Path, work: Path) -> dict[str, Path]:
         "int8, feed-forward only, per channel": {
             "per_channel": True, "nodes_to_quantize": [n for n in names if FEED_FORWARD.search(n)]},
     }
-    out = {"fp32": src}
+    out = {"fp32": (src, False)}
+    if bf16.version() is not None:
+        out["bf16, OpenVINO"] = (src, True)
     for i, (name, kw) in enumerate(plans.items()):
         dst = work / f"int8-{i}.onnx"
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8,
                          op_types_to_quantize=["MatMul"], **kw)
-        out[name] = dst
+        out[name] = (dst, False)
     return out
 
 
@@ -109,8 +116,9 @@ def main() -> None:
     reference: np.ndarray | None = None
     ref_ids: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="mmrag-int8-") as work:
-        for name, path in variants(base.path, Path(work)).items():
-            encoder = ox.session(path, base.input_names).attach(base.tokenizer, base.dimension)
+        for name, (path, in_bf16) in variants(base.path, Path(work)).items():
+            encoder = ox.session(path, base.input_names, in_bf16).attach(base.tokenizer,
+                                                                        base.dimension)
             vecs = encoder.texts(texts)
             rows = parts.store.search(args.collection, modality, vecs, args.k)
             ids = [[s.id for s in row] for row in rows]
