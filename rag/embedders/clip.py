@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
-from . import onnx, precision, standalone
+from . import image_bf16, onnx, precision, standalone
 from .batching import Batcher
 from .hub import load_pretrained, resolve_device
 
@@ -31,7 +31,8 @@ class ClipEmbedder(LazyLoaded):
     model calls are serialised by a lock. With ``query_runtime`` "onnx" on a CPU, short batches
     of texts (questions) run through ONNX Runtime (see ``onnx``), and concurrent ones are
     batched together (``batching``); PyTorch (ingestion) runs each tower in bf16 where the CPU
-    has it and the check at load passes (``precision``)."""
+    has it and the check at load passes (``precision``), and pictures go through OpenVINO in
+    bf16 where its own check passes too (``image_bf16``)."""
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
@@ -48,6 +49,7 @@ class ClipEmbedder(LazyLoaded):
         self._quick = onnx.EncoderSlot(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
         self._fast_pixels: _FastPixels | None = None
+        self._images: image_bf16.OpenVinoImages | None = None  # the image tower in bf16
         self._model: Any = None
         self._processor: Any = None
         self._lock = threading.Lock()  # one model call at a time
@@ -86,6 +88,16 @@ class ClipEmbedder(LazyLoaded):
         self.bf16_image = precision.choose(
             f"CLIP {self.model_id} (images)", self.precision, device,
             lambda bf16: self._run(model.get_image_features, bf16, pixel_values=probe_pixels))
+        if self.bf16_image and device == "cpu":
+            ramp = np.broadcast_to(np.linspace(-1.8, 2.1, size, dtype=np.float32),
+                                   (1, 3, size, size))  # smooth, as photos mostly are
+            key = onnx.fingerprint("clip-image", self.model_id, self.model_id)
+            self._images = image_bf16.compile_checked(
+                model, lambda px: _features(model.get_image_features(pixel_values=px)),
+                {"pixel_values": np.concatenate([probe_pixels.numpy(), ramp])},
+                self.cache_dir / f"clip-image-{key}.onnx",
+                lambda feed: self._run(model.get_image_features, False,
+                                       pixel_values=torch.from_numpy(feed["pixel_values"])))
         self.bf16_text = precision.choose(
             f"CLIP {self.model_id} (texts)", self.precision, device,
             lambda bf16: self._embed_text_torch(onnx.PROBES, bf16))
@@ -139,6 +151,10 @@ class ClipEmbedder(LazyLoaded):
         self.load()
         if len(pixels) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if (images := self._images) is not None:
+            with self._lock:
+                return np.concatenate([images(np.asarray(pixels[i: i + self.batch_size]))
+                                       for i in range(0, len(pixels), self.batch_size)])
         parts = [
             self._run(self._model.get_image_features, self.bf16_image,
                       pixel_values=pixels[i : i + self.batch_size])

@@ -124,7 +124,7 @@ def quick(path: Path, bf16_wanted: bool = False) -> OnnxEncoder | None:
     In bf16 when ``bf16_wanted`` and the recorded bf16 check passed; None when that check is
     due (never made with this OpenVINO): PyTorch must load to make it, once."""
     try:
-        rec = _record_of(path)
+        rec = record_of(path)
         if float(rec.get("worst", -1.0)) < MIN_COSINE or not rec.get("tokenizer"):
             return None
         fast = False
@@ -204,7 +204,7 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
     while True:
         if fresh:
             try:
-                _export(model, forward, example, path)
+                export(model, forward, example, path)
             except Exception as e:  # onnx missing, an operator the exporter cannot handle
                 log.warning("questions are embedded with PyTorch: exporting them to ONNX "
                             "failed (%s: %s)", type(e).__name__, e)
@@ -247,7 +247,7 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
     version, path = bf16.version(), encoder.path
     if version is None or path is None:
         return encoder
-    rec = _record_of(path)
+    rec = record_of(path)
     verdict = rec.get("bf16")
     try:
         fast = OnnxEncoder(bf16.OpenVinoSession(path, threads()), encoder.input_names)
@@ -258,7 +258,7 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
                                      for t in texts]
                                     + [worst_cosine(fast(tokenize(texts)), reference(texts))])}
             if rec:
-                path.with_suffix(".checked").write_text(json.dumps(rec | {"bf16": verdict}))
+                remember(path, bf16=verdict)
     except Exception as e:  # a graph OpenVINO cannot compile or run
         log.warning("questions through %s stay in fp32: OpenVINO failed (%s: %s)", path.name,
                     type(e).__name__, e)
@@ -274,13 +274,21 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
     return fast.attach(encoder.tokenizer, encoder.dimension) if encoder.tokenizer else fast
 
 
-def _record_of(path: Path) -> dict[str, Any]:
-    """The export's record (see ``build``), or {} when there is none for this very file."""
+def record_of(path: Path) -> dict[str, Any]:
+    """The export's record (its checks, see ``build``), or {} when there is none for this very
+    file."""
     try:
         rec = json.loads(path.with_suffix(".checked").read_text())
         return rec if isinstance(rec, dict) and rec.get("stamp") == _stamp(path) else {}
     except (OSError, ValueError):
         return {}
+
+
+def remember(path: Path, **fields: Any) -> None:
+    """Add ``fields`` to the record of the export at ``path`` (a new record for a file that
+    has none, or has changed since its record was made)."""
+    rec = record_of(path) or {"stamp": _stamp(path)}
+    path.with_suffix(".checked").write_text(json.dumps(rec | fields))
 
 
 def _stamp(path: Path) -> list[int]:
@@ -292,7 +300,7 @@ def _checked(path: Path) -> float | None:
     """The worst cosine recorded for this very file, or None when it was never checked (or
     has changed since)."""
     try:
-        return float(_record_of(path)["worst"])
+        return float(record_of(path)["worst"])
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -355,10 +363,12 @@ def worst_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum(axis=1).min())
 
 
-def _export(model: Any, forward: Callable[..., Any], example: Features, path: Path) -> None:
-    """Trace ``forward(*example.values())`` to ONNX with dynamic batch and sequence axes. The
-    file is written next to ``path`` and renamed, so a crash or a second process never leaves
-    a half-written model behind."""
+def export(model: Any, forward: Callable[..., Any], example: Features, path: Path,
+           sequences: bool = True) -> None:
+    """Trace ``forward(*example.values())`` to ONNX with a dynamic batch axis, and a dynamic
+    sequence axis for token inputs (``sequences``; their values are int64; other inputs,
+    pixels, keep their dtype). The file is written next to ``path`` and renamed, so a crash or
+    a second process never leaves a half-written model behind."""
     import torch
 
     class Graph(torch.nn.Module):
@@ -371,8 +381,11 @@ def _export(model: Any, forward: Callable[..., Any], example: Features, path: Pa
 
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(example)
-    args = tuple(torch.from_numpy(np.asarray(v, dtype=np.int64)) for v in example.values())
-    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"embedding": {0: "batch"}}
+    args = tuple(torch.from_numpy(np.ascontiguousarray(v, dtype=np.int64 if sequences else None))
+                 for v in example.values())
+    axes: dict[str, dict[int, str]] = {
+        n: {0: "batch", 1: "sequence"} if sequences else {0: "batch"} for n in names}
+    axes["embedding"] = {0: "batch"}
     fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -385,6 +398,6 @@ def _export(model: Any, forward: Callable[..., Any], example: Features, path: Pa
                               output_names=["embedding"], dynamic_axes=axes, opset_version=17,
                               dynamo=False)
         os.replace(tmp, path)
-        log.info("exported a question encoder to %s", path)
+        log.info("exported an encoder to %s", path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -62,7 +62,7 @@ def test_never_on_cuda():
 
 def test_questions_on_pytorch_are_embedded_in_fp32(tmp_path):
     """Questions on PyTorch (``query_runtime`` "torch") do not take ingestion's bf16: under
-    load it made the server slower (bf16 questions go through OpenVINO, test_bf16_questions)."""
+    load it made the server slower (bf16 questions go through OpenVINO, test_openvino_bf16)."""
     emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2", "cpu", query_runtime="torch",
                                       cache_dir=tmp_path).load()
     question = ["How many days do I have to submit my travel expenses?"]

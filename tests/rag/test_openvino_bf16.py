@@ -1,6 +1,7 @@
-"""Questions in bf16 through OpenVINO where the CPU has native bf16: checked once per export
-against fp32 PyTorch and recorded, used by quick starts from the record, and fp32 (ONNX
-Runtime) whenever bf16 is not wanted, not available, fails or drifts."""
+"""bf16 through OpenVINO where the CPU has native bf16, for questions (the checked text
+exports) and for pictures (CLIP's image tower, ingestion): checked once per export against fp32
+PyTorch and recorded, read back by later starts, and fp32 ONNX Runtime (questions) or PyTorch
+(pictures) whenever bf16 is not wanted, not available, fails or drifts."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_bf16_vectors_that_drift_keep_fp32(tiny_clip_dir, tmp_path, monkeypatch,
 
 @needs_bf16
 def test_openvino_that_fails_keeps_fp32(tiny_clip_dir, tmp_path, monkeypatch, caplog):
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("Exception from src/inference/src/core.cpp: cannot compile")
 
     monkeypatch.setattr(bf16, "OpenVinoSession", broken)
@@ -135,3 +136,60 @@ def test_concurrent_calls_get_their_own_vectors(text_embedder):
     with ThreadPoolExecutor(8) as pool:
         together = np.concatenate(list(pool.map(lambda t: encoder.texts([t]), texts)))
     assert np.array_equal(alone, together)
+
+
+# CLIP's image tower (ingestion) in bf16 on OpenVINO: the same check, its own export
+
+def pictures() -> list:
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, 64, dtype=np.uint8)
+    return [Image.fromarray(np.stack([np.tile(ramp, (64, 1))] * 3, axis=-1)),
+            Image.new("RGB", (40, 90), (200, 30, 30))]
+
+
+@needs_bf16
+def test_pictures_run_in_bf16_and_match_fp32(tiny_clip_dir, tmp_path, monkeypatch):
+    import torch
+
+    emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
+    assert isinstance(emb._images.session, OpenVinoSession)
+    pixels = emb.preprocess(pictures())
+    fast = emb.embed_pixels(pixels)
+    with torch.inference_mode():
+        exact = emb._run(emb._model.get_image_features, False, pixel_values=pixels)
+    assert ((fast * exact).sum(axis=1) >= onnx.MIN_COSINE).all()
+    (checked,) = tmp_path.glob("clip-image-*.checked")
+    assert json.loads(checked.read_text())["bf16"]["worst"] >= onnx.MIN_COSINE
+    monkeypatch.setattr(onnx, "export", lambda *a, **k: pytest.fail("exported again"))
+    again = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
+    assert again._images is not None
+    assert np.allclose(again.embed_images(pictures()), fast, atol=1e-6)
+
+
+@needs_bf16
+def test_pictures_stay_on_pytorch_when_openvino_fails_or_drifts(tiny_clip_dir, tmp_path,
+                                                               monkeypatch, caplog):
+    real = bf16.OpenVinoSession
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Exception from src/inference/src/core.cpp: cannot compile")
+
+    monkeypatch.setattr(bf16, "OpenVinoSession", broken)
+    with caplog.at_level(logging.WARNING):
+        failed = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
+    assert failed._images is None and failed.bf16_image  # bf16 PyTorch, as before
+    assert "pictures stay on PyTorch" in caplog.text and "cannot compile" in caplog.text
+    assert failed.embed_images(pictures()).shape == (2, failed.dimension)
+    monkeypatch.setattr(bf16, "OpenVinoSession", real)
+    (export,) = tmp_path.glob("clip-image-*.onnx")
+    onnx.remember(export, bf16={"openvino": bf16.version(), "worst": 0.99})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        drifted = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
+    assert drifted._images is None and "0.990000" in caplog.text
+
+
+def test_pictures_on_pytorch_when_fp32_is_asked(tiny_clip_dir, tmp_path):
+    emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path, precision="fp32").load()
+    assert emb._images is None and not list(tmp_path.glob("clip-image-*"))
