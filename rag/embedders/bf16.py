@@ -1,4 +1,5 @@
-"""Questions in bf16, through OpenVINO, on CPUs that have it.
+"""bf16 through OpenVINO, on CPUs that have it: questions (here, used by ``onnx``), and
+ingestion's pictures (``image_bf16``).
 
 ONNX Runtime has no bf16 kernels for x86 CPUs, and PyTorch's bf16 autocast returns to the
 interpreter between operators, so under load 16 request threads queue for it (README). OpenVINO
@@ -46,11 +47,11 @@ def version() -> str | None:
         import openvino as ov
 
         if "BF16" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            log.info("questions stay in fp32: this CPU has no native bf16")
+            log.info("no bf16 through OpenVINO: this CPU has no native bf16")
             return None
         return str(ov.__version__)
     except Exception as e:  # not installed, or a runtime that cannot start here
-        log.info("questions stay in fp32: OpenVINO is unavailable (%s: %s)", type(e).__name__, e)
+        log.info("no bf16 through OpenVINO: it is unavailable (%s: %s)", type(e).__name__, e)
         return None
 
 
