@@ -138,10 +138,10 @@ class Parts:
 
         text = text_embedder or SentenceTransformerEmbedder(
             settings.text_model, settings.device, settings.ingest.text_batch_size,
-            settings.query_runtime, settings.cache_dir, settings.precision)
+            settings.query_runtime, settings.cache_dir, settings.precision, settings.openvino)
         image = clip or ClipEmbedder(settings.clip_model, settings.device,
                                      settings.ingest.image_batch_size, settings.query_runtime,
-                                     settings.cache_dir, settings.precision)
+                                     settings.cache_dir, settings.precision, settings.openvino)
         db = Database(settings.database, settings.stale_seconds)
         return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url,
                                state_seconds=settings.state_seconds),

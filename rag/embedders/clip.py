@@ -36,13 +36,14 @@ class ClipEmbedder(LazyLoaded):
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", openvino: bool = True):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self.query_runtime = query_runtime
         self.precision = precision
+        self.openvino = precision == "auto" and openvino  # bf16 through OpenVINO, if it checks
         self.bf16_text = self.bf16_image = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._short = onnx.EncoderSlot(self._build_short)
@@ -88,7 +89,7 @@ class ClipEmbedder(LazyLoaded):
         self.bf16_image = precision.choose(
             f"CLIP {self.model_id} (images)", self.precision, device,
             lambda bf16: self._run(model.get_image_features, bf16, pixel_values=probe_pixels))
-        if self.bf16_image and device == "cpu":
+        if self.bf16_image and self.openvino and device == "cpu":
             ramp = np.broadcast_to(np.linspace(-1.8, 2.1, size, dtype=np.float32),
                                    (1, 3, size, size))  # smooth, as photos mostly are
             key = onnx.fingerprint("clip-image", self.model_id, self.model_id)
@@ -111,7 +112,7 @@ class ClipEmbedder(LazyLoaded):
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
         key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
-        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.precision == "auto")
+        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.openvino)
 
     @property
     def dimension(self) -> int:
@@ -222,7 +223,7 @@ class ClipEmbedder(LazyLoaded):
                           standalone.from_model(
                               self._processor.tokenizer,
                               int(model.config.text_config.max_position_embeddings)),
-                          bf16_wanted=self.precision == "auto")
+                          bf16_wanted=self.openvino)
 
 
 class _FastPixels:

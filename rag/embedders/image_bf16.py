@@ -11,6 +11,8 @@ is kept with the verdict, so later loads neither export nor check it again."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,14 @@ class OpenVinoImages:
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
+def _give_back_freed_memory() -> None:
+    """Compiling reads the whole ONNX file (~350 MB for ViT-B/32); glibc keeps what is freed
+    afterwards, and ``malloc_trim`` hands it back to the system (measured: ~0.3 GB less RSS).
+    Elsewhere (another C library), nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def compile_checked(model: Any, forward: Callable[..., Any], probe: Pixels, path: Path,
                     reference: Callable[[Pixels], np.ndarray]) -> OpenVinoImages | None:
     """The image tower ``forward`` (which runs ``model`` on the tensors of ``probe``) exported
@@ -53,6 +63,7 @@ def compile_checked(model: Any, forward: Callable[..., Any], probe: Pixels, path
         # compiled at each load (~1.2 s for ViT-B/32, while PyTorch loads the model anyway)
         # rather than kept: its cache would take as much disk again as the export
         images = OpenVinoImages(bf16.OpenVinoSession(path, onnx.threads(), cached=False), name)
+        _give_back_freed_memory()
         verdict = onnx.record_of(path).get("bf16")
         if not isinstance(verdict, dict) or verdict.get("openvino") != version:
             rows = [{name: probe[name][i:i + 1]} for i in range(len(probe[name]))]

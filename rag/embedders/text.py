@@ -48,13 +48,14 @@ class SentenceTransformerEmbedder(LazyLoaded):
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", openvino: bool = True):
         super().__init__()
         self.model_id = model
         self.device = device
         self.batch_size = batch_size
         self.query_runtime = query_runtime
         self.precision = precision
+        self.openvino = precision == "auto" and openvino  # bf16 through OpenVINO, if it checks
         self.bf16 = False  # decided when the model loads
         self.cache_dir = cache_dir or onnx.default_cache_dir()
         self._model: Any = None
@@ -97,7 +98,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
         return onnx.quick(self.cache_dir / f"text-{self._fingerprint()}.onnx",
-                          self.precision == "auto")
+                          self.openvino)
 
     def _fingerprint(self) -> str:
         """The cache key of this model's exports (computed once: it reads package metadata
@@ -216,4 +217,4 @@ class SentenceTransformerEmbedder(LazyLoaded):
                           self.cache_dir / f"text-{self._fingerprint()}.onnx", self._features,
                           lambda texts: self._embed_torch(texts, bf16=False),
                           standalone.from_model(model.tokenizer, int(model.max_seq_length)),
-                          bf16_wanted=self.precision == "auto")
+                          bf16_wanted=self.openvino)

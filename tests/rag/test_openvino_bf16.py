@@ -193,3 +193,17 @@ def test_pictures_stay_on_pytorch_when_openvino_fails_or_drifts(tiny_clip_dir, t
 def test_pictures_on_pytorch_when_fp32_is_asked(tiny_clip_dir, tmp_path):
     emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path, precision="fp32").load()
     assert emb._images is None and not list(tmp_path.glob("clip-image-*"))
+
+
+def test_openvino_switched_off(tiny_clip_dir, tmp_path, settings):
+    """``MMRAG_OPENVINO=false``: questions on ONNX Runtime in fp32, pictures on PyTorch (in
+    bf16 where the CPU has it), for less memory."""
+    from rag.embedders import precision
+    from rag.parts import Parts
+
+    emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path, openvino=False).load()
+    assert emb._images is None and not runs_in_bf16(emb.question_encoder())
+    assert emb.bf16_image == precision.supported("cpu")
+    assert "bf16" not in record(emb) and not list(tmp_path.glob("clip-image-*"))
+    parts = Parts.from_settings(settings.model_copy(update={"openvino": False}))
+    assert not parts.text.openvino and not parts.images.embedder.openvino
