@@ -196,7 +196,8 @@ class Settings(BaseSettings):
         "questions on ONNX Runtime in fp32 and pictures on PyTorch, which is slower but takes "
         "~0.8 GB less memory with CLIP ViT-B/32")
     cache_dir: Path | None = Field(
-        None, description="where exported question encoders are kept; unset = "
+        None, description="where exported encoders (the question encoders, CLIP's image "
+        "tower), their records and OpenVINO's compiled question encoders are kept; unset = "
         "$XDG_CACHE_HOME/mmrag/onnx, else ~/.cache/mmrag/onnx")
     generator: str = "extractive"
     top_k: int = Field(5, ge=1, le=100)

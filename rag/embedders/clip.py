@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_CLIP_MODEL
-from . import image_bf16, onnx, precision, standalone
+from . import exports, image_bf16, onnx, precision, standalone
 from .batching import Batcher
 from .hub import load_pretrained, resolve_device
 
@@ -45,7 +45,7 @@ class ClipEmbedder(LazyLoaded):
         self.precision = precision
         self.openvino = precision == "auto" and openvino  # bf16 through OpenVINO, if it checks
         self.bf16_text = self.bf16_image = False  # decided when the model loads
-        self.cache_dir = cache_dir or onnx.default_cache_dir()
+        self.cache_dir = cache_dir or exports.default_cache_dir()
         self._short = onnx.EncoderSlot(self._build_short)
         self._quick = onnx.EncoderSlot(self._find_quick)
         self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
@@ -92,7 +92,7 @@ class ClipEmbedder(LazyLoaded):
         if self.bf16_image and self.openvino and device == "cpu":
             ramp = np.broadcast_to(np.linspace(-1.8, 2.1, size, dtype=np.float32),
                                    (1, 3, size, size))  # smooth, as photos mostly are
-            key = onnx.fingerprint("clip-image", self.model_id, self.model_id)
+            key = exports.fingerprint("clip-image", self.model_id, self.model_id)
             self._images = image_bf16.compile_checked(
                 model, lambda px: _features(model.get_image_features(pixel_values=px)),
                 {"pixel_values": np.concatenate([probe_pixels.numpy(), ramp])},
@@ -111,7 +111,7 @@ class ClipEmbedder(LazyLoaded):
     def _find_quick(self) -> onnx.OnnxEncoder | None:
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
-        key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
+        key = exports.fingerprint("clip-text", self.model_id, self.model_id)
         return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.openvino)
 
     @property
@@ -216,7 +216,7 @@ class ClipEmbedder(LazyLoaded):
 
         tok = self._tokenize(["What is the travel policy?", "hello"], "np")
         example = {k: tok[k] for k in ("input_ids", "attention_mask")}
-        key = onnx.fingerprint("clip-text", self.model_id, self.model_id)
+        key = exports.fingerprint("clip-text", self.model_id, self.model_id)
         return onnx.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
                           lambda texts: self._tokenize(texts, "np"),
                           lambda texts: self._embed_text_torch(texts, bf16=False),

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bf16, onnx
+from . import bf16, exports, onnx
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +59,19 @@ def compile_checked(model: Any, forward: Callable[..., Any], probe: Pixels, path
     (name,) = probe
     try:
         if not path.exists():
-            onnx.export(model, forward, probe, path, sequences=False)
+            exports.export(model, forward, probe, path, sequences=False)
         # compiled at each load (~1.2 s for ViT-B/32, while PyTorch loads the model anyway)
         # rather than kept: its cache would take as much disk again as the export
         images = OpenVinoImages(bf16.OpenVinoSession(path, onnx.threads(), cached=False), name)
         _give_back_freed_memory()
-        verdict = onnx.record_of(path).get("bf16")
+        verdict = exports.record_of(path).get("bf16")
         if not isinstance(verdict, dict) or verdict.get("openvino") != version:
             rows = [{name: probe[name][i:i + 1]} for i in range(len(probe[name]))]
             verdict = {"openvino": version,
                        "worst": min([onnx.worst_cosine(images(r[name]), reference(r))
                                      for r in rows]
                                     + [onnx.worst_cosine(images(probe[name]), reference(probe))])}
-            onnx.remember(path, bf16=verdict)
+            exports.remember(path, bf16=verdict)
     except Exception as e:  # an exporter or a runtime that cannot handle this model
         log.warning("pictures stay on PyTorch: OpenVINO failed for %s (%s: %s)", path.name,
                     type(e).__name__, e)

@@ -6,9 +6,9 @@ in the README). So each text encoder (MiniLM, CLIP's text tower) is exported onc
 cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts; ingestion's
 large batches stay on PyTorch, which is as fast or faster there.
 
-Every export is checked against PyTorch on probe texts once; the check is recorded beside it
-(``.checked``: the file's size and modification time, and the worst cosine), so later starts
-load it without running PyTorch. A file that changed is checked again. An export that fails,
+Every export (``exports``) is checked against PyTorch on probe texts once; the check is
+recorded beside it (its worst cosine, for the file's size and modification time), so later
+starts load it without running PyTorch. A file that changed is checked again. An export that fails,
 a missing ``onnx`` package or a check below ``MIN_COSINE`` falls back to PyTorch with a
 warning, so a question never gets a different vector than the stored items expect.
 
@@ -23,14 +23,9 @@ in bf16 through OpenVINO instead, when that passes a check of its own (``in_bf16
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import sys
-import tempfile
-import threading
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,11 +33,10 @@ from typing import Any
 import numpy as np
 
 from ..lazy import LazyLoaded
-from . import bf16, standalone
+from . import bf16, exports, standalone
 
 log = logging.getLogger(__name__)
 
-_EXPORTING = threading.Lock()  # one torch.onnx.export at a time in this process
 SHORT_BATCH = 8  # batches up to this many texts go through ONNX Runtime
 MIN_COSINE = 0.9999  # every probe must match PyTorch at least this well
 PROBES = [
@@ -54,21 +48,6 @@ PROBES = [
 Features = standalone.Features
 
 
-def fingerprint(kind: str, model_id: str, local_dir: str | Path | None) -> str:
-    """A cache key: the model (and its files' sizes and times when it is a local directory)
-    and the library versions that shaped the exported graph (read from the installed
-    packages' metadata: importing PyTorch to ask would cost a second)."""
-    from importlib.metadata import version
-
-    parts: list[Any] = [kind, model_id] + [version(p) for p in ("torch", "transformers",
-                                                                 "onnxruntime")]
-    if local_dir is not None and Path(local_dir).is_dir():
-        root = Path(local_dir)
-        parts += sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
-                        for p in root.rglob("*") if p.is_file())
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
-
-
 def threads() -> int:
     """As many threads as PyTorch would take (its default: the cores this process may use),
     without importing it."""
@@ -78,11 +57,6 @@ def threads() -> int:
     if n.isdigit() and int(n) > 0:
         return int(n)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mmrag" / "onnx"
 
 
 class OnnxEncoder:
@@ -124,7 +98,7 @@ def quick(path: Path, bf16_wanted: bool = False) -> OnnxEncoder | None:
     In bf16 when ``bf16_wanted`` and the recorded bf16 check passed; None when that check is
     due (never made with this OpenVINO): PyTorch must load to make it, once."""
     try:
-        rec = record_of(path)
+        rec = exports.record_of(path)
         if float(rec.get("worst", -1.0)) < MIN_COSINE or not rec.get("tokenizer"):
             return None
         fast = False
@@ -204,19 +178,20 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
     while True:
         if fresh:
             try:
-                export(model, forward, example, path)
+                exports.export(model, forward, example, path)
             except Exception as e:  # onnx missing, an operator the exporter cannot handle
                 log.warning("questions are embedded with PyTorch: exporting them to ONNX "
                             "failed (%s: %s)", type(e).__name__, e)
                 return None
         try:
             encoder = session(path, list(example))
-            worst = _checked(path)
+            worst = exports.checked(path)
             if worst is None:
                 worst = min([worst_cosine(encoder(tokenize([p])), reference([p]))
                              for p in PROBES]
                             + [worst_cosine(encoder(tokenize(PROBES)), reference(PROBES))])
-                _record(path, worst)
+                if worst >= MIN_COSINE:
+                    exports.remember(path, worst=worst)
             if worst >= MIN_COSINE and tokenizer is not None:
                 _keep_tokenizer(path, encoder, tokenizer, tokenize,
                                 int(reference(PROBES[:1]).shape[1]))
@@ -247,8 +222,7 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
     version, path = bf16.version(), encoder.path
     if version is None or path is None:
         return encoder
-    rec = record_of(path)
-    verdict = rec.get("bf16")
+    verdict = exports.record_of(path).get("bf16")
     try:
         fast = OnnxEncoder(bf16.OpenVinoSession(path, threads()), encoder.input_names)
         if not isinstance(verdict, dict) or verdict.get("openvino") != version:
@@ -257,8 +231,7 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
                        "worst": min([worst_cosine(fast(tokenize([t])), reference([t]))
                                      for t in texts]
                                     + [worst_cosine(fast(tokenize(texts)), reference(texts))])}
-            if rec:
-                remember(path, bf16=verdict)
+            exports.remember(path, bf16=verdict)
     except Exception as e:  # a graph OpenVINO cannot compile or run
         log.warning("questions through %s stay in fp32: OpenVINO failed (%s: %s)", path.name,
                     type(e).__name__, e)
@@ -274,58 +247,21 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
     return fast.attach(encoder.tokenizer, encoder.dimension) if encoder.tokenizer else fast
 
 
-def record_of(path: Path) -> dict[str, Any]:
-    """The export's record (its checks, see ``build``), or {} when there is none for this very
-    file."""
-    try:
-        rec = json.loads(path.with_suffix(".checked").read_text())
-        return rec if isinstance(rec, dict) and rec.get("stamp") == _stamp(path) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def remember(path: Path, **fields: Any) -> None:
-    """Add ``fields`` to the record of the export at ``path`` (a new record for a file that
-    has none, or has changed since its record was made)."""
-    rec = record_of(path) or {"stamp": _stamp(path)}
-    path.with_suffix(".checked").write_text(json.dumps(rec | fields))
-
-
-def _stamp(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
-
-
-def _checked(path: Path) -> float | None:
-    """The worst cosine recorded for this very file, or None when it was never checked (or
-    has changed since)."""
-    try:
-        return float(record_of(path)["worst"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _record(path: Path, worst: float) -> None:
-    if worst >= MIN_COSINE:
-        path.with_suffix(".checked").write_text(json.dumps({"stamp": _stamp(path),
-                                                             "worst": worst}))
-
-
 def _keep_tokenizer(path: Path, encoder: OnnxEncoder, tokenizer: Any,
                     tokenize: Callable[[Sequence[str]], Features], dimension: int) -> None:
     """Attach ``tokenizer`` to ``encoder``, save it beside the export and name it in the
     export's record, when it tokenizes exactly as the model does (``standalone.same``);
     otherwise the encoder takes the model's features, and starts load the model."""
     try:
-        rec = json.loads(path.with_suffix(".checked").read_text())
+        rec = exports.record_of(path)
         kept = path.with_suffix(".tokenizer.json")
         if not rec.get("tokenizer") or not kept.exists():
             if not standalone.same(tokenizer, tokenize, encoder.input_names, PROBES):
                 log.info("no quick start for %s: its tokenizer differs from the model's", path)
                 return
             tokenizer.save(str(kept))
-            rec |= {"tokenizer": True, "inputs": encoder.input_names, "dimension": dimension}
-            path.with_suffix(".checked").write_text(json.dumps(rec))
+            exports.remember(path, tokenizer=True, inputs=encoder.input_names,
+                             dimension=dimension)
         encoder.attach(tokenizer, dimension)
     except Exception as e:  # a tokenizer that cannot be saved: starts load the model
         log.info("no quick start for %s (%s: %s)", path, type(e).__name__, e)
@@ -361,43 +297,3 @@ def worst_cosine(a: np.ndarray, b: np.ndarray) -> float:
     a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
     return float((a * b).sum(axis=1).min())
-
-
-def export(model: Any, forward: Callable[..., Any], example: Features, path: Path,
-           sequences: bool = True) -> None:
-    """Trace ``forward(*example.values())`` to ONNX with a dynamic batch axis, and a dynamic
-    sequence axis for token inputs (``sequences``; their values are int64; other inputs,
-    pixels, keep their dtype). The file is written next to ``path`` and renamed, so a crash or
-    a second process never leaves a half-written model behind."""
-    import torch
-
-    class Graph(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # its weights become the graph's
-
-        def forward(self, *tensors: torch.Tensor) -> Any:
-            return forward(*tensors)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = list(example)
-    args = tuple(torch.from_numpy(np.ascontiguousarray(v, dtype=np.int64 if sequences else None))
-                 for v in example.values())
-    axes: dict[str, dict[int, str]] = {
-        n: {0: "batch", 1: "sequence"} if sequences else {0: "batch"} for n in names}
-    axes["embedding"] = {0: "batch"}
-    fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        # the exporter keeps global state: a second export at the same time (CLIP's question
-        # encoder is built in another thread than the text model's) fails
-        with (_EXPORTING, warnings.catch_warnings(), torch.inference_mode(False),
-              torch.no_grad()):
-            warnings.simplefilter("ignore")  # tracer notes about shape-dependent branches
-            torch.onnx.export(Graph().eval(), args, tmp, input_names=names,
-                              output_names=["embedding"], dynamic_axes=axes, opset_version=17,
-                              dynamo=False)
-        os.replace(tmp, path)
-        log.info("exported an encoder to %s", path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
-from . import onnx, precision, standalone, static
+from . import exports, onnx, precision, standalone, static
 from .batching import Batcher
 from .hub import is_local, load_pretrained, resolve_device
 
@@ -57,7 +57,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self.precision = precision
         self.openvino = precision == "auto" and openvino  # bf16 through OpenVINO, if it checks
         self.bf16 = False  # decided when the model loads
-        self.cache_dir = cache_dir or onnx.default_cache_dir()
+        self.cache_dir = cache_dir or exports.default_cache_dir()
         self._model: Any = None
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
         self._short = onnx.EncoderSlot(self._build_short)
@@ -104,7 +104,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         """The cache key of this model's exports (computed once: it reads package metadata
         and the model's file list)."""
         if self._key is None:
-            self._key = onnx.fingerprint("text", self.model_id,
+            self._key = exports.fingerprint("text", self.model_id,
                                          resolve_text_model(self.model_id))
         return self._key
 

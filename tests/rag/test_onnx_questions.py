@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag.embedders import onnx
+from rag.embedders import exports, onnx
 from rag.embedders.clip import ClipEmbedder
 from rag.embedders.text import SentenceTransformerEmbedder
 
@@ -44,7 +44,7 @@ def test_the_export_is_cached_and_reused(tiny_clip_dir, tmp_path, monkeypatch):
     first = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     v = first.embed_text(["a red car"])
     (exported,) = tmp_path.glob("clip-text-*.onnx")
-    monkeypatch.setattr(onnx, "export", lambda *a: pytest.fail("exported again"))
+    monkeypatch.setattr(exports, "export", lambda *a: pytest.fail("exported again"))
     second = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     assert second.question_runtime == "onnx"
     assert cosines(second.embed_text(["a red car"]), v)[0] > 0.9999
@@ -66,7 +66,7 @@ def test_no_onnx_package_means_pytorch(tiny_clip_dir, tmp_path, monkeypatch, cap
     def missing(*args):
         raise ModuleNotFoundError("No module named 'onnx'")
 
-    monkeypatch.setattr(onnx, "export", missing)
+    monkeypatch.setattr(exports, "export", missing)
     emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
         v = emb.embed_text(["a red car"])

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag.embedders import bf16, onnx
+from rag.embedders import bf16, exports, onnx
 from rag.embedders.clip import ClipEmbedder
 from rag.embedders.text import SentenceTransformerEmbedder
 
@@ -161,7 +161,7 @@ def test_pictures_run_in_bf16_and_match_fp32(tiny_clip_dir, tmp_path, monkeypatc
     assert ((fast * exact).sum(axis=1) >= onnx.MIN_COSINE).all()
     (checked,) = tmp_path.glob("clip-image-*.checked")
     assert json.loads(checked.read_text())["bf16"]["worst"] >= onnx.MIN_COSINE
-    monkeypatch.setattr(onnx, "export", lambda *a, **k: pytest.fail("exported again"))
+    monkeypatch.setattr(exports, "export", lambda *a, **k: pytest.fail("exported again"))
     again = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
     assert again._images is not None
     assert np.allclose(again.embed_images(pictures()), fast, atol=1e-6)
@@ -183,7 +183,7 @@ def test_pictures_stay_on_pytorch_when_openvino_fails_or_drifts(tiny_clip_dir, t
     assert failed.embed_images(pictures()).shape == (2, failed.dimension)
     monkeypatch.setattr(bf16, "OpenVinoSession", real)
     (export,) = tmp_path.glob("clip-image-*.onnx")
-    onnx.remember(export, bf16={"openvino": bf16.version(), "worst": 0.99})
+    exports.remember(export, bf16={"openvino": bf16.version(), "worst": 0.99})
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         drifted = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
