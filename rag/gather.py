@@ -13,8 +13,9 @@ vLLM's scheduler), without a background thread and without waiting on a timer:
   call reaches every caller of the batch.
 
 ``BatchedSearch`` gathers vector-store searches this way: concurrent questions' searches of
-one collection, modality, depth and filter become one store call with several query vectors.
-The embedders' ``Batcher`` gathers question texts."""
+one collection, modality, depth and filter become one store call with several query vectors
+(``grouped``). The embedders' ``Batcher`` gathers question texts, and ``first_round`` whole
+questions: both encoders and the first searches."""
 
 from __future__ import annotations
 
@@ -122,24 +123,31 @@ class BatchedSearch:
         return self._gather((collection, modality, k, where, vectors))
 
     def _run(self, searches: list[_Search]) -> list[list[list[ScoredItem]] | BaseException]:
-        groups: dict[tuple[str, str, int, str], list[int]] = {}
-        for i, (collection, modality, k, where, _) in enumerate(searches):
-            key = (collection, modality, k, json.dumps(where, sort_keys=True, default=str))
-            groups.setdefault(key, []).append(i)
-        out: list[list[list[ScoredItem]] | BaseException] = [[] for _ in searches]
-        for members in groups.values():
-            collection, modality, k, where, _ = searches[members[0]]
-            try:
-                rows = self.store.search(collection, modality,
-                                         np.concatenate([searches[i][4] for i in members]),
-                                         k, where)
-            except Exception as e:  # this group's callers get the store's error
-                for i in members:
-                    out[i] = e
-                continue
-            start = 0
+        return grouped(self.store, searches)
+
+
+def grouped(store: VectorStore, searches: Sequence[_Search]
+            ) -> list[list[list[ScoredItem]] | BaseException]:
+    """``searches`` (collection, modality, k, filter, query vectors) as few store calls: one
+    per collection, modality, ``k`` and filter. Each search gets its own rows; a failed call
+    gives its error to its own searches only."""
+    groups: dict[tuple[str, str, int, str], list[int]] = {}
+    for i, (collection, modality, k, where, _) in enumerate(searches):
+        key = (collection, modality, k, json.dumps(where, sort_keys=True, default=str))
+        groups.setdefault(key, []).append(i)
+    out: list[list[list[ScoredItem]] | BaseException] = [[] for _ in searches]
+    for members in groups.values():
+        collection, modality, k, where, _ = searches[members[0]]
+        try:
+            rows = store.search(collection, modality,
+                                np.concatenate([searches[i][4] for i in members]), k, where)
+        except Exception as e:  # this group's searches get the store's error
             for i in members:
-                n = len(searches[i][4])
-                out[i] = rows[start:start + n]
-                start += n
-        return out
+                out[i] = e
+            continue
+        start = 0
+        for i in members:
+            n = len(searches[i][4])
+            out[i] = rows[start:start + n]
+            start += n
+    return out

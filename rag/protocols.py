@@ -33,6 +33,11 @@ class TextEmbedder(Protocol):
         """L2-normalised float32 vectors, one row per text."""
         ...
 
+    def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        """``embed`` for questions (short texts, any number up to ``gather.MAX_BATCH``): the
+        question path, where concurrent callers share calls and vectors are remembered."""
+        ...
+
     def count_tokens(self, texts: Sequence[str]) -> int:
         """Tokens the model sees for ``texts``; safe from any thread."""
         ...
@@ -89,6 +94,10 @@ class ImageEmbedder(Protocol):
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised vectors for texts, in the same space as images."""
+        ...
+
+    def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        """``embed_text`` for questions, as ``TextEmbedder.embed_questions``."""
         ...
 
 

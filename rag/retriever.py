@@ -11,12 +11,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from . import items
 from .errors import InvalidInput, RagError
+from .first_round import Ask, FirstRound
 from .fusion import Background, diversified, fuse
 from .gather import BatchedSearch
 from .images import decode_image
@@ -37,9 +37,6 @@ EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query im
 LEXICAL_WEIGHT = 2.0
 _ORDER = (items.TEXT_CHANNEL, items.IMAGE_CHANNEL, items.IMAGE_QUERY_CHANNEL,
           items.EXACT_CHANNEL)
-# threads that embed questions with CLIP beside the text channels; as many as requests that
-# may be in flight, so that concurrent questions still reach CLIP's batcher together
-_BESIDE = ThreadPoolExecutor(max_workers=32, thread_name_prefix="mmrag-clip-question")
 
 
 def tag_filter(tags: list[str]) -> dict | None:
@@ -54,7 +51,9 @@ class Retriever:
                  lexical: LexicalIndex | None = None, max_per_document: int = 0,
                  folders: Callable[[str], dict[str, float]] | None = None):
         self.store = store
-        # concurrent questions' searches of one collection and channel: one store call
+        # concurrent questions' vectors and first searches: one batch (rag/first_round.py)
+        self._first = FirstRound(store, text)
+        # later searches (deeper, by image) of one collection and channel: one store call
         self._search = BatchedSearch(store)
         self.text = text
         self.image = image  # a getter: CLIP may be unavailable, and loads lazily
@@ -94,13 +93,15 @@ class Retriever:
         k = max(query.top_k * CANDIDATES, query.top_k)
         vectors: dict[str, np.ndarray] = {}
         clip = self.image() if self.store.count(query.collection, "image") else None
-        beside: Future[np.ndarray] | None = None
-        if question and clip is not None:
-            # CLIP's text tower is the slower of the two question encoders: it runs beside
-            # the text model and the text channels' searches, which do not need its vector
-            beside = _BESIDE.submit(clip.embed_text, [question])
-        if question:
-            vectors[items.TEXT_CHANNEL] = self.text.embed([question])
+        where = tag_filter(query.tags)
+        first = None
+        if question:  # both encoders and a first search of both collections' vectors
+            first = self._first(Ask(question, query.collection, k, where, clip))
+            vectors[items.TEXT_CHANNEL] = first.text
+            if first.image is not None:
+                vectors[items.IMAGE_CHANNEL] = first.image
+        t1 = time.perf_counter()
+        embedded = first.embedded if first is not None else t0
         if query_images:
             if clip is None:
                 raise InvalidInput(
@@ -112,19 +113,18 @@ class Retriever:
             decoded = [decode_image(b, self.max_image_pixels, clip.image_size)[0]
                        for b in query_images]
             vectors[items.IMAGE_QUERY_CHANNEL] = clip.embed_pixels(clip.preprocess(decoded))
-        t1 = time.perf_counter()
-        timings["embed_ms"] = (t1 - t0) * 1000
-
-        where = tag_filter(query.tags)
+        t2 = time.perf_counter()
+        timings["embed_ms"] = (embedded - t0 + t2 - t1) * 1000
         whole = self.whole_folders(query.collection)
 
         def search(channel: str, k: int) -> list[Hit]:
             modality = "text" if channel == items.TEXT_CHANNEL else "image"
             bg = Background.from_meta(self.store.get_meta(query.collection, modality), channel)
+            rows = first.rows(channel, k) if first is not None else None
+            if rows is None:
+                rows = self._search(query.collection, modality, vectors[channel], k, where)
             # several query images search as one channel: each item keeps its best match
-            found = [s for row in self._search(query.collection, modality, vectors[channel],
-                                               k, where)
-                     for s in row]
+            found = [s for row in rows for s in row]
             return [self._hit(s, channel, bg) for s in found]
 
         def text_channels(k: int) -> dict[str, list[Hit]]:
@@ -148,16 +148,10 @@ class Retriever:
             return diversified(fuse(channels, query.fusion, k), query.top_k,
                                self.max_per_document, whole)
 
-        channels = text_channels(k)  # searched while CLIP may still embed the question
-        waited = 0.0
-        if beside is not None:
-            t = time.perf_counter()
-            vectors[items.IMAGE_CHANNEL] = beside.result()
-            waited = time.perf_counter() - t
-        channels.update(image_channels(k))
-        t2 = time.perf_counter()
-        timings["embed_ms"] += waited * 1000  # the wait for CLIP's question vector
-        timings["search_ms"] = (t2 - t1 - waited) * 1000
+        channels = {**text_channels(k), **image_channels(k)}
+        t3 = time.perf_counter()
+        # the first round's searches, after its vectors were in, and the searches since
+        timings["search_ms"] = (t1 - embedded + t3 - t2) * 1000
         hits, crowded = rank(channels, k)
         deeper = 0.0
         if crowded and DEEPER > 1:
@@ -169,7 +163,7 @@ class Retriever:
             deeper = time.perf_counter() - t
             timings["search_ms"] += deeper * 1000
             hits, _ = rank(deeper_channels, deep)
-        timings["fuse_ms"] = (time.perf_counter() - t2 - deeper) * 1000
+        timings["fuse_ms"] = (time.perf_counter() - t3 - deeper) * 1000
         return hits, timings
 
     def _lexical(self, question: str, collection: str, k: int, qvec: np.ndarray,

@@ -173,6 +173,11 @@ class ClipEmbedder(LazyLoaded):
             return self._batcher(texts)
         return self._embed_text_torch(texts)
 
+    def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._batcher(texts)
+
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
         return onnx.embed_short(texts, self._loaded, self._quick, self._short,
                                 lambda texts: self._tokenize(texts, "np"),

@@ -237,6 +237,9 @@ class HashTextEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         return _normalise(np.stack([self._vector(t) for t in texts]))
 
+    def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
     def count_tokens(self, texts: Sequence[str]) -> int:
         return sum(len(_WORD.findall(t)) for t in texts)
 
@@ -294,3 +297,6 @@ class ColorImageEmbedder:
             rgb = np.mean(named, axis=0) if named else np.zeros(3)
             rows.append([*rgb, 0.05 if named else 1.0])
         return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), 4))
+
+    def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_text(texts)
