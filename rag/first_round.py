@@ -8,8 +8,9 @@ one that runs the batch. Each hand-off wakes a thread that must take the interpr
 again, and with 16 requests in flight that lock, more than the cores, set the pace (README,
 *Under load*). ``FirstRound`` gathers whole questions instead: a lone question runs at once,
 and those that arrive meanwhile share the next batch. The batch's caller embeds every
-question with the text model and searches the text vectors, while one helper thread embeds
-the questions of collections with pictures with CLIP's text tower and searches the pictures.
+question with the text model, searches the text vectors and the full-text index, while one
+helper thread embeds the questions of collections with pictures with CLIP's text tower and
+searches the pictures.
 So a question waits at most once, and CLIP still runs beside the text side.
 
 Each question gets its own vectors (the encoders' batchers give the same vectors in a batch as
@@ -20,6 +21,7 @@ that needed it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +30,10 @@ import numpy as np
 
 from . import items
 from .gather import MAX_BATCH, Gather, grouped
-from .protocols import ImageEmbedder, ScoredItem, TextEmbedder, VectorStore
+from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, VectorStore
 
 Rows = list[list[ScoredItem]]  # one row of hits per query vector
+Found = list[tuple[str, float]]  # full-text matches: (item id, score), best first
 # CLIP's side of a batch; batches of one ``FirstRound`` run one at a time, and a few
 # retrievers (data directories) may share a process
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mmrag-clip-question")
@@ -42,7 +45,7 @@ class Ask:
     collection: str
     k: int  # hits per search
     where: dict[str, Any] | None  # the store filter
-    clip: ImageEmbedder | None  # CLIP, when the collection holds pictures
+    clip: ImageEmbedder | None  # CLIP, when the collection holds pictures (one per retriever)
 
 
 @dataclass
@@ -55,6 +58,11 @@ class Round:
     image: np.ndarray | None  # (1, dimension): CLIP's, when the collection holds pictures
     image_rows: Rows | None
     embedded: float  # time.perf_counter() when both vectors were in
+    found: Found | None = None  # the full-text search's, where there is a full-text index
+
+    def full_text(self, k: int) -> Found | None:
+        """The full-text matches searched ``k`` deep, else None."""
+        return self.found if k == self.k else None
 
     def rows(self, channel: str, k: int) -> Rows | None:
         """This round's rows of a vector channel searched ``k`` deep, else None."""
@@ -65,9 +73,11 @@ class Round:
 
 
 class FirstRound:
-    def __init__(self, store: VectorStore, text: TextEmbedder, max_batch: int = MAX_BATCH):
+    def __init__(self, store: VectorStore, text: TextEmbedder,
+                 lexical: LexicalIndex | None = None, max_batch: int = MAX_BATCH):
         self.store = store
         self.text = text
+        self.lexical = lexical
         self._gather: Gather[Ask, Round] = Gather(self._run, max_batch=max_batch)
 
     def __call__(self, ask: Ask) -> Round:
@@ -81,6 +91,7 @@ class FirstRound:
             done = time.perf_counter()
             rows = grouped(self.store, [(a.collection, "text", a.k, a.where,
                                          vectors[a.question]) for a in asks])
+            found = [self._full_text(a) for a in asks]
         finally:  # CLIP's side ends before the batch does, even when the text side failed
             images: tuple[dict[str, np.ndarray], list[Rows | BaseException], float] | None = None
             failed: BaseException | None = None
@@ -101,15 +112,25 @@ class FirstRound:
                     continue
                 image, image_rows = images[0][a.question], images[1][slot[i]]
                 embedded = max(done, images[2])
-            text_rows = rows[i]
+            text_rows, full_text = rows[i], found[i]
             if isinstance(text_rows, BaseException):
                 out.append(text_rows)
             elif isinstance(image_rows, BaseException):
                 out.append(image_rows)
+            elif isinstance(full_text, BaseException):
+                out.append(full_text)
             else:
                 out.append(Round(a.k, vectors[a.question], text_rows, image, image_rows,
-                                 embedded))
+                                 embedded, full_text))
         return out
+
+    def _full_text(self, ask: Ask) -> Found | BaseException | None:
+        if self.lexical is None:
+            return None
+        try:
+            return self.lexical.search(ask.collection, ask.question, ask.k)
+        except Exception as e:  # this question's error only
+            return e
 
     def _images(self, asks: list[Ask]
                 ) -> tuple[dict[str, np.ndarray], list[Rows | BaseException], float]:
@@ -121,7 +142,8 @@ class FirstRound:
                                               vectors[a.question]) for a in asks]), done
 
 
-def _embed(embed: Any, asks: list[Ask]) -> dict[str, np.ndarray]:
+def _embed(embed: Callable[[Sequence[str]], np.ndarray], asks: list[Ask]
+           ) -> dict[str, np.ndarray]:
     """Each distinct question's vector, as a (1, dimension) array."""
     questions = list(dict.fromkeys(a.question for a in asks))
     vectors = np.asarray(embed(questions), dtype=np.float32)

@@ -3,7 +3,11 @@ out. Channels: question->text (text model), question->image (CLIP text encoder),
 image->image (CLIP image encoder) and the lexical channel (full-text search over the text
 items, rag/lexical.py). The fused top k is then diversified: no document takes more than
 ``max_per_document`` places while others wait, and when a few documents crowd every
-candidate, the channels are searched again deeper for the others."""
+candidate, the channels are searched again deeper for the others.
+
+A question's vectors and its first search of each vector channel are made in one batch with
+concurrent questions' (``first_round``); later searches (deeper, by image) are gathered per
+collection and channel (``gather.BatchedSearch``)."""
 
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ class Retriever:
                  folders: Callable[[str], dict[str, float]] | None = None):
         self.store = store
         # concurrent questions' vectors and first searches: one batch (rag/first_round.py)
-        self._first = FirstRound(store, text)
+        self._first = FirstRound(store, text, lexical)
         # later searches (deeper, by image) of one collection and channel: one store call
         self._search = BatchedSearch(store)
         self.text = text
@@ -133,6 +137,7 @@ class Retriever:
                 channels[items.TEXT_CHANNEL] = search(items.TEXT_CHANNEL, k)
                 if self.lexical is not None:
                     self._lexical(question, query.collection, k, vectors[items.TEXT_CHANNEL],
+                                  first.full_text(k) if first is not None else None,
                                   channels)
             return channels
 
@@ -167,12 +172,14 @@ class Retriever:
         return hits, timings
 
     def _lexical(self, question: str, collection: str, k: int, qvec: np.ndarray,
-                 channels: dict[str, list[Hit]]) -> None:
-        """Full-text matches raise their items' calibrated scores by up to LEXICAL_WEIGHT.
+                 found: list[tuple[str, float]] | None, channels: dict[str, list[Hit]]) -> None:
+        """Full-text matches (``found``, else searched now) raise their items' calibrated
+        scores by up to LEXICAL_WEIGHT.
         Items the text vectors did not bring are scored by their own vector first, so every
         item keeps one scale: its cosine's z-score, plus the lexical share."""
         assert self.lexical is not None
-        found = self.lexical.search(collection, question, k)
+        if found is None:
+            found = self.lexical.search(collection, question, k)
         if not found or found[0][1] <= 0:
             return
         share = {i: LEXICAL_WEIGHT * max(s, 0.0) / found[0][1] for i, s in found}

@@ -165,3 +165,27 @@ def test_errors_reach_only_the_questions_they_concern(store):
                                                                for q in qs[:4]]))
     down.fail = False
     assert len(first(Ask("blue?", "kb", 3, None, None)).text_rows[0]) == 3
+
+
+def test_the_full_text_search_is_made_in_the_round_and_fails_only_its_question(store,
+                                                                                tmp_path):
+    from rag.db import Database
+    from rag.lexical import SqlLexical
+
+    index = SqlLexical(Database(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+    found, _ = store.get("kb", "text")
+    index.upsert("kb", [it.id for it in found], [it.document or "" for it in found])
+
+    class Flaky:
+        def search(self, collection, text, k):
+            if "salary" in text:
+                raise RuntimeError("database gone")
+            return index.search(collection, text, k)
+
+    first = FirstRound(store, HashTextEmbedder(), Flaky())  # type: ignore[arg-type]
+    r = first(Ask("parking hotel?", "kb", 4, None, None))
+    assert r.found == index.search("kb", "parking hotel?", 4) and r.found
+    assert r.full_text(4) is r.found and r.full_text(16) is None
+    with pytest.raises(RuntimeError, match="database gone"):
+        first(Ask("salary?", "kb", 4, None, None))
+    assert FirstRound(store, HashTextEmbedder())(Ask("hotel?", "kb", 4, None, None)).found is None
