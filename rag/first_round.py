@@ -34,6 +34,8 @@ from .protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder, Ve
 
 Rows = list[list[ScoredItem]]  # one row of hits per query vector
 Found = list[tuple[str, float]]  # full-text matches: (item id, score), best first
+# CLIP's side of a batch: each question's vector, each search's rows, when the vectors were in
+_Images = tuple[dict[str, np.ndarray], list[Rows | BaseException], float]
 # CLIP's side of a batch; batches of one ``FirstRound`` run one at a time, and a few
 # retrievers (data directories) may share a process
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mmrag-clip-question")
@@ -93,22 +95,21 @@ class FirstRound:
                                          vectors[a.question]) for a in asks])
             found = [self._full_text(a) for a in asks]
         finally:  # CLIP's side ends before the batch does, even when the text side failed
-            images: tuple[dict[str, np.ndarray], list[Rows | BaseException], float] | None = None
-            failed: BaseException | None = None
+            images: _Images | BaseException | None = None
             if beside is not None:
                 try:
                     images = beside.result()
                 except Exception as e:  # the questions that needed CLIP get its error
-                    failed = e
+                    images = e
         slot = {i: n for n, i in enumerate(pictured)}
         out: list[Round | BaseException] = []
         for i, a in enumerate(asks):
             image: np.ndarray | None = None
             image_rows: Rows | BaseException | None = None
             embedded = done
-            if a.clip is not None:
-                if failed is not None or images is None:
-                    out.append(failed or RuntimeError("CLIP gave no vectors"))
+            if a.clip is not None and images is not None:
+                if isinstance(images, BaseException):
+                    out.append(images)
                     continue
                 image, image_rows = images[0][a.question], images[1][slot[i]]
                 embedded = max(done, images[2])
@@ -132,8 +133,7 @@ class FirstRound:
         except Exception as e:  # this question's error only
             return e
 
-    def _images(self, asks: list[Ask]
-                ) -> tuple[dict[str, np.ndarray], list[Rows | BaseException], float]:
+    def _images(self, asks: list[Ask]) -> _Images:
         clip = asks[0].clip
         assert clip is not None
         vectors = _embed(clip.embed_questions, asks)

@@ -140,7 +140,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) <= onnx.SHORT_BATCH:
-            return self._batcher(texts)
+            return self.embed_questions(texts)
         return self._embed_torch(texts)
 
     def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
