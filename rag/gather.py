@@ -9,8 +9,9 @@ vLLM's scheduler), without a background thread and without waiting on a timer:
 - callers that arrive while a call runs queue up; when it ends, the first of them takes over
   and runs everything queued (up to ``max_batch`` in size) in one call, so the batch grows
   with the load and the wait is bounded by one call;
-- a result that is an exception is raised to its caller alone; an exception of the whole
-  call reaches every caller of the batch.
+- a result that is an exception is raised to its caller alone; a request that fails in a batch
+  of several (the whole call raised, or its own result is an error) is run again alone, so a
+  request that poisons a batch (text a tokenizer cannot take) fails only its own caller.
 
 ``BatchedSearch`` gathers vector-store searches this way: concurrent questions' searches of
 one collection, modality, depth and filter become one store call with several query vectors
@@ -82,8 +83,7 @@ class Gather(Generic[Req, Res]):
                 n += self._size(self._queue[0].request)
                 batch.append(self._queue.pop(0))
         try:
-            results = self._run_batch([c.request for c in batch])
-            for c, r in zip(batch, results, strict=True):
+            for c, r in zip(batch, self._outcomes(batch), strict=True):
                 if isinstance(r, BaseException):
                     c.error = r
                 else:
@@ -100,6 +100,25 @@ class Gather(Generic[Req, Res]):
                     self._busy = False
             for c in batch:
                 c.wake.set()
+
+
+    def _outcomes(self, batch: list[_Call[Req]]) -> list[Any]:
+        """One result or error per call. A request that fails in a batch of several is tried
+        again alone, so one caller's bad input fails that caller only, never its neighbours."""
+        try:
+            results: list[Any] = list(self._run_batch([c.request for c in batch]))
+        except Exception as e:
+            if len(batch) == 1:
+                raise
+            results = [e] * len(batch)
+        if len(batch) > 1:
+            for i, r in enumerate(results):
+                if isinstance(r, Exception):
+                    try:
+                        results[i] = self._run_batch([batch[i].request])[0]
+                    except Exception as e:
+                        results[i] = e
+        return results
 
 
 _Search = tuple[str, str, int, "dict[str, Any] | None", np.ndarray]

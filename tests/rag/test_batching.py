@@ -87,7 +87,7 @@ def test_questions_of_different_lengths_share_a_call_and_a_paragraph_does_not():
     assert runs([10 * CALL_CHARS, CALL_CHARS, CALL_CHARS]) == [(0, 1), (1, 3)]
 
 
-def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_runs():
+def test_an_error_reaches_only_the_caller_whose_text_caused_it_and_the_next_batch_runs():
     enc = Recorder(seconds=0.02, fail="bad")
     batcher = Batcher(enc)
     start = threading.Barrier(8)
@@ -102,11 +102,8 @@ def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_runs():
 
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(ask, ["bad"] + [f"q{i}" for i in range(7)]))
-    assert outcomes[0] == "cannot embed 'bad'"
-    failed_with = {tuple(c) for c in enc.calls if "bad" in c}
-    for q, out in zip([f"q{i}" for i in range(7)], outcomes[1:], strict=True):
-        in_failed = any(q in c for c in failed_with)
-        assert out == ("cannot embed 'bad'" if in_failed else "ok")
+    assert any("bad" in c and len(c) > 1 for c in enc.calls), enc.calls  # it shared a call
+    assert outcomes == ["cannot embed 'bad'"] + ["ok"] * 7
     assert np.allclose(batcher(["fine"])[0], vector("fine"))  # the batcher is not stuck
 
 
