@@ -37,7 +37,7 @@ class Catalog:
         """Remove a source (by document id or source name) from the store, its images and
         the manifest. ``local_path``: ``ref`` may also be a path on this machine (the command
         line); over HTTP it never is, so a client's id is never probed on the server's disk."""
-        check_collection(collection)
+        collection = check_collection(collection)
         doc = self.manifest.find(collection, ref)
         if doc is None and local_path and Path(ref).expanduser().exists():
             doc = self.manifest.find(collection, str(Path(ref).expanduser().resolve()))
@@ -53,7 +53,7 @@ class Catalog:
     def prune(self, paths: Iterable[str | Path], collection: str = "default") -> list[Document]:
         """Remove documents that were ingested from under ``paths`` and whose files are gone
         (uploads, which have no path, are never pruned)."""
-        check_collection(collection)
+        collection = check_collection(collection)
         roots = [Path(p).expanduser().resolve() for p in paths]
         gone = []
         for doc in self.manifest.list(collection):

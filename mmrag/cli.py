@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "collection", "x") is None and args.command != "eval":
             args.collection = settings.default_collection  # eval names its own
         if getattr(args, "collection", None):
-            check_collection(args.collection)
+            args.collection = check_collection(args.collection)
         _quiet_libraries()
         return args.fn(args, settings)
     except RagError as e:

@@ -14,23 +14,30 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 MAX_CONTEXT_TERMS = 12
+_WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
 
 
 def standalone_query(history: list[str], question: str) -> str:
-    """``history``: earlier user turns, oldest first. Returns the query to retrieve with."""
+    """``history``: earlier user turns, oldest first. Returns the query to retrieve with.
+    Linear in the history's length: each word is looked at once, nearest turn first."""
     if not history:
         return question
     short = len(terms(question)) <= 1
     if not (short or _FOLLOW_UP.search(question)):
         return question
     have = set(terms(question))
+    seen: set[str] = set()
     extra: list[str] = []
     for turn in reversed(history):  # the nearest turn matters most
-        for word in re.findall(r"[A-Za-z0-9][\w'-]*", turn):
+        for match in _WORD.finditer(turn):  # one pass, stopping as soon as enough are found
+            word = match.group()
+            if word in seen:
+                continue
+            seen.add(word)
             t = next(iter(terms(word)), None)
-            if t and t not in have and word not in extra:
+            if t and t not in have:
                 extra.append(word)
                 have.add(t)
-        if len(extra) >= MAX_CONTEXT_TERMS:
-            break
-    return f"{question} ({' '.join(extra[:MAX_CONTEXT_TERMS])})" if extra else question
+                if len(extra) >= MAX_CONTEXT_TERMS:
+                    return f"{question} ({' '.join(extra)})"
+    return f"{question} ({' '.join(extra)})" if extra else question

@@ -304,7 +304,7 @@ class RagService:
     def item(self, collection: str, item_id: str) -> dict[str, Any]:
         """A stored item as a citation's link shows it: its text (a passage, or the text read
         in a picture), its source and place in it, and whether it is a picture."""
-        check_collection(collection)
+        collection = check_collection(collection)
         store = self.parts.store
         for modality in ("text", "image"):
             found, _ = store.get(collection, modality, ids=[item_id])
@@ -331,7 +331,7 @@ class RagService:
 
     def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
         """(absolute path, mime type) of a stored image item."""
-        check_collection(collection)
+        collection = check_collection(collection)
         store, blobs = self.parts.store, self.parts.blobs
         found, _ = store.get(collection, "image", ids=[item_id])
         if not found:  # an image stored without a vector is known by its text (OCR)

@@ -19,17 +19,20 @@ from .schema import Fusion
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
-COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+COLLECTION_RE = re.compile(COLLECTION_PATTERN)
 
 
 def check_collection(name: str) -> str:
-    """Collection names become part of store names and URLs: keep them plain."""
+    """The collection's canonical name, lower case (``Docs`` and ``docs`` are one collection:
+    two tenants' names must not differ in case alone). Names become part of store names and
+    URLs: keep them plain."""
     if not COLLECTION_RE.match(name or ""):
         raise InvalidInput(
             f"invalid collection name {name!r}: use 1-63 letters, digits, '-' or '_', "
             "starting with a letter or digit"
         )
-    return name
+    return name.lower()
 
 
 class Section(BaseModel):
@@ -91,6 +94,14 @@ class ServerSettings(Section):
     port: int = Field(8000, ge=1, le=65535)
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
     max_question_chars: int = Field(4000, ge=1)
+    keys_reload_seconds: float = Field(
+        5.0, gt=0, le=3600, description="how often the API keys file is looked at for changes: "
+        "a removed key stops working within this time, on every replica")
+    max_json_values: int = Field(
+        50_000, ge=100, description="values (strings, numbers, array and object members) in "
+        "a JSON request body; counted before the body is parsed")
+    max_conversation_chars: int = Field(
+        100_000, ge=1, description="the text of a whole chat request, every turn together")
     workers: int = Field(16, ge=1, le=64, description="threads that answer requests (model "
                          "inference, store queries); questions in flight at once are batched "
                          "together")

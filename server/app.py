@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
-    keys = KeyStore.load(settings.api_keys_file) if settings.api_keys_file else None
+    keys = (KeyStore.load(settings.api_keys_file, settings.server.keys_reload_seconds)
+            if settings.api_keys_file else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,13 +73,28 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")
+    _document_limits(app, settings)
     errors.install(app)
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(web_router)
     app.add_middleware(RequestMiddleware, metrics=metrics,
-                       max_body=settings.server.max_request_bytes)
+                       max_body=settings.server.max_request_bytes,
+                       max_json_values=settings.server.max_json_values)
     return app
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """The spec states the limits this server was started with, not only the defaults."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        schema = build()  # made once and cached by FastAPI; the edit below is idempotent
+        props = schema["components"]["schemas"]["QueryRequest"]["properties"]
+        props["question"]["maxLength"] = settings.server.max_question_chars
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _collect_orphans(ingestor: Ingestor) -> None:

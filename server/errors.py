@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag import errors
 
 log = logging.getLogger(__name__)
+SHOWN_ERRORS = 5  # validation errors named in a 422; the rest are counted
 
 STATUS: dict[type[errors.RagError], tuple[int, str]] = {
     errors.TooLarge: (413, "invalid_request_error"),
@@ -69,20 +70,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         parts = []
-        for e in exc.errors():
+        for e in found[:SHOWN_ERRORS]:  # the first few: an answer never outgrows its request
             if e.get("type") == "json_invalid":
                 parts.append(f"the body is not valid JSON ({e.get('ctx', {}).get('error', '')})")
                 continue
             where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-            parts.append(f"{where or 'body'}: {e.get('msg')}")
+            parts.append(f"{where or 'body'}: {e.get('msg')}"[:300])
+        if len(found) > SHOWN_ERRORS:
+            parts.append(f"and {len(found) - SHOWN_ERRORS:,} more")
         return error_response(422, "invalid request: " + "; ".join(parts),
                               "invalid_request_error", "validation_error")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail), "invalid_request_error",
-                              f"http_{exc.status_code}")
+                              f"http_{exc.status_code}", headers=exc.headers)  # 405's Allow
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -46,8 +46,9 @@ class Links:
             params["collection"] = self.collection
         if self.secret is not None:
             expires = int(time.time()) + self.seconds
-            expires -= expires % 3600  # an hour's links are the same link (caching)
-            expires += 3600
+            # links made close together are the same link (a browser caches it), and none
+            # lives longer than it says: the expiry is rounded down, by a tenth of its life
+            expires -= expires % max(1, min(3600, self.seconds // 10))
             params["expires"] = str(expires)
             params["sig"] = _sign(self.secret, kind, item_id, self.collection, expires)
         query = f"?{urlencode(params, quote_via=quote)}" if params else ""

@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from .guards import is_json, json_values, read_body, refused_key, replay
+
 log = logging.getLogger("mmrag.access")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -67,10 +69,12 @@ def _json_error(message: str, code: str, type_: str = "invalid_request_error") -
 
 
 class RequestMiddleware:
-    def __init__(self, app: Any, metrics: Metrics, max_body: int):
+    def __init__(self, app: Any, metrics: Metrics, max_body: int,
+                 max_json_values: int = 50_000):
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        self.max_json_values = max_json_values
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -122,8 +126,22 @@ class RequestMiddleware:
             busy = self._busy(scope)
             if too_big is not None:
                 await self._reject(send_with_id, too_big)
+            elif (denied := refused_key(scope, headers)) is not None:
+                await _send_json(send_with_id, 401, _json_error(
+                    str(denied), denied.code, "authentication_error"),
+                    [(b"www-authenticate", b"Bearer")])
             elif busy is not None:
                 await self._overloaded(send_with_id, busy)
+            elif scope["method"] == "POST" and is_json(headers):
+                body = await read_body(limited_receive)
+                values = json_values(body, self.max_json_values)
+                if values > self.max_json_values:
+                    await _send_json(send_with_id, 413, _json_error(
+                        f"the JSON body holds about {values:,} values, over the limit of "
+                        f"{self.max_json_values:,} (MMRAG_SERVER__MAX_JSON_VALUES)",
+                        "request_too_large"))
+                else:
+                    await self.app(scope, replay(body, receive), send_from_app)
             else:
                 await self.app(scope, limited_receive, send_from_app)
         except _BodyTooLarge:

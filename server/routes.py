@@ -15,7 +15,10 @@ import rag
 from ingest.pipeline import IngestReport, Source
 from rag.errors import InvalidInput, NotFound, TooLarge
 from rag.images import decode_base64_image
+from rag.items import display_source
 from rag.schema import Query as RagQuery
+from rag.settings import COLLECTION_PATTERN
+from rag.text_input import clean_name, clean_text
 
 from .deps import (
     IngestorDep,
@@ -41,7 +44,9 @@ from .schemas import (
 )
 
 router = APIRouter(responses=COMMON_ERRORS)
-CollectionParam = Annotated[str | None, Query(description="collection name; default 'default'")]
+CollectionParam = Annotated[str | None, Query(
+    description="collection name, case-insensitive; default 'default'",
+    json_schema_extra={"pattern": COLLECTION_PATTERN})]
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -87,15 +92,17 @@ async def query(body: QueryRequest, service: ServiceDep, settings: SettingsDep,
     if len(body.question) > settings.server.max_question_chars:
         raise TooLarge(f"question is {len(body.question):,} characters, over the limit of "
                        f"{settings.server.max_question_chars:,}")
+    question = clean_text(body.question, "the question")
+    tags = [clean_text(t, "a tag") for t in body.tags]
     image = (decode_base64_image(body.image, settings.server.max_upload_bytes)
              if body.image else None)
     q = RagQuery(
-        text=body.question,
+        text=question,
         image=image,
         collection=who.collection(body.collection, settings.default_collection),
         top_k=body.top_k or settings.top_k,
         fusion=body.fusion or settings.fusion,
-        tags=body.tags,
+        tags=tags,
     )
     answer = await work(service.answer, q, body.generator)
     observe(metrics, answer.timings_ms, answer.generator)
@@ -113,6 +120,9 @@ def _upload_name(raw: str | None) -> str:
     """The file's own name, without any directories a client put in it."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in (".", "..") or _UNSAFE.search(name):
+        raise InvalidInput(f"unusable file name {raw!r}")
+    name = clean_name(name).strip()  # one spelling of a name is one document
+    if not name or name in (".", ".."):
         raise InvalidInput(f"unusable file name {raw!r}")
     return name
 
@@ -183,8 +193,9 @@ async def documents(ingestor: IngestorDep, service: ServiceDep, settings: Settin
     await work(service.check_exists, coll)
     docs = await work(ingestor.documents, coll)
     return DocumentList(collection=coll, documents=[
-        DocumentOut(id=d.doc_id, **{k: v for k, v in d.as_dict().items()
-                                    if k in DocumentOut.model_fields}) for d in docs])
+        DocumentOut(id=d.doc_id, **{**{k: v for k, v in d.as_dict().items()
+                                       if k in DocumentOut.model_fields},
+                                    "source": display_source(d.source)}) for d in docs])
 
 
 @router.delete("/v1/documents/{doc_id}", responses=NOT_FOUND)
@@ -193,7 +204,8 @@ async def delete_document(doc_id: str, ingestor: IngestorDep, settings: Settings
                           collection: CollectionParam = None) -> dict:
     coll = who.collection(collection, settings.default_collection)
     doc = await work(ingestor.delete, doc_id, coll)
-    return {"deleted": {"id": doc.doc_id, "source": doc.source, "collection": coll}}
+    return {"deleted": {"id": doc.doc_id, "source": display_source(doc.source),
+                        "collection": coll}}
 
 
 @router.get("/v1/images/{item_id}", responses={
@@ -218,12 +230,13 @@ async def item(item_id: str, request: Request, service: ServiceDep, settings: Se
     made = links.for_collection(coll)
     image_url = (made.image(found["image_id"]) if found["image"] else
                  made.page(item_id) if found["pdf_page"] else None)
-    view = {**found, "collection": coll, "image_url": image_url}
+    view = {**found, "source": display_source(found["source"]), "collection": coll,
+            "image_url": image_url}
     for internal in ("image_id", "file_blob", "pdf_page"):
         view.pop(internal)
     if "text/html" not in request.headers.get("accept", ""):
         return view
-    title = html.escape(" - ".join(x for x in (found["source"], found["location"]) if x))
+    title = html.escape(" - ".join(x for x in (view["source"], found["location"]) if x))
     body = f"<h1>{title}</h1>"
     if image_url:
         body += f'<p><img src="{html.escape(image_url)}" alt="{title}" style="max-width:100%"></p>'

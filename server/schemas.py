@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rag import items
 from rag.schema import Answer, Citation, Fusion, Hit, Usage
+from rag.settings import COLLECTION_PATTERN
 
 from .links import Links
 
+MAX_TAGS = 32
+# a collection name as the server checks it (a 400 otherwise); names differ by more than case
+def collection_field() -> Any:
+    return Field(None, description="collection name, case-insensitive; default 'default'",
+                 json_schema_extra={"pattern": COLLECTION_PATTERN})
+
 
 class QueryRequest(BaseModel):
-    question: str = Field("", description="the question; may be empty when an image is given")
+    model_config = ConfigDict(extra="forbid", strict=True)
+    question: str = Field("", description="the question; may be empty when an image is given; "
+                          "no control characters or unpaired surrogates (400)")
     image: str | None = Field(None, description="an image to search by: base64 or a data URI")
     top_k: int | None = Field(None, ge=1, le=100)
-    collection: str | None = None
+    collection: str | None = collection_field()
     fusion: Fusion | None = None
-    generator: str | None = None
-    tags: list[str] = Field(default_factory=list, description="only pictures with these tags")
+    generator: str | None = Field(None, max_length=100,
+                                  description="a generator GET /v1/models lists (404 otherwise)")
+    tags: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_TAGS,
+                            description="only pictures with these tags")
 
 
 class HitOut(BaseModel):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from rag.errors import InvalidInput
 from rag.schema import Answer, Fusion
@@ -20,31 +20,31 @@ from rag.service import RagService, Stream
 
 from ..errors import describe
 from ..links import Links
-from ..schemas import CitationOut, UsageOut
+from ..schemas import CitationOut, UsageOut, collection_field
 from . import sources
-from .protocol import SSE_DONE, ChatMessage, ChatRequest, sse
+from .protocol import MAX_MESSAGES, OPENAI_MODEL, SSE_DONE, ChatMessage, ChatRequest, sse
 from .serving import pieces
 
 
 class _Extras(BaseModel):
     """mmrag's own fields, sent through extra_body."""
 
-    model_config = ConfigDict(extra="allow")
-    collection: str | None = None
+    model_config = OPENAI_MODEL
+    collection: str | None = collection_field()
     top_k: int | None = Field(None, ge=1, le=100)
     fusion: Fusion | None = None
     sources_footer: bool | None = None
 
 
 class CompletionRequest(_Extras):
-    model: str
-    prompt: str | list[str]
+    model: str = Field(max_length=200)
+    prompt: str | Annotated[list[str], Field(max_length=MAX_MESSAGES)]
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    stop: str | list[str] | None = None
-    user: str | None = None
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    user: str | None = Field(None, max_length=256)
 
     def as_chat(self) -> ChatRequest:
         prompt = self.prompt if isinstance(self.prompt, str) else "\n".join(self.prompt)
@@ -56,16 +56,24 @@ class CompletionRequest(_Extras):
 
 
 class ResponsesRequest(_Extras):
-    model: str
-    input: str | list[dict[str, Any]]
+    model: str = Field(max_length=200)
+    input: str | Annotated[list[dict[str, Any]], Field(max_length=MAX_MESSAGES)]
     instructions: str | None = None  # a generator with a system prompt of its own ignores it
     stream: bool = False
     max_output_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    user: str | None = None
+    user: str | None = Field(None, max_length=256)
 
     def as_chat(self) -> ChatRequest:
+        try:
+            return self._as_chat()
+        except ValidationError as e:  # an input item of the wrong shape: the caller's error
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first.get("loc", ()))
+            raise InvalidInput(f"input: {where + ': ' if where else ''}{first['msg']}") from None
+
+    def _as_chat(self) -> ChatRequest:
         if isinstance(self.input, str):
             messages = [ChatMessage(role="user", content=self.input)]
         else:
@@ -83,6 +91,8 @@ class ResponsesRequest(_Extras):
         if isinstance(content, list):
             parts: list[dict[str, Any]] = []
             for part in content:
+                if not isinstance(part, dict):
+                    raise InvalidInput("each part of an input message's content is an object")
                 kind = part.get("type")
                 if kind in ("input_text", "output_text", "text"):
                     parts.append({"type": "text", "text": part.get("text", "")})

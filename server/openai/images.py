@@ -58,13 +58,17 @@ def fetch_image(url: str, limit: int, allowed: Callable[[str], bool] = public_ad
                         url = urljoin(url, r.headers["location"])
                         continue
                     r.raise_for_status()
-                    data = b""
+                    declared = r.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > limit:
+                        raise TooLarge(f"the image at {url} is {int(declared):,} bytes, over "
+                                       f"the limit of {limit:,}")
+                    data = bytearray()  # grows in place: linear in the image's size
                     for piece in r.iter_bytes():
                         data += piece
                         if len(data) > limit:
                             raise TooLarge(f"the image at {url} is over the limit of "
                                            f"{limit:,} bytes")
-                    return data
+                    return bytes(data)
     except httpx.HTTPError as e:
         raise InvalidInput(f"could not fetch the image at {url}: {e}") from e
     raise InvalidInput(f"the image URL redirects more than {MAX_REDIRECTS} times")

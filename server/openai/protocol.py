@@ -5,52 +5,67 @@ WebUI read them unmodified; mmrag's own additions are extra fields they ignore."
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.schema import Fusion
 
-from ..schemas import CitationOut, UsageOut
+from ..schemas import CitationOut, UsageOut, collection_field
+
+MAX_MESSAGES = 500  # turns in one chat request
+MAX_PARTS = 64  # parts of one message's content
+# OpenAI's clients send fields mmrag does not use (seed, tools, response_format, ...): they
+# are accepted and ignored, as OpenAI-compatible servers do. Types are strict (no true for 1).
+OPENAI_MODEL = ConfigDict(extra="allow", strict=True)
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = OPENAI_MODEL
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
+    content: str | Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTS)] | None = None
 
 
 class StreamOptions(BaseModel):
+    model_config = OPENAI_MODEL
     include_usage: bool = False
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model: str
-    messages: list[ChatMessage] = Field(min_length=1)
+    model_config = OPENAI_MODEL
+    model: str = Field(max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    stop: str | list[str] | None = None
-    user: str | None = None
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    user: str | None = Field(None, max_length=256)
     n: int = Field(1, ge=1, le=1)
     # mmrag's own fields, sent by OpenAI clients through extra_body
     sources_footer: bool | None = None  # the Markdown sources list; None = server setting
-    collection: str | None = None
+    collection: str | None = collection_field()
     top_k: int | None = Field(None, ge=1, le=100)
     fusion: Fusion | None = None
 
 
+MAX_EMBEDDING_INPUTS = 2048
+T = TypeVar("T")
+_Inputs = Annotated[list[T], Field(max_length=MAX_EMBEDDING_INPUTS)]
+
+
 class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = OPENAI_MODEL
     # text, texts, or token ids (which this server cannot read: see serving.embeddings)
-    input: str | list[str] | list[int] | list[list[int]]
-    model: str | None = None
+    input: str | _Inputs[str] | _Inputs[int] | _Inputs[list[int]] = Field(
+        description="a text or a list of texts (token ids are refused with 400: this server "
+        "embeds text with its own tokenizer)")
+    model: str | None = Field(None, max_length=200)
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: int | None = Field(None, ge=1, description="only the text model's own "
+                                   "dimension is accepted (400 otherwise)")
 
 
 class MmragInfo(BaseModel):

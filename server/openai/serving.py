@@ -20,6 +20,7 @@ from rag.protocols import GenerationChunk
 from rag.schema import Answer, Query
 from rag.service import RagService, Stream
 from rag.settings import Settings
+from rag.text_input import clean_text
 
 from ..errors import describe
 from ..links import Links
@@ -27,6 +28,7 @@ from ..schemas import CitationOut, UsageOut
 from . import sources
 from .images import image_bytes
 from .protocol import (
+    MAX_EMBEDDING_INPUTS,
     SSE_DONE,
     AssistantMessage,
     ChatCompletion,
@@ -43,7 +45,6 @@ from .protocol import (
 )
 
 DEFAULT_MODELS = {"mmrag", "default"}
-MAX_EMBEDDING_INPUTS = 2048
 
 
 def generator_for(model: str, settings: Settings) -> str:
@@ -60,12 +61,15 @@ def message_parts(content: str | list[dict[str, Any]] | None) -> tuple[str, list
     if content is None:
         return "", []
     if isinstance(content, str):
-        return content, []
+        return clean_text(content, "a message"), []
     texts, images = [], []
     for part in content:
         kind = part.get("type")
         if kind == "text":
-            texts.append(str(part.get("text", "")))
+            text = part.get("text", "")
+            if not isinstance(text, str):
+                raise InvalidInput("a text part's text must be a string")
+            texts.append(clean_text(text, "a message"))
         elif kind == "image_url":
             ref = part.get("image_url")
             url = ref.get("url") if isinstance(ref, dict) else ref
@@ -77,8 +81,20 @@ def message_parts(content: str | list[dict[str, Any]] | None) -> tuple[str, list
     return "\n".join(texts), images
 
 
+def _length(content: str | list[dict[str, Any]] | None) -> int:
+    """The characters of a message's text (its pictures are bounded by size and count)."""
+    if isinstance(content, str):
+        return len(content)
+    return sum(len(p["text"]) for p in content or () if isinstance(p.get("text"), str))
+
+
 def to_query(body: ChatRequest, settings: Settings, collection: str) -> Query:
     """The last user turn is the question; earlier user turns make a follow-up standalone."""
+    size = sum(_length(m.content) for m in body.messages)
+    if size > settings.server.max_conversation_chars:
+        raise TooLarge(f"the conversation is {size:,} characters, over the limit of "
+                       f"{settings.server.max_conversation_chars:,} "
+                       "(MMRAG_SERVER__MAX_CONVERSATION_CHARS): start a new chat")
     users = [m for m in body.messages if m.role == "user"]
     if not users:
         raise InvalidInput("the conversation has no user message")
@@ -195,7 +211,7 @@ def embeddings(body: EmbeddingRequest, service: RagService) -> EmbeddingList:
         raise InvalidInput("input holds token ids, which this server cannot read: it embeds "
                            "text with its own model's tokenizer. Send the text (LangChain: "
                            "OpenAIEmbeddings(..., check_embedding_ctx_length=False))")
-    texts = [str(t) for t in raw]
+    texts = [clean_text(str(t), f"input[{i}]") for i, t in enumerate(raw)]
     if not texts:
         raise InvalidInput("input must be a string or a non-empty list of strings")
     if len(texts) > MAX_EMBEDDING_INPUTS:

@@ -28,13 +28,27 @@ def test_signed_links_carry_an_expiry_and_a_signature_bound_to_the_item():
 
     url = Links("hr", "default", "", b"secret", 3600).image("pic-1")
     q = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
-    assert q["collection"] == "hr" and int(q["expires"]) > time.time() + 3600
+    now = time.time()
+    assert q["collection"] == "hr" and now + 0.9 * 3600 - 1 <= int(q["expires"]) <= now + 3600
     assert verify(b"secret", "images", "pic-1", "hr", q["expires"], q["sig"])
     assert not verify(b"secret", "images", "pic-2", "hr", q["expires"], q["sig"])
     assert not verify(b"secret", "items", "pic-1", "hr", q["expires"], q["sig"])
     assert not verify(b"secret", "images", "pic-1", "other", q["expires"], q["sig"])
     assert not verify(b"other", "images", "pic-1", "hr", q["expires"], q["sig"])
     assert not verify(b"secret", "images", "pic-1", "hr", str(int(time.time()) - 1), q["sig"])
+
+
+@pytest.mark.parametrize("seconds", [60, 3600, 7 * 86400])
+def test_a_link_lives_no_longer_than_it_says(seconds):
+    """LINK_SECONDS=60 gave links valid for ~3,290 s: the expiry was rounded up to the hour
+    plus an hour. It is now rounded down, by at most a tenth of the link's life."""
+    import time
+    from urllib.parse import parse_qs, urlparse
+
+    now = time.time()
+    url = Links("hr", "default", "", b"secret", seconds).item("x")
+    expires = int(parse_qs(urlparse(url).query)["expires"][0])
+    assert now + 0.9 * seconds - 1 <= expires <= now + seconds
 
 
 @pytest.mark.integration
