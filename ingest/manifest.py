@@ -100,6 +100,15 @@ class Manifest:
             ).values(owner=owner, claimed_at=now).returning(claims.c.owner)).first()
         return taken is not None
 
+    def release_all(self, collection: str, doc_ids: list[str], owner: str) -> None:
+        """Release whatever claims ``owner`` still holds on these documents (a run that
+        stopped halfway, the database away, left them)."""
+        with self.db.begin() as c:
+            for start in range(0, len(doc_ids), 500):
+                c.execute(claims.delete().where(claims.c.collection == collection,
+                                                claims.c.doc_id.in_(doc_ids[start:start + 500]),
+                                                claims.c.owner == owner))
+
     def release(self, collection: str, doc_id: str, owner: str) -> None:
         with self.db.begin() as c:
             c.execute(claims.delete().where(claims.c.collection == collection,

@@ -27,7 +27,7 @@ from .catalog import Catalog
 from .chunking import Chunker
 from .embedding import embed_group
 from .loaders import kind_of
-from .manifest import Document, Manifest
+from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .prepare import Preparer
 from .records import Prepared
@@ -79,13 +79,20 @@ class Ingestor:
                      progress: Callable[[FileResult], None] | None = None) -> IngestReport:
         return self.ingest(list(walk(paths)), collection, progress)
 
+    def release_claims(self, sources: list[Source], collection: str) -> None:
+        """Release the claims this process still holds on these files: a run that stopped
+        halfway (the database away) left them, and other processes would wait on them."""
+        collection = check_collection(collection)
+        self.manifest.release_all(collection, [doc_id_for(collection, s.name) for s in sources],
+                                  self.owner)
+
     def ingest(self, sources: list[Source], collection: str = "default",
                progress: Callable[[FileResult], None] | None = None,
                read: Callable[[str], None] | None = None) -> IngestReport:
         """``progress`` hears of each file when its outcome is known (written, skipped, ...);
         ``read`` of each file as soon as it is decoded and chunked, before its group is
         embedded and written."""
-        check_collection(collection)
+        collection = check_collection(collection)
         # an engine away fails the whole run now (503 for an upload), not file by file
         self.parts.store.ping()
         self.parts.db.ping()

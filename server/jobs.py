@@ -20,13 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from ingest.pipeline import FileResult, Ingestor, Source
-from rag.db import Database, is_alive, jobs
+from rag.db import Database, claims, is_alive, jobs
 from rag.errors import QueueFull
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 200  # finished jobs kept in memory
 KEEP_DAYS = 7  # finished jobs kept in the database
 SAVE_EVERY_S = 0.5  # progress is written at most this often; a job's start and end always
+SETTLE_MAX_WAIT_S = 5.0  # with the database away, its end is tried again at least this often
 DEFAULT_RATE = 1024 * 1024  # bytes/s assumed until a job has been measured
 
 
@@ -81,6 +82,7 @@ class Jobs:
         self._cond = threading.Condition()
         self._rate = float(DEFAULT_RATE)  # bytes per second, moving average
         self._stop = False
+        self._stopped = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"mmrag-job-{i}", daemon=True)
                          for i in range(workers)]
         for t in self._threads:
@@ -126,6 +128,9 @@ class Jobs:
                             "again skips what is unchanged")
                 c.execute(jobs.update().where(jobs.c.id == job_id).values(
                     status="failed", state=json.dumps(view), updated=time.time()))
+                # its files can be uploaded again at once, even if the replica comes back
+                c.execute(claims.delete().where(claims.c.owner == row["owner"],
+                                                claims.c.collection == row["collection"]))
         return view
 
     def _save(self, job: Job, force: bool = True) -> None:
@@ -181,8 +186,6 @@ class Jobs:
     def _run(self, job: Job, sources: list[Source]) -> None:
         job.status, job.started = "running", time.time()
 
-        self._save(job)
-
         def read(source: str) -> None:
             job.files_read += 1
             job.current = source
@@ -198,10 +201,17 @@ class Jobs:
             self._save(job, force=False)
 
         try:
+            self._save(job)
             report = self.ingestor.ingest(sources, job.collection, progress, read)
             job.results = [vars(r) for r in report.files]
             job.message = "; ".join(report.notes)
             job.status = "done"
+            failed = report.count("failed")
+            if failed and failed == len(report.files):  # nothing came of it: say so
+                job.status = "failed"
+                reasons = sorted({f.reason for f in report.files})
+                job.message = "; ".join([f"every file failed: {'; '.join(reasons[:3])}",
+                                         *report.notes])
         except Exception as e:  # reported through the job, not lost in a thread
             job.status, job.message = "failed", f"{type(e).__name__}: {e}"
         finally:
@@ -210,12 +220,30 @@ class Jobs:
             took = job.finished - job.started
             if job.bytes and took > 0:
                 self._rate = 0.7 * self._rate + 0.3 * (job.bytes / took)
+            self._settle(job, sources)
+
+    def _settle(self, job: Job, sources: list[Source]) -> None:
+        """Record the job's end and release its files' claims, trying again (backing off to
+        ``SETTLE_MAX_WAIT_S``) while the database is away, so that no job stays "running"
+        and no file stays claimed after an outage. Only a shutdown gives up."""
+        wait = 0.25
+        while True:
             try:
+                # claims first: once the end shows, the files can be uploaded again anywhere
+                self.ingestor.release_claims(sources, job.collection)
                 self._save(job)
-            except Exception as e:  # the database away: the job's end is logged at least
-                log.error("could not record the end of job %s (%s): %s", job.id, job.status, e)
+                return
+            except Exception as e:  # the database away: the end is recorded when it is back
+                log.warning("could not record the end of job %s (%s) yet, trying again in "
+                            "%.1f s: %s", job.id, job.status, wait, e)
+            if self._stopped.wait(wait):
+                log.error("shutting down before the end of job %s (%s) was recorded",
+                          job.id, job.status)
+                return
+            wait = min(wait * 2, SETTLE_MAX_WAIT_S)
 
     def shutdown(self) -> None:
         with self._cond:
             self._stop = True
+            self._stopped.set()
             self._cond.notify_all()

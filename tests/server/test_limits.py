@@ -77,6 +77,10 @@ class _Slow:
     def __init__(self):
         self.started: list[str] = []
         self.release = threading.Event()
+        self.released: list[str] = []  # the files whose claims a finished job gave up
+
+    def release_claims(self, sources, collection):
+        self.released += [s.name for s in sources]
 
     def ingest(self, sources, collection, progress=None, read=None):
         self.started.append(collection)
