@@ -183,6 +183,7 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("unusable input (a bad image, a bad collection name, a duplicate file name)"),
     401: _error("missing or invalid API key"),
     403: _error("the key may not use this collection"),
+    404: _error("no such collection, document, job, image, item or model"),
     413: _error("over a limit: body, upload, pixels, question length"),
     422: _error("the body does not match the schema"),
     503: _error("busy (Retry-After, in seconds) or a model is unavailable"),
