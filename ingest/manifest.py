@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
@@ -100,7 +101,7 @@ class Manifest:
             ).values(owner=owner, claimed_at=now).returning(claims.c.owner)).first()
         return taken is not None
 
-    def release_all(self, collection: str, doc_ids: list[str], owner: str) -> None:
+    def release_all(self, collection: str, doc_ids: Sequence[str], owner: str) -> None:
         """Release whatever claims ``owner`` still holds on these documents (a run that
         stopped halfway, the database away, left them)."""
         with self.db.begin() as c:

@@ -15,6 +15,7 @@ import rag
 from ingest.pipeline import Ingestor
 from rag.db import Process
 from rag.errors import RagError
+from rag.generators import REGISTRY
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -24,6 +25,7 @@ from .deps import Worker
 from .jobs import Jobs
 from .observability import Metrics, RequestMiddleware
 from .openai.routes import router as openai_router
+from .openai.serving import DEFAULT_MODELS
 from .routes import router
 from .web import router as web_router
 
@@ -89,9 +91,22 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
     build = app.openapi
 
     def openapi() -> dict:
-        schema = build()  # made once and cached by FastAPI; the edit below is idempotent
-        props = schema["components"]["schemas"]["QueryRequest"]["properties"]
-        props["question"]["maxLength"] = settings.server.max_question_chars
+        schema = build()  # made once and cached by FastAPI; the edits below are idempotent
+        models = schema["components"]["schemas"]
+        models["QueryRequest"]["properties"]["question"]["maxLength"] = \
+            settings.server.max_question_chars
+        # the models and generators that exist (any other name is a 404)
+        names = sorted({*DEFAULT_MODELS, *REGISTRY})
+        for shape in ("ChatRequest", "CompletionRequest", "ResponsesRequest"):
+            models[shape]["properties"]["model"]["enum"] = names
+        models["QueryRequest"]["properties"]["generator"]["anyOf"][0]["enum"] = sorted(REGISTRY)
+        upload = models["Body_ingest_v1_ingest_post"]["properties"]["files"]
+        upload.update(minItems=1)
+        upload["items"].update(format="binary")  # how OpenAPI tools know a file part
+        service = getattr(app.state, "service", None)
+        if service is not None:  # the one size of vector /v1/embeddings can give
+            dimensions = models["EmbeddingRequest"]["properties"]["dimensions"]
+            dimensions["anyOf"][0]["enum"] = [service.parts.text.dimension]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

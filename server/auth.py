@@ -35,7 +35,7 @@ class Principal:
         with exactly one collection uses it when the request names none."""
         if requested is None and self.collections is not None and len(self.collections) == 1:
             requested = next(iter(self.collections))
-        name = check_collection(requested or default)
+        name = check_collection(default if requested is None else requested)
         if self.collections is not None and name not in self.collections:
             raise Forbidden(f"this API key has no access to collection {name!r}")
         return name

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from ingest.pipeline import Ingestor
 from rag.errors import Overloaded, Unauthorized
 from rag.service import RagService
-from rag.settings import Settings
+from rag.settings import COLLECTION_PATTERN, Settings
 
 from .auth import LOCAL, KeyStore, Principal
 from .jobs import Jobs
@@ -23,6 +23,9 @@ from .links import LinkMaker, verify
 from .observability import Metrics
 
 T = TypeVar("T")
+CollectionParam = Annotated[str | None, Query(
+    description="collection name, case-insensitive; default 'default'",
+    json_schema_extra={"pattern": COLLECTION_PATTERN})]
 
 
 class Worker:
@@ -123,7 +126,7 @@ async def _links(request: Request) -> LinkMaker:
 
 async def _principal_or_link(request: Request, item_id: str,
                              authorization: Annotated[str | None, Header()] = None,
-                             collection: str | None = None, expires: str | None = None,
+                             collection: CollectionParam = None, expires: str | None = None,
                              sig: str | None = None) -> Principal:
     """The key, as everywhere; or, for an image or a passage, a signed link (what a person
     clicking a source in a chat client has)."""

@@ -85,8 +85,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # its headers too: a 405 says in Allow which methods the path takes
         return error_response(exc.status_code, str(exc.detail), "invalid_request_error",
-                              f"http_{exc.status_code}", headers=exc.headers)  # 405's Allow
+                              f"http_{exc.status_code}", headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

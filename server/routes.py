@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from rag.settings import COLLECTION_PATTERN
 from rag.text_input import clean_name, clean_text
 
 from .deps import (
+    CollectionParam,
     IngestorDep,
     JobsDep,
     LinkPrincipalDep,
@@ -44,9 +45,9 @@ from .schemas import (
 )
 
 router = APIRouter(responses=COMMON_ERRORS)
-CollectionParam = Annotated[str | None, Query(
-    description="collection name, case-insensitive; default 'default'",
-    json_schema_extra={"pattern": COLLECTION_PATTERN})]
+# a form's yes or no, as HTML forms and HTTP clients write it (httpx sends True as "True")
+FormBool = Literal["true", "false", "True", "False", "1", "0"]
+TRUE = ("true", "True", "1")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -136,9 +137,12 @@ async def ingest(
     metrics: MetricsDep,
     jobs: JobsDep,
     files: Annotated[list[UploadFile], File(description="one or more files")],
-    collection: Annotated[str | None, Form()] = None,
-    background: Annotated[bool, Form(description="run as a job; large uploads always do")]
-    = False,
+    collection: Annotated[str | None, Form(
+        description="collection name, case-insensitive; empty or absent: 'default'",
+        # an empty form field is no value, as HTML forms send it
+        json_schema_extra={"pattern": f"^$|{COLLECTION_PATTERN}"})] = None,
+    background: Annotated[FormBool, Form(description="run as a job; large uploads always do")]
+    = "false",
 ) -> IngestResponse | JSONResponse:
     coll = who.collection(collection, settings.default_collection)
     limit = settings.server.max_upload_bytes
@@ -157,7 +161,7 @@ async def ingest(
             raise TooLarge(f"upload {name!r} is over the limit of {limit:,} bytes")
         sources.append(Source(name, data=data))
     total = sum(len(s.data or b"") for s in sources)
-    if background or total > settings.server.background_ingest_bytes:
+    if background in TRUE or total > settings.server.background_ingest_bytes:
         job = jobs.submit(sources, coll)
         return JSONResponse({"job_id": job.id, "status": job.status,
                              "status_url": f"/v1/jobs/{job.id}"}, status_code=202)

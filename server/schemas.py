@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag import items
 from rag.schema import Answer, Citation, Fusion, Hit, Usage
 from rag.settings import COLLECTION_PATTERN
 
 from .links import Links
+
+
+class RequestModel(BaseModel):
+    """A request body: strict types (true is no number, "5" no integer), except that 42.0 is
+    the integer 42, as JSON Schema counts it."""
+
+    model_config = ConfigDict(strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integral(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # a float field takes it back as 42.0
+        return value
+
 
 MAX_TAGS = 32
 # a collection name as the server checks it (a 400 otherwise); names differ by more than case
@@ -19,8 +34,11 @@ def collection_field() -> Any:
                  json_schema_extra={"pattern": COLLECTION_PATTERN})
 
 
-class QueryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class QueryRequest(RequestModel):
+    # a question has words (not only spaces), an image, or both
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": ["question"], "properties": {"question": {"pattern": r"\S"}}},
+        {"required": ["image"], "properties": {"image": {"type": "string", "minLength": 1}}}]})
     question: str = Field("", description="the question; may be empty when an image is given; "
                           "no control characters or unpaired surrogates (400)")
     image: str | None = Field(None, description="an image to search by: base64 or a data URI")

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from rag.errors import InvalidInput
 from rag.schema import Answer, Fusion
@@ -20,13 +20,13 @@ from rag.service import RagService, Stream
 
 from ..errors import describe
 from ..links import Links
-from ..schemas import CitationOut, UsageOut, collection_field
+from ..schemas import CitationOut, RequestModel, UsageOut, collection_field
 from . import sources
 from .protocol import MAX_MESSAGES, OPENAI_MODEL, SSE_DONE, ChatMessage, ChatRequest, sse
 from .serving import pieces
 
 
-class _Extras(BaseModel):
+class _Extras(RequestModel):
     """mmrag's own fields, sent through extra_body."""
 
     model_config = OPENAI_MODEL

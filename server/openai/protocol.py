@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.schema import Fusion
 
-from ..schemas import CitationOut, UsageOut, collection_field
+from ..schemas import CitationOut, RequestModel, UsageOut, collection_field
 
 MAX_MESSAGES = 500  # turns in one chat request
 MAX_PARTS = 64  # parts of one message's content
@@ -20,18 +20,18 @@ MAX_PARTS = 64  # parts of one message's content
 OPENAI_MODEL = ConfigDict(extra="allow", strict=True)
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(RequestModel):
     model_config = OPENAI_MODEL
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTS)] | None = None
 
 
-class StreamOptions(BaseModel):
+class StreamOptions(RequestModel):
     model_config = OPENAI_MODEL
     include_usage: bool = False
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestModel):
     model_config = OPENAI_MODEL
     model: str = Field(max_length=200)
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
@@ -56,7 +56,7 @@ T = TypeVar("T")
 _Inputs = Annotated[list[T], Field(max_length=MAX_EMBEDDING_INPUTS)]
 
 
-class EmbeddingRequest(BaseModel):
+class EmbeddingRequest(RequestModel):
     model_config = OPENAI_MODEL
     # text, texts, or token ids (which this server cannot read: see serving.embeddings)
     input: str | _Inputs[str] | _Inputs[int] | _Inputs[list[int]] = Field(

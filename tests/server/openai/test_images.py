@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.errors import InvalidInput
+from rag.errors import InvalidInput, TooLarge
 from server.openai.images import check_url, fetch_image, public_address
 
 from ...helpers import png_bytes
@@ -18,6 +19,22 @@ class _Handler(BaseHTTPRequestHandler):
     redirect_to: str | None = None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/declared-huge":  # says its size, then sends nothing for a while
+            self.send_response(200)
+            self.send_header("Content-Length", str(500 * 1024 * 1024))
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(15)
+            return
+        if self.path == "/trickle":  # 8 MB in 4 KB pieces, no Content-Length
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            piece = b"\x89" * 4096
+            for _ in range(2048):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if self.path == "/redirect" and self.redirect_to:
             self.send_response(302)
             self.send_header("Location", self.redirect_to)
@@ -98,3 +115,20 @@ def test_the_chat_api_refuses_an_image_url_on_an_internal_address(settings, serv
                 {"type": "image_url", "image_url": {"url": f"{first}/x.png"}}]}]})
     assert r.status_code == 400
     assert "internal address" in r.json()["error"]["message"]
+
+
+def test_an_image_over_the_limit_by_its_declared_size_is_refused_before_its_body(servers):
+    """The server says 500 MB and then stalls: refused at once, not after a wait."""
+    first, _ = servers
+    started = time.monotonic()
+    with pytest.raises(TooLarge, match="over the limit"):
+        fetch_image(f"{first}/declared-huge", 10_000_000, lambda ip: True)
+    assert time.monotonic() - started < 5  # the fetch's own timeout is 10 s
+
+
+def test_an_image_in_many_small_pieces_arrives_whole(servers):
+    first, _ = servers
+    data = fetch_image(f"{first}/trickle", 10_000_000, lambda ip: True)
+    assert data == b"\x89" * (4096 * 2048)
+    with pytest.raises(TooLarge):
+        fetch_image(f"{first}/trickle", 4_000_000, lambda ip: True)
