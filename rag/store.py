@@ -24,6 +24,9 @@ from .protocols import ScoredItem, StoredItem
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 MODALITIES = ("text", "image")
+# items per Chroma write: Chroma turns each batch into Python lists of floats (~9 KB an item for
+# 384 dimensions), so a big document is written in slices, not all at once
+WRITE_BATCH = 512
 # An item's text is kept in its metadata under this key rather than as a Chroma document:
 # Chroma indexes documents for full-text search (a trigram index in SQLite) that mmrag never
 # queries, and that index was half of the write time (measured with 256 chunks of ~90
@@ -156,7 +159,7 @@ class ChromaStore:
         if documents is not None:
             metadatas = [{**m, TEXT_KEY: d} for m, d in zip(metadatas, documents, strict=True)]
         self._counts.pop(col.name, None)
-        step = max(1, int(self.client.get_max_batch_size()))
+        step = max(1, min(WRITE_BATCH, int(self.client.get_max_batch_size())))
         for i in range(0, len(ids), step):
             sl = slice(i, i + step)
             try:
@@ -220,7 +223,7 @@ class ChromaStore:
         if col is None or not ids:
             return
         self._counts.pop(col.name, None)
-        step = max(1, int(self.client.get_max_batch_size()))
+        step = max(1, min(WRITE_BATCH, int(self.client.get_max_batch_size())))
         for i in range(0, len(ids), step):
             col.delete(ids=list(ids[i : i + step]))
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README "Set up and run", command 2; .ci/run calls it): a virtual
 # environment with the CPU build of torch, mmrag with its test extras, the engines the
-# replica tests need, then the whole suite. The tests start the engines themselves as local
+# replica tests need, ruff and mypy, then the whole suite. The tests start the engines themselves as local
 # processes: a Chroma server (`chroma run`, from pip), moto's S3 server (from pip) and
 # PostgreSQL, which comes from Debian's package when it is not on the machine yet; the web
 # page's tests drive Debian's Chromium with Playwright (from pip).
@@ -28,5 +28,10 @@ debian_package() {  # $1: the package, $2: a command it provides, $3: what needs
 }
 debian_package postgresql pg_ctl "the replica tests"
 debian_package chromium chromium "the web page's browser tests"
+
+# the code's own checks first: lint, types (the import contracts run in the suite,
+# tests/test_layering.py)
+.venv/bin/ruff check rag ingest server eval mmrag tests
+.venv/bin/mypy rag ingest server eval mmrag
 
 exec .venv/bin/python -m pytest "$@"

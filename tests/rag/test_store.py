@@ -92,3 +92,21 @@ def test_collection_state_is_remembered_and_forgotten_on_write(tmp_path):
     a.upsert("c", "image", ["y"], unit([0, 1, 0]), [{"n": 2}], model="m")
     a.delete("c", "image", ["x"])
     assert a.count("c", "image") == 1
+
+
+def test_a_write_larger_than_one_slice_lands_whole(tmp_path):
+    """A big document is written in slices of WRITE_BATCH items (Chroma copies each batch into
+    Python lists): every item arrives, with its own vector and text."""
+    from rag.store import WRITE_BATCH
+
+    store = ChromaStore(tmp_path)
+    n = 2 * WRITE_BATCH + 7
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(n, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = [f"i{k}" for k in range(n)]
+    store.upsert("big", "text", ids, vecs, [{"k": k} for k in range(n)],
+                 [f"text {k}" for k in range(n)], model="m")
+    assert store.count("big", "text") == n
+    last = store.search("big", "text", vecs[-1:], 1)[0][0]
+    assert last.id == ids[-1] and last.document == f"text {n - 1}"
