@@ -1,6 +1,9 @@
 """Follow-up questions in a chat ("and for contractors?", "what does it cost?") lean on the
 turns before them. Retrieval needs a standalone query; without asking a model, the earlier
-user turns' content words are added when the new question looks like a follow-up."""
+user turns' content words are added when the new question may be a follow-up. Whether it is
+one is decided by the evidence (``RagService``: the question is searched alone and with these
+words, and the words stay only when they find better evidence), since a pronoun ("where do
+visitors park their cars?") is no sign of one."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ _WORD = re.compile(r"[A-Za-z0-9][\w'-]*")
 def standalone_query(history: list[str], question: str) -> str:
     """``history``: earlier user turns, oldest first. Returns the query to retrieve with.
     Linear in the history's length: each word is looked at once, nearest turn first."""
-    if not history:
+    if not history or not question.strip():  # a picture alone is searched by itself
         return question
     short = len(terms(question)) <= 1
     if not (short or _FOLLOW_UP.search(question)):

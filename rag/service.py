@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -172,14 +172,33 @@ class RagService:
         good = [h for h in hits if h.calibrated_score >= s.min_relevance]
         return list(enumerate(good, 1)), verdict
 
-    def prepare(self, query: Query, generator: str | None = None,
-                options: dict[str, Any] | None = None
-                ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator, Verdict]:
-        gen = self.generator(generator)
+    def _search(self, query: Query
+                ) -> tuple[Query, list[Hit], dict[str, float], list[tuple[int, Hit]], Verdict]:
+        """Retrieval and the verdict. A chat question with earlier turns' words added
+        (``query.ask`` beside ``query.text``) is searched by itself too: a question that finds
+        evidence by itself is a question of its own, and the earlier words are kept only when
+        it does not and they do. (Scores do not decide: the earlier words match the earlier
+        topic's documents well, whatever the new question asks.)"""
         hits, timings = self.retrieve(query)
         t0 = time.perf_counter()
         evidence, verdict = self.evidence(query, hits)
         timings["answerable_ms"] = (time.perf_counter() - t0) * 1000
+        if not query.ask or not query.ask.strip() or query.ask == query.text:
+            return query, hits, timings, evidence, verdict
+        alone = replace(query, text=query.ask)
+        alone_hits, alone_timings = self.retrieve(alone)
+        alone_evidence, alone_verdict = self.evidence(alone, alone_hits)
+        for key, ms in alone_timings.items():  # the time both searches took
+            timings[key] = timings.get(key, 0.0) + ms
+        if alone_verdict.answerable or not verdict.answerable:
+            return alone, alone_hits, timings, alone_evidence, alone_verdict
+        return query, hits, timings, evidence, verdict
+
+    def prepare(self, query: Query, generator: str | None = None,
+                options: dict[str, Any] | None = None
+                ) -> tuple[GenerationRequest, list[Hit], dict[str, float], Generator, Verdict]:
+        gen = self.generator(generator)
+        query, hits, timings, evidence, verdict = self._search(query)
         paths = {}
         for n, hit in evidence:
             blob = hit.metadata.get(items.BLOB)

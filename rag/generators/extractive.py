@@ -34,6 +34,7 @@ _WANTS_NAME = re.compile(
     r"hasher|module|parameter|argument|header|cookie|engine|loader|storage|validator|shortcut|"
     r"name|handler|algorithm|directory|app)\b")
 _WANTS_VALUE = re.compile(r"\bdefaults?\b|\bset to\b|\bvalue of\b")
+_ASKS_WHAT = re.compile(r"\s*(what|which)\b", re.I)
 _WANTS_CLOCK = re.compile(r"\bwhat time\b")
 _WANTS_TIME = re.compile(r"\bwhen (was|were|did|is)\b")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
@@ -197,6 +198,24 @@ def pick(question: str, evidence: list[tuple[int, Hit]],
     return sorted(rescored, key=lambda s: s.score, reverse=True)
 
 
+def _this_picture_first(question: str, evidence: list[tuple[int, Hit]],
+                        ranked: list[Scored]) -> list[Scored]:
+    """A question asked with a picture from the knowledge base ("what is the password on this
+    sign?") may be answered by a line of that picture: a value under a label the question
+    names ("Password: BlueHarbor2026"), when the question asks what or which. That line goes
+    first; otherwise the ranking stands (the picture may show the error a page explains)."""
+    if not ranked or not _ASKS_WHAT.match(question):
+        return ranked
+    q, kind = terms(question), wanted(question)
+    for n, hit in evidence:
+        if hit.channel != items.EXACT_CHANNEL or not hit.text:
+            continue
+        for u in units(hit.text, lines=True):
+            if _label_value(q, u, kind):
+                return [Scored(ranked[0].score, n, u, ranked[0].bonus), *ranked]
+    return ranked
+
+
 def cosines(question: str, top: list[Scored], embedder: TextEmbedder,
             words: WordVectors | None = None) -> np.ndarray:
     """The question's cosine with each unit. Sentences, list items, table rows and code
@@ -288,7 +307,8 @@ class ExtractiveGenerator:
             return NOT_FOUND
         words = (self.embedder.word_vectors()
                  if self.word_vectors and self.embedder is not None else None)
-        ranked = pick(question, evidence, self.embedder, words)
+        ranked = _this_picture_first(question, evidence,
+                                     pick(question, evidence, self.embedder, words))
         lines: list[str] = []
         if ranked:
             top = ranked[0]
