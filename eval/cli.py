@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import InvalidInput
+from rag.extras import need
 from rag.schema import FUSIONS
 from rag.settings import Settings, check_collection
 
@@ -28,6 +29,7 @@ def _commit() -> str:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    need("eval", "mmrag eval", "matplotlib", "sacrebleu")
     if args.target[0] == "compare":
         if len(args.target) != 3:
             raise InvalidInput("usage: mmrag eval compare RUN_A RUN_B [--out DIR]")

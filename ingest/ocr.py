@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.extras import installed
+
 log = logging.getLogger(__name__)
 
 
@@ -77,9 +79,7 @@ class RapidOcr:
 
     @staticmethod
     def available() -> bool:
-        import importlib.util
-
-        return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+        return installed("rapidocr_onnxruntime", "wordninja")
 
     def _engine(self) -> Any:
         engine = getattr(self._local, "engine", None)

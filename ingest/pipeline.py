@@ -117,8 +117,8 @@ class Ingestor:
             if clip is None and kinds & VISUAL:
                 report.notes.append(f"images skipped: {self.service.images_error}")
             if self.ocr_missing and kinds & VISUAL:
-                report.notes.append("OCR is on but rapidocr-onnxruntime is not installed: "
-                                    "pip install rapidocr-onnxruntime (or MMRAG_INGEST__OCR=off)")
+                report.notes.append("OCR is on but its packages are not installed: pip "
+                                    "install 'mmrag[ocr]' (or MMRAG_INGEST__OCR=off)")
 
         def done(result: FileResult) -> None:
             if result.status != "claimed" and result.doc_id:

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import Unavailable
+from .extras import need
 from .items import folder_of
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,9 @@ class Database:
                 self.url, connect_args={"timeout": 30, "check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
+            if self.url.get_backend_name() == "postgresql" and self.url.get_driver_name() \
+                    == "psycopg":
+                need("replicas", "a PostgreSQL database (MMRAG_DATABASE_URL)", "psycopg")
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5,
                                            max_overflow=10)
         self._migrated = False

@@ -76,3 +76,10 @@ class StoreError(RagError):
     """The vector store refused an operation (for example a dimension mismatch)."""
 
     code = "store_error"
+
+
+class MissingExtra(RagError):
+    """A feature was asked for whose optional packages are not installed; the message names
+    the extra that brings them (``pip install 'mmrag[replicas]'``)."""
+
+    code = "missing_extra"

@@ -15,6 +15,7 @@ from typing import Any
 
 from .blobs import MIME, check_key
 from .errors import Unavailable
+from .extras import need
 
 
 class S3Blobs:
@@ -32,6 +33,7 @@ class S3Blobs:
     @property
     def client(self) -> Any:
         if self._client is None:
+            need("replicas", "S3 blob storage (MMRAG_BLOBS_URL=s3://...)", "boto3")
             import boto3
             from botocore.config import Config
 

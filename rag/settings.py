@@ -75,7 +75,7 @@ class IngestSettings(Section):
         0.5, ge=-1, le=1,
         description="histogram correlation below which a new scene starts; -1 turns it off")
     ocr: Literal["auto", "on", "off"] = Field(
-        "auto", description="read text in images: auto = when rapidocr-onnxruntime is installed"
+        "auto", description="read text in images: auto = when the ocr extra is installed"
     )
     ocr_min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     captions: bool = Field(False, description="caption pictures with a vision generator")

@@ -28,6 +28,7 @@ STATUS: dict[type[errors.RagError], tuple[int, str]] = {
     errors.Unavailable: (503, "unavailable_error"),
     errors.ModelUnavailable: (503, "model_unavailable_error"),
     errors.StoreError: (500, "store_error"),
+    errors.MissingExtra: (503, "unavailable_error"),
 }
 
 

@@ -105,3 +105,26 @@ def test_one_question_uses_a_cached_export_and_never_exports(env, kb, monkeypatc
     monkeypatch.setenv("MMRAG_CACHE_DIR", str(empty))
     assert main(["ask", "When is salary paid?"]) == EXIT_OK
     assert seen[-1].parts.text.query_runtime == "onnx"  # as configured
+
+
+def test_a_feature_without_its_extra_names_the_extra(env, capsys, monkeypatch, tmp_path):
+    """`pip install -e .` leaves out the evaluation, the replicas' drivers and OCR: asking for
+    one of them says which extra to install, in one line."""
+    import importlib.util
+
+    from rag.db import Database
+    from rag.errors import MissingExtra
+
+    real = importlib.util.find_spec
+    gone = {"matplotlib", "psycopg", "boto3"}
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in gone else real(name, *a))
+    assert main(["eval", "eval/datasets/mmrag-v1.jsonl"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "pip install 'mmrag[eval]'" in err and len(err.strip().splitlines()) == 1, err
+    with pytest.raises(MissingExtra, match=r"mmrag\[replicas\]"):
+        Database("postgresql://user@127.0.0.1:1/db")
+    from rag.s3blobs import S3Blobs
+
+    with pytest.raises(MissingExtra, match=r"mmrag\[replicas\]"):
+        _ = S3Blobs.from_url("s3://bucket/images", tmp_path).client
