@@ -21,8 +21,8 @@ async function api(path, options = {}) {
   if (state.key) headers.set("Authorization", `Bearer ${state.key}`);
   const r = await fetch(path, { ...options, headers });
   if (r.status === 401) {
-    askForKey();
-    throw new Error("this server needs an API key");
+    askForKey(state.key ? "That key was refused: check it and enter it again." : "");
+    throw new Error(state.key ? "the API key was refused" : "this server needs an API key");
   }
   if (!r.ok && r.headers.get("content-type")?.includes("json")) {
     const body = await r.json();
@@ -32,8 +32,10 @@ async function api(path, options = {}) {
   return r;
 }
 
-function askForKey() {
+function askForKey(problem = "") {
   $("key-button").hidden = false;
+  $("key-error").textContent = problem;
+  $("key-error").hidden = !problem;
   const dialog = $("key-dialog");
   if (!dialog.open) dialog.showModal();
 }
@@ -43,7 +45,20 @@ $("key-form").addEventListener("submit", () => {
   localStorage.setItem("mmrag-key", state.key);
   load();
 });
-$("key-button").addEventListener("click", askForKey);
+$("key-button").addEventListener("click", () => askForKey());
+
+// asks before a delete; resolves true when the person confirms
+function confirmDelete(name) {
+  return new Promise((resolve) => {
+    const dialog = $("confirm-dialog");
+    $("confirm-text").textContent = `Delete ${name}? Its passages and pictures leave this ` +
+      "collection; uploading the file again brings them back.";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
 
 async function load() {
   try {
@@ -219,6 +234,7 @@ async function documents() {
     const remove = el("button", { type: "button", text: "Delete",
                                   "aria-label": `delete ${d.source.split(/[\\/]/).pop()}` });
     remove.addEventListener("click", async () => {
+      if (!(await confirmDelete(d.source.split(/[\\/]/).pop()))) return;
       await api(`/v1/documents/${encodeURIComponent(d.id)}?collection=${encodeURIComponent(body.collection)}`,
                 { method: "DELETE" });
       documents();

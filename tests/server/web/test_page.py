@@ -108,8 +108,17 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
         assert pg.locator("#turns img[src=x]").count() == 0
         assert errors == []  # no alert dialog, no script error
 
-        # delete it: the next answer no longer cites it
+        # delete asks first: cancelled, the document stays
         pg.locator("#documents li", has_text="hostile.md").locator("button").click()
+        expect(pg.locator("#confirm-dialog")).to_be_visible()
+        assert "hostile.md" in pg.locator("#confirm-text").inner_text()
+        pg.click("#confirm-cancel")
+        expect(pg.locator("#confirm-dialog")).to_be_hidden()
+        pg.wait_for_timeout(500)
+        expect(pg.locator("#documents")).to_contain_text("hostile.md")
+        # confirmed, it goes, and the next answer no longer cites it
+        pg.locator("#documents li", has_text="hostile.md").locator("button").click()
+        pg.click("#confirm-ok")
         expect(pg.locator("#documents")).not_to_contain_text("hostile.md", timeout=30000)
         ask(pg, "What does the canteen serve on Fridays?")
         assert "hostile.md" not in pg.locator("#source-list").inner_text()
@@ -128,6 +137,11 @@ def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb,
     with LiveServer(service) as live:
         pg.goto(live.url + "/")
         pg.wait_for_selector("#key-dialog[open]")
+        assert pg.locator("#key-error").is_hidden()  # asked, not yet refused
+        pg.fill("#key", "wrong-key")
+        pg.click("#key-form button")
+        expect(pg.locator("#key-error")).to_be_visible()  # the dialog says why it is back
+        assert "refused" in pg.locator("#key-error").inner_text()
         pg.fill("#key", "hr-key")
         pg.click("#key-form button")
         pg.wait_for_selector("#collection option", state="attached")
