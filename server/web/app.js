@@ -136,12 +136,18 @@ async function ask(question, imageFile) {
     ? [{ type: "text", text: question }, { type: "image_url", image_url: { url: await fileAsDataUri(imageFile) } }]
     : question;
   state.history.push({ role: "user", content });
-  $("turns").append(el("li", { class: "question", text: question || "(search by image)" }));
+  const bubble = el("li", { class: "question", text: question || "(search by image)" });
+  if (imageFile) {  // the person's own picture, shown from memory (no request)
+    bubble.append(el("img", { src: URL.createObjectURL(imageFile), alt: "your picture" }));
+  }
+  $("turns").append(bubble);
   const answer = el("li", { class: "answer", "aria-live": "polite" });
   $("turns").append(answer);
   let text = "";
   let citations = [];
   let notes = [];
+  let verdict = null;
+  let found = false;
   const asked = performance.now();
   try {
     const r = await api("/v1/chat/completions", {
@@ -171,6 +177,10 @@ async function ask(question, imageFile) {
         }
         if (event.citations) citations = event.citations;
         if (event.mmrag?.notes) notes = event.mmrag.notes;
+        if (event.mmrag) {
+          found = Boolean(event.mmrag.found);
+          verdict = event.mmrag.answerability || null;
+        }
       }
     }
   } catch (e) {
@@ -189,8 +199,28 @@ async function ask(question, imageFile) {
       `Nothing in collection "${collection() || "default"}" matched ${question ? `"${question}"` : "the picture"}. ` +
       "Try other words, another collection, or add the documents that hold the answer." }));
   }
+  answer.append(verdictLine(found, citations, verdict));
+  // each answer keeps its sources: selecting it shows them again
+  answer.tabIndex = 0;
+  answer.title = "show this answer's sources";
+  const select = () => showSources(citations);
+  answer.addEventListener("click", (event) => { if (!event.target.closest("a, summary")) select(); });
+  answer.addEventListener("keydown", (event) => { if (event.key === "Enter") select(); });
   showSources(citations);
   answer.dataset.done = "ok";
+}
+
+// whether the collection answered, in words, with the score that decided in "why"
+function verdictLine(found, citations, verdict) {
+  const n = new Set(citations.filter((c) => c.cited).map((c) => c.source)).size ||
+            new Set(citations.map((c) => c.source)).size;
+  const words = found ? `answered from ${n} source${n === 1 ? "" : "s"}` : "not in these documents";
+  const line = el("div", { class: `verdict ${found ? "answered" : "refused"}`, text: words });
+  if (verdict && typeof verdict.score === "number") {
+    line.append(el("details", { class: "why" }, el("summary", { text: "why" }),
+      el("div", { text: `score ${verdict.score} against a bar of ${verdict.threshold} (${verdict.rule} rule)` })));
+  }
+  return line;
 }
 
 let pasted = null;  // an image pasted into the question box

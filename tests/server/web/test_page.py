@@ -88,6 +88,10 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
         ask(pg, QUESTION)
         answer = pg.locator("#turns li.answer").last
         assert "30 days" in answer.inner_text()
+        verdict = answer.locator(".verdict")
+        assert re.match(r"answered from \d+ sources?", verdict.inner_text())
+        verdict.locator("summary").click()
+        assert re.search(r"score [\d.-]+ against a bar of [\d.-]+", verdict.inner_text())
         link = answer.locator("a.cite").first
         assert link.inner_text() == "[1]" and "/v1/items/" in link.get_attribute("href")
         first = pg.locator("#source-list li").first
@@ -122,6 +126,13 @@ def test_ask_see_sources_and_stay_safe(settings, service, kb, page, tmp_path):
         expect(pg.locator("#documents")).not_to_contain_text("hostile.md", timeout=30000)
         ask(pg, "What does the canteen serve on Fridays?")
         assert "hostile.md" not in pg.locator("#source-list").inner_text()
+        # a question the documents do not answer says so in words
+        ask(pg, "Which moon of Jupiter has the thickest ice crust?")
+        assert pg.locator("#turns li.answer").last.locator(".verdict").inner_text() \
+            .startswith("not in these documents")
+        # each answer keeps its sources: the first one shows its own again
+        pg.locator("#turns li.answer").first.click()
+        assert "travel-expense-policy.md" in pg.locator("#source-list li").first.inner_text()
 
 
 def test_a_key_is_asked_for_and_sees_only_its_collections(settings, service, kb, page,
@@ -166,6 +177,11 @@ def test_search_by_image_shows_the_picture_and_why(settings, service, kb, page, 
         assert thumb.evaluate("img => img.naturalWidth") > 0  # really loaded
         first.locator("details.why summary").click()
         assert "the identical picture" in first.locator("details.why").inner_text()
+        mine = pg.locator("#turns li.question").last.locator("img")  # the person's picture
+        expect(mine).to_be_visible()
+        assert mine.evaluate("img => img.naturalWidth") > 0
+        verdict = pg.locator("#turns li.answer").last.locator(".verdict")
+        assert verdict.inner_text().startswith("answered from 1 source")
         # the basics: every image has alt text, the controls are reachable by keyboard
         assert pg.locator("img:not([alt])").count() == 0
         reached = set()
