@@ -47,6 +47,21 @@ $("key-form").addEventListener("submit", () => {
 });
 $("key-button").addEventListener("click", () => askForKey());
 
+// the colour theme: the system's (prefers-color-scheme) unless the person picks one
+const THEMES = ["auto", "dark", "light"];
+let theme = localStorage.getItem("mmrag-theme") || "auto";
+function applyTheme() {
+  if (theme === "auto") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  $("theme").textContent = `Theme: ${theme}`;
+}
+applyTheme();
+$("theme").addEventListener("click", () => {
+  theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  localStorage.setItem("mmrag-theme", theme);
+  applyTheme();
+});
+
 // asks before a delete; resolves true when the person confirms
 function confirmDelete(name) {
   return new Promise((resolve) => {

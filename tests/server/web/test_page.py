@@ -193,3 +193,56 @@ def test_search_by_image_shows_the_picture_and_why(settings, service, kb, page, 
         assert {"question", "image"} <= reached
         pg.screenshot(path=str(shots(tmp_path) / "web-picture.png"))
         assert errors == []
+
+
+def _background(pg) -> float:
+    """The page background's luminance, 0 (black) to 1 (white)."""
+    rgb = pg.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+    r, g, b = (int(x) for x in re.findall(r"\d+", rgb)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_dark_mode_follows_the_system_and_a_switch(settings, service, kb, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme="dark")
+    pg = context.new_page()
+    try:
+        with opened(pg, service, kb):
+            assert _background(pg) < 0.2  # dark, as the system asks
+            ask(pg, QUESTION)
+            pg.screenshot(path=str(shots(tmp_path) / "web-dark.png"))
+            pg.click("#theme")  # auto -> dark
+            assert _background(pg) < 0.2
+            pg.click("#theme")  # dark -> light
+            assert _background(pg) > 0.8
+            pg.reload()
+            pg.wait_for_selector("#model option", state="attached")
+            assert _background(pg) > 0.8  # the choice is kept
+    finally:
+        context.close()
+
+
+def test_a_phone_sized_page_fits_and_works_by_touch(settings, service, kb, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=3)
+    pg = context.new_page()
+    try:
+        with opened(pg, service, kb):
+            wide, room = pg.locator("html").evaluate(
+                "h => [h.scrollWidth, window.innerWidth]")
+            assert wide <= room, (wide, room)  # no sideways scrolling
+            pg.fill("#question", QUESTION)
+            pg.tap("#ask button[type=submit]")
+            answer = pg.locator("#turns li.answer").last
+            expect(answer).to_have_attribute("data-done", "ok", timeout=60000)
+            assert "30 days" in answer.inner_text()
+            source = pg.locator("#source-list li a").first
+            source.scroll_into_view_if_needed()
+            expect(source).to_be_visible()
+            wide, room = pg.locator("html").evaluate(
+                "h => [h.scrollWidth, window.innerWidth]")
+            assert wide <= room, (wide, room)
+            pg.screenshot(path=str(shots(tmp_path) / "web-phone.png"), full_page=True)
+    finally:
+        context.close()
