@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { key: localStorage.getItem("mmrag-key") || "", history: [] };
+const state = { key: localStorage.getItem("mmrag-key") || "" };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -63,11 +63,11 @@ $("theme").addEventListener("click", () => {
 });
 
 // asks before a delete; resolves true when the person confirms
-function confirmDelete(name) {
+function confirmDelete(name, consequence = "Its passages and pictures leave this collection; " +
+                       "uploading the file again brings them back.") {
   return new Promise((resolve) => {
     const dialog = $("confirm-dialog");
-    $("confirm-text").textContent = `Delete ${name}? Its passages and pictures leave this ` +
-      "collection; uploading the file again brings them back.";
+    $("confirm-text").textContent = `Delete ${name}? ${consequence}`;
     dialog.returnValue = "";
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
     dialog.showModal();
@@ -76,6 +76,7 @@ function confirmDelete(name) {
 }
 
 async function load() {
+  chats.open();  // this key's conversations (another key has its own)
   try {
     const models = await (await api("/v1/models")).json();
     $("model").replaceChildren(...models.data.map((m) => el("option", { value: m.id, text: m.id })));
@@ -145,17 +146,21 @@ function showSources(citations) {
   }));
 }
 
+function showQuestion(question, pictureSrc) {
+  const bubble = el("li", { class: "question", text: question || "(search by image)" });
+  if (pictureSrc) bubble.append(el("img", { src: pictureSrc, alt: "your picture" }));
+  $("turns").append(bubble);
+}
+
 async function ask(question, imageFile) {
   $("empty").hidden = true;
+  const chat = chats.current();
   const content = imageFile
     ? [{ type: "text", text: question }, { type: "image_url", image_url: { url: await fileAsDataUri(imageFile) } }]
     : question;
-  state.history.push({ role: "user", content });
-  const bubble = el("li", { class: "question", text: question || "(search by image)" });
-  if (imageFile) {  // the person's own picture, shown from memory (no request)
-    bubble.append(el("img", { src: URL.createObjectURL(imageFile), alt: "your picture" }));
-  }
-  $("turns").append(bubble);
+  const history = [...chat.history, { role: "user", content }];
+  // the person's own picture, shown from memory (no request)
+  showQuestion(question, imageFile ? URL.createObjectURL(imageFile) : "");
   const answer = el("li", { class: "answer", "aria-live": "polite" });
   $("turns").append(answer);
   let text = "";
@@ -167,7 +172,7 @@ async function ask(question, imageFile) {
   try {
     const r = await api("/v1/chat/completions", {
       method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: $("model").value || "mmrag", stream: true, messages: state.history,
+      body: JSON.stringify({ model: $("model").value || "mmrag", stream: true, messages: history,
                              collection: collection(), sources_footer: false }),
     });
     const reader = r.body.getReader();
@@ -203,7 +208,15 @@ async function ask(question, imageFile) {
     answer.dataset.done = "error";
     return;
   }
-  state.history.push({ role: "assistant", content: text });
+  const done = { text, citations, notes, found, verdict, question };
+  showAnswer(answer, done);
+  // kept for follow-ups and reloads: text only (pictures are not stored in the browser)
+  chat.history.push({ role: "user", content: question }, { role: "assistant", content: text });
+  chat.turns.push({ question, picture: Boolean(imageFile), answer: done });
+  chats.save();
+}
+
+function showAnswer(answer, { text, citations, notes, found, verdict, question }) {
   answer.replaceChildren(...withCitationLinks(text, citations));
   for (const c of citations.filter((c) => c.cited && c.modality === "image" && c.url)) {
     answer.append(el("img", { src: c.url, alt: `${c.source} (source ${c.n})` }));
@@ -224,6 +237,80 @@ async function ask(question, imageFile) {
   showSources(citations);
   answer.dataset.done = "ok";
 }
+
+// -- conversations, kept in this browser per server and key --------------------------------
+const chats = {
+  all: [],  // newest first: {id, title, history: [messages], turns: [{question, picture, answer}]}
+  id: null,
+  place() {  // the storage slot: this server and a digest of the key, never the key itself
+    let h = 5381;
+    for (const ch of state.key) h = ((h * 33) ^ ch.charCodeAt(0)) >>> 0;
+    return `mmrag-chats:${location.host}:${state.key ? h.toString(36) : "no-key"}`;
+  },
+  open() {
+    try { this.all = JSON.parse(localStorage.getItem(this.place()) || "[]"); } catch { this.all = []; }
+    if (!this.all.length) this.start(false);
+    const last = localStorage.getItem(`${this.place()}:open`);
+    this.show(this.all.some((c) => c.id === last) ? last : this.all[0].id);
+  },
+  save() {
+    const chat = this.current();
+    if (chat && !chat.title && chat.turns.length) chat.title = chat.turns[0].question.slice(0, 60) || "(picture)";
+    try { localStorage.setItem(this.place(), JSON.stringify(this.all)); } catch { /* full: kept for this visit */ }
+    this.list();
+  },
+  current() { return this.all.find((c) => c.id === this.id); },
+  start(show = true) {
+    const chat = { id: `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+                   title: "", history: [], turns: [] };
+    this.all.unshift(chat);
+    if (show) this.show(chat.id);
+    return chat;
+  },
+  show(id) {
+    this.id = id;
+    localStorage.setItem(`${this.place()}:open`, id);  // the chat a reload reopens
+    const chat = this.current();
+    $("turns").replaceChildren();
+    $("source-list").replaceChildren();
+    $("empty").hidden = chat.turns.length > 0;
+    for (const t of chat.turns) {
+      showQuestion(t.picture ? `${t.question} (with a picture)`.trim() : t.question, "");
+      const answer = el("li", { class: "answer" });
+      $("turns").append(answer);
+      showAnswer(answer, t.answer);
+    }
+    this.list();
+  },
+  list() {
+    $("chat-list").replaceChildren(...this.all.filter((c) => c.turns.length || c.id === this.id).map((c) => {
+      const open = el("button", { type: "button", class: "chat-title", text: c.title || "New chat",
+                                  "aria-current": c.id === this.id ? "true" : "false" });
+      open.addEventListener("click", () => this.show(c.id));
+      const rename = el("button", { type: "button", text: "Rename", "aria-label": `rename ${c.title || "this chat"}` });
+      rename.addEventListener("click", () => this.rename(c, li));
+      const remove = el("button", { type: "button", text: "Delete", "aria-label": `delete chat ${c.title || ""}`.trim() });
+      remove.addEventListener("click", async () => {
+        if (!(await confirmDelete(`the chat "${c.title || "New chat"}"`, "It is kept only in this browser."))) return;
+        this.all = this.all.filter((x) => x !== c);
+        if (!this.all.length) this.start(false);
+        if (c.id === this.id) this.show(this.all[0].id); else this.save();
+      });
+      const li = el("li", {}, open, rename, remove);
+      return li;
+    }));
+  },
+  rename(chat, li) {
+    const input = el("input", { type: "text", value: chat.title, "aria-label": "chat name" });
+    input.value = chat.title;
+    const done = () => { chat.title = input.value.trim() || chat.title; this.save(); };
+    input.addEventListener("keydown", (event) => { if (event.key === "Enter") done(); if (event.key === "Escape") this.list(); });
+    input.addEventListener("blur", done);
+    li.replaceChildren(input);
+    input.focus();
+  },
+};
+$("new-chat").addEventListener("click", () => chats.start());
 
 // whether the collection answered, in words, with the score that decided in "why"
 function verdictLine(found, citations, verdict) {

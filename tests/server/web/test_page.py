@@ -246,3 +246,40 @@ def test_a_phone_sized_page_fits_and_works_by_touch(settings, service, kb, brows
             pg.screenshot(path=str(shots(tmp_path) / "web-phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_conversations_survive_a_reload_and_switching(settings, service, kb, page, tmp_path):
+    from playwright.sync_api import expect
+
+    pg, errors = page
+    with opened(pg, service, kb):
+        ask(pg, QUESTION)
+        ask(pg, "And how late can they be submitted at all?")
+        pg.reload()
+        pg.wait_for_selector("#model option", state="attached")
+        expect(pg.locator("#turns li.question")).to_have_count(2)  # the chat came back
+        assert "30 days" in pg.locator("#turns li.answer").first.inner_text()
+        assert pg.locator("#chat-list li").count() == 1
+
+        pg.click("#new-chat")
+        expect(pg.locator("#turns li")).to_have_count(0)
+        ask(pg, "Where do visitors park?")
+        expect(pg.locator("#chat-list li")).to_have_count(2)
+        pg.locator("#chat-list .chat-title", has_text="How many days").click()
+        expect(pg.locator("#turns li.question")).to_have_count(2)
+        ask(pg, "And in which tool?")  # a follow-up continues the chosen chat
+        expect(pg.locator("#turns li.question")).to_have_count(3)
+
+        first = pg.locator("#chat-list li", has_text="How many days")
+        first.get_by_role("button", name=re.compile("^rename")).click()
+        pg.fill("#chat-list input", "Expenses")
+        pg.keyboard.press("Enter")
+        expect(pg.locator("#chat-list .chat-title", has_text="Expenses")).to_have_count(1)
+        pg.reload()
+        pg.wait_for_selector("#model option", state="attached")
+        expect(pg.locator("#chat-list .chat-title", has_text="Expenses")).to_have_count(1)
+        pg.locator("#chat-list li", has_text="Where do visitors").get_by_role(
+            "button", name=re.compile("^delete chat")).click()
+        pg.click("#confirm-ok")
+        expect(pg.locator("#chat-list li")).to_have_count(1)
+        assert errors == []
