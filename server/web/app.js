@@ -122,6 +122,67 @@ function withCitationLinks(text, citations) {
   return out;
 }
 
+// Markdown as a model writes it (paragraphs, lists, tables, code, **bold**, `code`), built as
+// DOM nodes from text: nothing in an answer is ever parsed as HTML, so markup in it shows as
+// the characters it is. [n] stays a link to its source.
+function markdown(text, citations) {
+  const lines = text.split("\n");
+  const out = [];
+  let i = 0;
+  const inline = (s) => {
+    const nodes = [];
+    let last = 0;
+    for (const m of s.matchAll(/`([^`]+)`|\*\*([^*]+)\*\*/g)) {
+      nodes.push(...withCitationLinks(s.slice(last, m.index), citations));
+      nodes.push(m[1] !== undefined ? el("code", { text: m[1] })
+                                    : el("strong", {}, ...withCitationLinks(m[2], citations)));
+      last = m.index + m[0].length;
+    }
+    nodes.push(...withCitationLinks(s.slice(last), citations));
+    return nodes;
+  };
+  const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+  while (i < lines.length) {
+    const line = lines[i];
+    if (/^\s*```/.test(line)) {  // a fenced code block, to its closing fence
+      const code = [];
+      for (i += 1; i < lines.length && !/^\s*```/.test(lines[i]); i += 1) code.push(lines[i]);
+      out.push(el("pre", {}, el("code", { text: code.join("\n") })));
+      i += 1;
+    } else if (/^\s*\|/.test(line)) {  // a table: rows of | cells |, a --- rule under the head
+      const rows = [];
+      for (; i < lines.length && /^\s*\|/.test(lines[i]); i += 1) rows.push(lines[i]);
+      const body = rows.filter((r) => !/^\s*\|?[\s:|-]+\|?\s*$/.test(r));
+      const head = rows.length > 1 && /^\s*\|?[\s:|-]+\|?\s*$/.test(rows[1]) ? body.shift() : null;
+      const table = el("table");
+      if (head) table.append(el("thead", {}, el("tr", {}, ...cells(head).map((c) => el("th", {}, ...inline(c))))));
+      table.append(el("tbody", {}, ...body.map((r) => el("tr", {}, ...cells(r).map((c) => el("td", {}, ...inline(c)))))));
+      out.push(table);
+    } else if (/^\s*([-*+]|\d+[.)])\s+/.test(line)) {  // a list
+      const ordered = /^\s*\d/.test(line);
+      const list = el(ordered ? "ol" : "ul");
+      for (; i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i]); i += 1) {
+        list.append(el("li", {}, ...inline(lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, ""))));
+      }
+      out.push(list);
+    } else if (/^#{1,6}\s/.test(line)) {
+      out.push(el("p", {}, el("strong", {}, ...inline(line.replace(/^#+\s*/, "")))));
+      i += 1;
+    } else if (!line.trim()) {
+      i += 1;
+    } else {  // a paragraph: lines up to a blank one or another block
+      const para = [];
+      for (; i < lines.length && lines[i].trim() && !/^\s*(```|\||([-*+]|\d+[.)])\s|#{1,6}\s)/.test(lines[i]); i += 1) {
+        para.push(lines[i]);
+      }
+      const p = el("p");
+      para.forEach((l, k) => { if (k) p.append(el("br")); p.append(...inline(l)); });
+      out.push(p);
+    }
+  }
+  return out;
+}
+
 function highlight(n) {
   for (const li of $("source-list").children) li.classList.toggle("active", li.dataset.n === String(n));
 }
@@ -217,7 +278,7 @@ async function ask(question, imageFile) {
 }
 
 function showAnswer(answer, { text, citations, notes, found, verdict, question }) {
-  answer.replaceChildren(...withCitationLinks(text, citations));
+  answer.replaceChildren(...markdown(text, citations));
   for (const c of citations.filter((c) => c.cited && c.modality === "image" && c.url)) {
     answer.append(el("img", { src: c.url, alt: `${c.source} (source ${c.n})` }));
   }

@@ -283,3 +283,36 @@ def test_conversations_survive_a_reload_and_switching(settings, service, kb, pag
         pg.click("#confirm-ok")
         expect(pg.locator("#chat-list li")).to_have_count(1)
         assert errors == []
+
+
+def test_a_markdown_answer_renders_and_runs_nothing(settings, service, kb, page, tmp_path):
+    """An LLM's answer in Markdown: a table, a list and code render as such; HTML in it
+    (an <img onerror>, a <script>) shows as text and runs nothing; [n] stays a link."""
+    from tests.rag.openai_server import FakeOpenAI, Reply, stream_events
+
+    pg, errors = page
+    settings.openai.api_key = "sk-test"
+    settings.openai.max_retries = 0
+    answer = ("Travel allowances [1]:\n\n| day | euros |\n|---|---|\n| full | **45** |\n"
+              "| departure | 25 |\n\n- claims within `30 days`\n- receipts over 25 EUR\n\n"
+              "```\nmmrag ask \"per diem\"\n```\n\nNote <img src=x onerror=alert(1)> and "
+              "<script>alert(2)</script> are text.")
+    with FakeOpenAI() as api:
+        settings.openai.base_url = api.base_url
+        pieces = [answer[i:i + 40] for i in range(0, len(answer), 40)]  # streamed in pieces
+        for _ in range(3):
+            api.replies.append(Reply(stream=stream_events(pieces)))
+        with opened(pg, service, kb):
+            pg.select_option("#model", "openai")
+            ask(pg, QUESTION)
+            turn = pg.locator("#turns li.answer").last
+            assert turn.locator("table th").all_inner_texts() == ["day", "euros"]
+            assert turn.locator("table td strong").inner_text() == "45"
+            assert turn.locator("ul li").count() == 2 and turn.locator("li code").inner_text() \
+                == "30 days"
+            assert 'mmrag ask "per diem"' in turn.locator("pre code").inner_text()
+            assert turn.locator("a.cite").first.inner_text() == "[1]"
+            assert "<img src=x onerror=alert(1)>" in turn.inner_text()
+            assert pg.locator("#turns img[src=x], #turns script").count() == 0
+            pg.screenshot(path=str(shots(tmp_path) / "web-markdown.png"))
+            assert errors == []
