@@ -4,6 +4,51 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+
+// the page in English or Simplified Chinese: the browser's language, or the switch
+const STRINGS = {
+  en: { collection: "Collection", answerWith: "Answer with", apiKey: "API key",
+    empty: "Ask a question about your documents. Add documents in the Documents panel (or with",
+    askPlaceholder: "Ask a question (paste or drop an image to search by it)", image: "Image",
+    ask: "Ask", chats: "Chats", newChat: "New chat", sources: "Sources", documents: "Documents",
+    drop: "Drop files or a folder here, or", pickFiles: "pick files", aFolder: "a folder",
+    add: "Add", findDocument: "Find a document", needsKey: "This server needs an API key.",
+    useKey: "Use this key", cancel: "Cancel", delete: "Delete", rename: "Rename", why: "why",
+    theme: "Theme: {0}", auto: "auto", dark: "dark", light: "light", switchTo: "中文",
+    answered: "answered from {0} source{1}", refused: "not in these documents",
+    bar: "score {0} against a bar of {1} ({2} rule)", byImage: "(search by image)",
+    withPicture: "(with a picture)", yourPicture: "your picture", noDocuments:
+    "No documents yet: add some above.", keyRefused: "That key was refused: check it and enter it again.",
+    confirmDelete: "Delete {0}? {1}", deleteDoc: "Its passages and pictures leave this collection; uploading the file again brings them back.",
+    deleteChat: "It is kept only in this browser.", nothing: "Nothing in collection \"{0}\" matched {1}. Try other words, another collection, or add the documents that hold the answer.",
+    thePicture: "the picture", error: "Error: {0}" },
+  zh: { collection: "知识库", answerWith: "回答方式", apiKey: "API 密钥",
+    empty: "就你的文档提问。在“文档”面板中添加文档（或使用", askPlaceholder: "输入问题（粘贴或拖入图片可以图搜图）",
+    image: "图片", ask: "提问", chats: "对话", newChat: "新对话", sources: "来源", documents: "文档",
+    drop: "把文件或文件夹拖到这里，或", pickFiles: "选择文件", aFolder: "选择文件夹", add: "添加",
+    findDocument: "查找文档", needsKey: "此服务器需要 API 密钥。", useKey: "使用此密钥", cancel: "取消",
+    delete: "删除", rename: "重命名", why: "原因", theme: "主题：{0}", auto: "自动", dark: "深色",
+    light: "浅色", switchTo: "English", answered: "根据 {0} 个来源回答", refused: "这些文档中没有答案",
+    bar: "得分 {0}，门槛 {1}（{2} 规则）", byImage: "（以图搜索）", withPicture: "（附图片）",
+    yourPicture: "你的图片", noDocuments: "还没有文档：请在上方添加。", keyRefused: "此密钥被拒绝：请检查后重新输入。",
+    confirmDelete: "删除 {0}？{1}", deleteDoc: "其段落和图片将从此知识库中移除；重新上传该文件即可恢复。",
+    deleteChat: "对话只保存在此浏览器中。", nothing: "知识库“{0}”中没有与 {1} 相符的内容。请换个说法、换个知识库，或添加包含答案的文档。",
+    thePicture: "这张图片", error: "出错：{0}" },
+};
+let lang = localStorage.getItem("mmrag-lang") || (/^zh/i.test(navigator.language || "") ? "zh" : "en");
+function t(key, ...args) {
+  return (STRINGS[lang][key] ?? STRINGS.en[key]).replace(/\{(\d)\}/g, (_, i) => String(args[i] ?? ""));
+}
+function translatePage() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  const other = $("lang");
+  other.textContent = t("switchTo");
+  other.lang = lang === "zh" ? "en" : "zh";
+}
 const state = { key: localStorage.getItem("mmrag-key") || "" };
 
 function el(tag, attrs = {}, ...children) {
@@ -21,7 +66,7 @@ async function api(path, options = {}) {
   if (state.key) headers.set("Authorization", `Bearer ${state.key}`);
   const r = await fetch(path, { ...options, headers });
   if (r.status === 401) {
-    askForKey(state.key ? "That key was refused: check it and enter it again." : "");
+    askForKey(state.key ? t("keyRefused") : "");
     throw new Error(state.key ? "the API key was refused" : "this server needs an API key");
   }
   if (!r.ok && r.headers.get("content-type")?.includes("json")) {
@@ -53,9 +98,18 @@ let theme = localStorage.getItem("mmrag-theme") || "auto";
 function applyTheme() {
   if (theme === "auto") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
-  $("theme").textContent = `Theme: ${theme}`;
+  $("theme").textContent = t("theme", t(theme));
 }
+translatePage();
 applyTheme();
+$("lang").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  localStorage.setItem("mmrag-lang", lang);
+  translatePage();
+  applyTheme();
+  chats.show(chats.id);  // the turns' own words again, in the new language
+  documents().catch(() => {});
+});
 $("theme").addEventListener("click", () => {
   theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
   localStorage.setItem("mmrag-theme", theme);
@@ -63,11 +117,10 @@ $("theme").addEventListener("click", () => {
 });
 
 // asks before a delete; resolves true when the person confirms
-function confirmDelete(name, consequence = "Its passages and pictures leave this collection; " +
-                       "uploading the file again brings them back.") {
+function confirmDelete(name, consequence = t("deleteDoc")) {
   return new Promise((resolve) => {
     const dialog = $("confirm-dialog");
-    $("confirm-text").textContent = `Delete ${name}? ${consequence}`;
+    $("confirm-text").textContent = t("confirmDelete", name, consequence);
     dialog.returnValue = "";
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
     dialog.showModal();
@@ -200,7 +253,7 @@ function showSources(citations) {
     const how = { text: "text (question to passages)", image: "CLIP (question to pictures)",
                   image_query: "CLIP (your picture to pictures)", exact: "the identical picture",
                   ocr: "text read in the picture (OCR)", caption: "the picture's caption" };
-    li.append(el("details", { class: "why" }, el("summary", { text: "why" }),
+    li.append(el("details", { class: "why" }, el("summary", { text: t("why") }),
       el("div", { text: `found by ${how[c.channel] || c.channel}` }),
       el("div", { text: `cosine ${c.raw_score.toFixed(3)} · calibrated ${c.calibrated_score.toFixed(2)} · fused ${c.score.toFixed(3)}` })));
     return li;
@@ -208,8 +261,8 @@ function showSources(citations) {
 }
 
 function showQuestion(question, pictureSrc) {
-  const bubble = el("li", { class: "question", text: question || "(search by image)" });
-  if (pictureSrc) bubble.append(el("img", { src: pictureSrc, alt: "your picture" }));
+  const bubble = el("li", { class: "question", text: question || t("byImage") });
+  if (pictureSrc) bubble.append(el("img", { src: pictureSrc, alt: t("yourPicture") }));
   $("turns").append(bubble);
 }
 
@@ -265,7 +318,7 @@ async function ask(question, imageFile) {
       }
     }
   } catch (e) {
-    answer.textContent = `Error: ${e.message}`;
+    answer.textContent = t("error", e.message);
     answer.dataset.done = "error";
     return;
   }
@@ -284,9 +337,8 @@ function showAnswer(answer, { text, citations, notes, found, verdict, question }
   }
   if (notes.length) answer.append(el("div", { class: "notes", text: notes.join(" · ") }));
   if (!citations.length) {
-    answer.append(el("div", { class: "notes", text:
-      `Nothing in collection "${collection() || "default"}" matched ${question ? `"${question}"` : "the picture"}. ` +
-      "Try other words, another collection, or add the documents that hold the answer." }));
+    answer.append(el("div", { class: "notes",
+      text: t("nothing", collection() || "default", question ? `"${question}"` : t("thePicture")) }));
   }
   answer.append(verdictLine(found, citations, verdict));
   // each answer keeps its sources: selecting it shows them again
@@ -335,24 +387,24 @@ const chats = {
     $("turns").replaceChildren();
     $("source-list").replaceChildren();
     $("empty").hidden = chat.turns.length > 0;
-    for (const t of chat.turns) {
-      showQuestion(t.picture ? `${t.question} (with a picture)`.trim() : t.question, "");
+    for (const turn of chat.turns) {
+      showQuestion(turn.picture ? `${turn.question} ${t("withPicture")}`.trim() : turn.question, "");
       const answer = el("li", { class: "answer" });
       $("turns").append(answer);
-      showAnswer(answer, t.answer);
+      showAnswer(answer, turn.answer);
     }
     this.list();
   },
   list() {
     $("chat-list").replaceChildren(...this.all.filter((c) => c.turns.length || c.id === this.id).map((c) => {
-      const open = el("button", { type: "button", class: "chat-title", text: c.title || "New chat",
+      const open = el("button", { type: "button", class: "chat-title", text: c.title || t("newChat"),
                                   "aria-current": c.id === this.id ? "true" : "false" });
       open.addEventListener("click", () => this.show(c.id));
-      const rename = el("button", { type: "button", text: "Rename", "aria-label": `rename ${c.title || "this chat"}` });
+      const rename = el("button", { type: "button", text: t("rename"), "aria-label": `rename ${c.title || "this chat"}` });
       rename.addEventListener("click", () => this.rename(c, li));
-      const remove = el("button", { type: "button", text: "Delete", "aria-label": `delete chat ${c.title || ""}`.trim() });
+      const remove = el("button", { type: "button", text: t("delete"), "aria-label": `delete chat ${c.title || ""}`.trim() });
       remove.addEventListener("click", async () => {
-        if (!(await confirmDelete(`the chat "${c.title || "New chat"}"`, "It is kept only in this browser."))) return;
+        if (!(await confirmDelete(`"${c.title || t("newChat")}"`, t("deleteChat")))) return;
         this.all = this.all.filter((x) => x !== c);
         if (!this.all.length) this.start(false);
         if (c.id === this.id) this.show(this.all[0].id); else this.save();
@@ -377,11 +429,11 @@ $("new-chat").addEventListener("click", () => chats.start());
 function verdictLine(found, citations, verdict) {
   const n = new Set(citations.filter((c) => c.cited).map((c) => c.source)).size ||
             new Set(citations.map((c) => c.source)).size;
-  const words = found ? `answered from ${n} source${n === 1 ? "" : "s"}` : "not in these documents";
+  const words = found ? t("answered", n, n === 1 ? "" : "s") : t("refused");
   const line = el("div", { class: `verdict ${found ? "answered" : "refused"}`, text: words });
   if (verdict && typeof verdict.score === "number") {
-    line.append(el("details", { class: "why" }, el("summary", { text: "why" }),
-      el("div", { text: `score ${verdict.score} against a bar of ${verdict.threshold} (${verdict.rule} rule)` })));
+    line.append(el("details", { class: "why" }, el("summary", { text: t("why") }),
+      el("div", { text: t("bar", verdict.score, verdict.threshold, verdict.rule) })));
   }
   return line;
 }
@@ -424,7 +476,7 @@ async function documents() {
   const find = $("filter").value.trim().toLowerCase();
   const shown = body.documents.filter((d) => !find || d.source.split(/[\\/]/).pop().toLowerCase().includes(find));
   $("documents").replaceChildren(...shown.map((d) => {
-    const remove = el("button", { type: "button", text: "Delete",
+    const remove = el("button", { type: "button", text: t("delete"),
                                   "aria-label": `delete ${d.source.split(/[\\/]/).pop()}` });
     remove.addEventListener("click", async () => {
       if (!(await confirmDelete(d.source.split(/[\\/]/).pop()))) return;
@@ -437,7 +489,7 @@ async function documents() {
     return el("li", {}, el("span", { text: `${name} (${d.chunks} chunks, ${d.images} images, ${when})` }), remove);
   }));
   if (!body.documents.length) {
-    $("documents").replaceChildren(el("li", { class: "hint", text: "No documents yet: add some above." }));
+    $("documents").replaceChildren(el("li", { class: "hint", text: t("noDocuments") }));
   }
 }
 

@@ -316,3 +316,31 @@ def test_a_markdown_answer_renders_and_runs_nothing(settings, service, kb, page,
             assert pg.locator("#turns img[src=x], #turns script").count() == 0
             pg.screenshot(path=str(shots(tmp_path) / "web-markdown.png"))
             assert errors == []
+
+
+def test_the_page_speaks_chinese_to_a_chinese_browser_and_switches(settings, service, kb,
+                                                                    browser, tmp_path):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN",
+                                  extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    pg = context.new_page()
+    try:
+        with opened(pg, service, kb):
+            assert pg.locator("html").get_attribute("lang") == "zh-CN"
+            assert pg.locator("#ask button[type=submit]").inner_text() == "提问"
+            assert pg.locator("#question").get_attribute("placeholder").startswith("输入问题")
+            assert pg.locator("#sources h2").inner_text() == "来源"
+            ask(pg, QUESTION)
+            verdict = pg.locator("#turns li.answer").last.locator(".verdict")
+            assert verdict.inner_text().startswith("根据 1 个来源回答")
+            pg.screenshot(path=str(shots(tmp_path) / "web-zh.png"))
+            pg.click("#lang")  # to English, and kept
+            expect(pg.locator("#ask button[type=submit]")).to_have_text("Ask")
+            assert pg.locator("#turns li.answer .verdict").last.inner_text().startswith(
+                "answered from")
+            pg.reload()
+            pg.wait_for_selector("#model option", state="attached")
+            assert pg.locator("html").get_attribute("lang") == "en"
+    finally:
+        context.close()
