@@ -243,7 +243,7 @@ def test_a_phone_sized_page_fits_and_works_by_touch(settings, service, kb, brows
             wide, room = pg.locator("html").evaluate(
                 "h => [h.scrollWidth, window.innerWidth]")
             assert wide <= room, (wide, room)
-            pg.screenshot(path=str(shots(tmp_path) / "web-phone.png"), full_page=True)
+            pg.screenshot(path=str(shots(tmp_path) / "web-phone.png"))
     finally:
         context.close()
 
