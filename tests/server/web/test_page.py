@@ -344,3 +344,53 @@ def test_the_page_speaks_chinese_to_a_chinese_browser_and_switches(settings, ser
             assert pg.locator("html").get_attribute("lang") == "en"
     finally:
         context.close()
+
+
+def _serious(pg) -> list[str]:
+    """axe-core's serious and critical violations on what the page shows now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(pg).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} - "
+            + "; ".join(n["target"][0] for n in v["nodes"][:3] if n.get("target"))
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_finds_no_serious_violations_on_the_main_views(settings, service, kb, browser,
+                                                          tmp_path):
+    try:
+        import axe_playwright_python  # noqa: F401
+    except ImportError:
+        unavailable("axe-playwright-python is not installed (pip install -e '.[test]')")
+    problems: dict[str, list[str]] = {}
+    for scheme, size in (("light", (1200, 900)), ("dark", (390, 844))):
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]},
+                                      color_scheme=scheme, bypass_csp=True)  # axe's script
+        pg = context.new_page()
+        try:
+            with opened(pg, service, kb):
+                problems[f"{scheme} empty"] = _serious(pg)
+                ask(pg, QUESTION)
+                problems[f"{scheme} answer"] = _serious(pg)
+                pg.locator("#documents li button").first.click()  # the confirm dialog
+                problems[f"{scheme} confirm"] = _serious(pg)
+                pg.click("#confirm-cancel")
+        finally:
+            context.close()
+    assert not any(problems.values()), problems
+
+
+def test_the_first_load_is_small(settings, service, kb, browser):
+    """Under 50 KB and 10 requests, the page's data (models, collections, documents) with it."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    seen: list[tuple[str, int]] = []
+    pg.on("requestfinished", lambda r: seen.append((r.url, r.sizes()["responseBodySize"])))
+    try:
+        with opened(pg, service, kb):
+            pg.wait_for_load_state("networkidle")
+            total = sum(size for _, size in seen)
+            assert len(seen) < 10, seen
+            assert total < 50 * 1024, seen
+    finally:
+        context.close()
