@@ -32,7 +32,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.time() + 30
+        deadline = time.time() + 90  # a loaded 2-core machine can take a while
         while not self.server.started:
             if time.time() > deadline or not self.thread.is_alive():
                 raise RuntimeError("server did not start")
