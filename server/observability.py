@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from .errors import describe
 from .guards import is_json, json_values, read_body, refused_key, replay
 
 log = logging.getLogger("mmrag.access")
@@ -127,9 +128,9 @@ class RequestMiddleware:
             if too_big is not None:
                 await self._reject(send_with_id, too_big)
             elif (denied := refused_key(scope, headers)) is not None:
-                await _send_json(send_with_id, 401, _json_error(
-                    str(denied), denied.code, "authentication_error"),
-                    [(b"www-authenticate", b"Bearer")])
+                code, error = describe(denied)  # the one error table, as the routes use
+                await _send_json(send_with_id, code, json.dumps(error).encode(),
+                                 [(b"www-authenticate", b"Bearer")])
             elif busy is not None:
                 await self._overloaded(send_with_id, busy)
             elif scope["method"] == "POST" and is_json(headers):
