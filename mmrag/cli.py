@@ -171,11 +171,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.observability import configure_logging
 
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
-    host = args.host or settings.server.host
+    host = settings.server.host = args.host or settings.server.host
     port = args.port or settings.server.port
     # uvicorn's own access log would repeat what mmrag.access logs, without the request id
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
                 access_log=False)
+    return EXIT_OK
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from server.agents.mcp_app import run_stdio
+
+    run_stdio(settings, os.environ.get("MMRAG_API_KEY"))
     return EXIT_OK
 
 
@@ -240,6 +249,12 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default=None)
     sp.add_argument("--port", type=int, default=None)
     sp.set_defaults(fn=cmd_serve)
+
+    sp = sub.add_parser("mcp", help="the MCP server over stdio, for agents' desktop hosts",
+                        description="Serve the knowledge base to an MCP host (Claude Desktop, "
+                        "VS Code, Cursor) over stdin/stdout. With API keys configured, "
+                        "MMRAG_API_KEY says which key's collections it serves.")
+    sp.set_defaults(fn=cmd_mcp)
     return p
 
 

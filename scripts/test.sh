@@ -28,6 +28,13 @@ debian_package() {  # $1: the package, $2: a command it provides, $3: what needs
 }
 debian_package postgresql pg_ctl "the replica tests"
 debian_package chromium chromium "the web page's browser tests"
+debian_package npm npm "the MCP Inspector's test"
+# the MCP Inspector's command line (npm), which a test points at the MCP server
+if [ ! -x .tools/inspector/node_modules/.bin/mcp-inspector ] && command -v npm >/dev/null; then
+    npm install --prefix .tools/inspector --no-audit --no-fund --loglevel=error \
+        @modelcontextprotocol/inspector@0.15.0 >/dev/null \
+        || echo "could not install the MCP Inspector: its test skips, or fails under CI=true" >&2
+fi
 
 # the code's own checks first: lint, types (the import contracts run in the suite,
 # tests/test_layering.py)

@@ -20,6 +20,7 @@ from rag.service import RagService
 from rag.settings import Settings
 
 from . import errors
+from .agents.mcp_app import http_routes
 from .auth import KeyStore
 from .deps import Worker
 from .jobs import Jobs
@@ -40,6 +41,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp.session_manager.run(), _serving(app):
+            yield
+
+    @asynccontextmanager
+    async def _serving(app: FastAPI) -> AsyncIterator[None]:
         svc = service or RagService.from_settings(settings)
         app.state.settings = settings
         app.state.service = svc
@@ -75,11 +81,14 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")
+    app.state.configured = settings
     _document_limits(app, settings)
     errors.install(app)
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(web_router)
+    mcp, mcp_routes = http_routes(app)  # the knowledge base for agents, at /mcp
+    app.router.routes.extend(mcp_routes)
     app.add_middleware(RequestMiddleware, metrics=metrics,
                        max_body=settings.server.max_request_bytes,
                        max_json_values=settings.server.max_json_values)
