@@ -12,7 +12,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from ingest.pipeline import Ingestor
-from rag.errors import NotFound, RagError
+from rag.errors import NotFound, RagError, Unauthorized
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -142,7 +142,35 @@ def http_routes(app: Any) -> tuple[MCPServer, list[Any]]:
     web = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
                                      json_response=True, transport_security=security,
                                      max_request_body_size=settings.server.max_request_bytes)
-    return server, list(web.routes)
+    from starlette.routing import Route
+
+    (route,) = web.routes
+    assert isinstance(route, Route)
+    return server, [Route("/mcp", endpoint=_KeyFirst(route.app, app))]
+
+
+class _KeyFirst:
+    """Every request to /mcp shows a valid key first, when keys are configured: a GET opens
+    an event stream, which anyone could otherwise hold open without one."""
+
+    def __init__(self, inner: Any, app: Any):
+        self.inner, self.app = inner, app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        keys: KeyStore | None = self.app.state.keys
+        if keys is not None:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                       for k, v in scope["headers"]}
+            try:
+                keys.check(headers.get("authorization"))
+            except Unauthorized as e:
+                from starlette.responses import JSONResponse
+
+                status, body = describe(e)
+                await JSONResponse(body, status, headers={"WWW-Authenticate": "Bearer"})(
+                    scope, receive, send)
+                return
+        await self.inner(scope, receive, send)
 
 
 def run_stdio(settings: Settings, key: str | None) -> None:

@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from ingest.pipeline import Ingestor
 
 from .conftest import LiveServer
+from .hostile.pdf import pdf_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 TOOLS = {"search", "answer", "list_collections", "list_documents", "fetch"}
@@ -143,10 +144,15 @@ def test_mcp_over_http_refuses_a_missing_or_wrong_key(tenants):
                        headers={"Accept": "application/json, text/event-stream",
                                 **({"Authorization": f"Bearer {key}"} if key else {})})
         assert r.status_code == 401, r.text
+        r = httpx.get(live.url + "/mcp", headers={"Accept": "text/event-stream",
+                      **({"Authorization": f"Bearer {key}"} if key else {})})
+        assert r.status_code in (401, 405), r.text  # no stream for anyone without a key
 
 
 def test_mcp_over_stdio(settings, service, kb, tiny_clip_dir):
-    report = Ingestor(service).ingest_paths([kb / "onboarding-faq.txt", kb / "img" / "red.png"])
+    (kb / "parking.pdf").write_bytes(pdf_text("The parking garage code is 4711."))
+    report = Ingestor(service).ingest_paths([kb / "onboarding-faq.txt", kb / "img" / "red.png",
+                                             kb / "parking.pdf"])
     assert report.count("failed") == 0
     env = {**os.environ, "MMRAG_DATA_DIR": str(settings.data_dir),
            "MMRAG_CLIP_MODEL": str(tiny_clip_dir), "MMRAG_DEVICE": "cpu"}
@@ -161,8 +167,12 @@ def test_mcp_over_stdio(settings, service, kb, tiny_clip_dir):
             answer = await client.call_tool("answer", {"question": "When do I get my laptop?"})
             opened = await client.call_tool(
                 "fetch", {"id": found.structured_content["hits"][0]["id"]})
+            parking = await client.call_tool("search", {"query": "parking garage code"})
+            hit = next(h for h in parking.structured_content["hits"]
+                       if h["source"] == "parking.pdf")
+            page = await client.call_tool("fetch", {"id": hit["id"]})
             return {"tools": tools, "search": found, "picture": picture, "answer": answer,
-                    "fetch": opened}
+                    "fetch": opened, "page": page}
 
     seen = asyncio.run(run())
     assert seen["tools"] >= TOOLS
@@ -170,6 +180,9 @@ def test_mcp_over_stdio(settings, service, kb, tiny_clip_dir):
     assert _images(seen["picture"])
     assert seen["answer"].structured_content["citations"]
     assert "laptop" in _texts(seen["fetch"]).lower()
+    # a passage of a PDF opens with its page, rendered
+    assert "4711" in _texts(seen["page"]) and "page 1" in _texts(seen["page"])
+    assert _images(seen["page"])
 
 
 INSPECTOR = Path(__file__).resolve().parents[2] / ".tools" / "inspector" / "node_modules" \
