@@ -1,5 +1,6 @@
-"""Embedding a group of prepared files: all their text chunks in one batch of the text model,
-all their pictures in one batch of CLIP, and CLIP's zero-shot tags added to each picture."""
+"""Embedding a group of prepared files: its pictures in one batch of CLIP, with CLIP's
+zero-shot tags added to each picture, and its text chunks in slices of the text model, so
+that a file of 30,000 chunks never holds all its vectors at once."""
 
 from __future__ import annotations
 
@@ -11,17 +12,27 @@ from .records import Prepared
 from .tags import Tagger
 
 
-def embed_group(group: list[Prepared], text: TextEmbedder, clip: ImageEmbedder | None,
-                tagger: Tagger) -> tuple[Any, Any]:
-    """(text vectors in the order of the group's chunks, image vectors in the order of its
-    pictures that have pixels, or None)."""
-    text_vecs = text.embed([c for p in group for c, _ in p.texts])
+def embed_pictures(group: list[Prepared], clip: ImageEmbedder | None, tagger: Tagger) -> Any:
+    """Vectors of the group's pictures that have pixels, in order, or None."""
     with_pixels = [pic for p in group for pic in p.pictures if pic.pixels is not None]
     if not with_pixels or clip is None:
-        return text_vecs, None
+        return None
     import torch
 
     image_vecs = clip.embed_pixels(torch.cat([pic.pixels for pic in with_pixels]))
     for pic, tags in zip(with_pixels, tagger.tag(clip, image_vecs), strict=True):
         pic.meta.update(tags)
-    return text_vecs, image_vecs
+    return image_vecs
+
+
+def text_slices(group: list[Prepared], size: int) -> list[tuple[int, int]]:
+    """(start, end) of the group's chunks, counted over the whole group, ``size`` at most
+    each; one empty slice for a group without text."""
+    total = sum(len(p.texts) for p in group)
+    return [(i, min(i + size, total)) for i in range(0, total, size)] or [(0, 0)]
+
+
+def embed_texts(group: list[Prepared], text: TextEmbedder, start: int, end: int) -> Any:
+    """Vectors of the group's chunks ``start``..``end``."""
+    chunks = [c for p in group for c, _ in p.texts]
+    return text.embed(chunks[start:end])

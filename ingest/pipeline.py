@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from rag.errors import NotFound
@@ -27,7 +28,7 @@ from . import isolation
 from .captions import Blip2Captioner, GeneratorCaptioner
 from .catalog import Catalog
 from .chunking import Chunker
-from .embedding import embed_group
+from .embedding import embed_pictures, embed_texts, text_slices
 from .loaders import kind_of
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
@@ -199,12 +200,25 @@ class Ingestor:
     def _flush(self, group: list[Prepared], collection: str, clip: ImageEmbedder | None,
                done: Callable[[FileResult], None], writer: ThreadPoolExecutor,
                pending: list[Future]) -> None:
-        """Embed a group here, then hand it to the writer thread, so that writing this group
-        overlaps with embedding the next. At most one group waits to be written."""
+        """Embed a group here, slice by slice, and hand each slice to the writer thread, so
+        that writing one overlaps with embedding the next. At most one slice waits to be
+        written: a file of 30,000 chunks holds a slice's vectors at a time, not all of them."""
         if not group:
             return
-        text_vecs, image_vecs = embed_group(group, self.parts.text, clip, self.tagger)
+        write = self.writer.start(group, collection, done)
+        # pictures first: their tags go on the text read from them
+        self._hand(writer, pending, partial(write.begin, embed_pictures(group, clip,
+                                                                        self.tagger)))
+        for start, end in text_slices(group, self.settings.ingest.group_chunks):
+            if write.error is not None:  # a step failed: finish undoes what was written
+                break
+            vecs = embed_texts(group, self.parts.text, start, end)
+            self._hand(writer, pending, partial(write.texts, start, end, vecs))
+        self._hand(writer, pending, write.finish)
+
+    @staticmethod
+    def _hand(writer: ThreadPoolExecutor, pending: list[Future],
+              step: Callable[[], None]) -> None:
         while pending:
             pending.pop().result()
-        pending.append(writer.submit(self.writer.write, group, collection, text_vecs,
-                                     image_vecs, done))
+        pending.append(writer.submit(step))

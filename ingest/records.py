@@ -56,30 +56,58 @@ class Records:
         self.documents.append(document)
 
 
-def build(group: list[Prepared], text_model: str, clip_model: str,
-          now: str) -> tuple[Records, Records]:
-    """(text records, image records) of a group, in the order of its chunks and of its
-    pictures with pixels (the order the embeddings come in). Text read from a picture links
-    back to it, to its stored copy and to its tags."""
-    text, image = Records(), Records()
+def _base(p: Prepared, now: str) -> dict[str, Any]:
+    return {items.SOURCE: p.source, items.DOC_ID: p.doc_id, items.SHA256: p.sha,
+            items.INGESTED_AT: now, items.KIND: p.kind,
+            **({items.FILE_BLOB: p.file_blob} if p.file_blob else {})}
+
+
+def text_records(group: list[Prepared], text_model: str, now: str, start: int = 0,
+                 end: int | None = None) -> Records:
+    """Text records of the group's chunks ``start``..``end`` (counted over the whole group,
+    in order), so that a big file is written in slices. Text read from a picture links back
+    to it, to its stored copy and to its tags."""
+    out = Records()
+    end = sum(len(p.texts) for p in group) if end is None else end
+    offset = 0
     for p in group:
-        base = {items.SOURCE: p.source, items.DOC_ID: p.doc_id, items.SHA256: p.sha,
-                items.INGESTED_AT: now, items.KIND: p.kind,
-                **({items.FILE_BLOB: p.file_blob} if p.file_blob else {})}
-        image_ids = [items.image_item_id(p.doc_id, p.sha, j) for j in range(len(p.pictures))]
-        for k, (chunk, where) in enumerate(p.texts):
+        lo, hi = max(start - offset, 0), min(end - offset, len(p.texts))
+        offset += len(p.texts)
+        if lo >= hi:
+            continue
+        base = _base(p, now)
+        for k in range(lo, hi):
+            chunk, where = p.texts[k]
             meta = {**base, items.MODALITY: "text", items.CHUNK_INDEX: k,
                     items.MODEL: text_model, **({items.TITLE: p.title} if p.title else {}),
                     **where}
             j = meta.pop(PICTURE, None)
             if j is not None:
                 pic_meta = p.pictures[j].meta
-                meta.update({items.IMAGE_ID: image_ids[j], items.BLOB: pic_meta[items.BLOB],
+                meta.update({items.IMAGE_ID: items.image_item_id(p.doc_id, p.sha, j),
+                             items.BLOB: pic_meta[items.BLOB],
                              **{k: v for k, v in pic_meta.items() if items.is_tag_key(k)}})
-            text.add(items.text_item_id(p.doc_id, p.sha, k), meta, chunk)
+            out.add(items.text_item_id(p.doc_id, p.sha, k), meta, chunk)
+    return out
+
+
+def image_records(group: list[Prepared], clip_model: str, now: str) -> Records:
+    """Image records of the group's pictures with pixels, in order (the order their
+    embeddings come in)."""
+    out = Records()
+    for p in group:
+        base = _base(p, now)
         for j, pic in enumerate(p.pictures):
             if pic.pixels is not None:
-                image.add(image_ids[j], {**base, **pic.meta, items.MODALITY: "image",
-                                         items.CHUNK_INDEX: j, items.MODEL: clip_model},
-                          Path(p.source).name)
-    return text, image
+                out.add(items.image_item_id(p.doc_id, p.sha, j),
+                        {**base, **pic.meta, items.MODALITY: "image", items.CHUNK_INDEX: j,
+                         items.MODEL: clip_model}, Path(p.source).name)
+    return out
+
+
+def all_ids(group: list[Prepared]) -> tuple[list[str], list[str]]:
+    """(text ids, image ids) every item of the group has or would have: what to remove
+    when its write fails halfway."""
+    return ([items.text_item_id(p.doc_id, p.sha, k) for p in group for k in range(len(p.texts))],
+            [items.image_item_id(p.doc_id, p.sha, j) for p in group
+             for j in range(len(p.pictures))])

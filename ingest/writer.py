@@ -1,7 +1,7 @@
-"""Writing prepared files to the store: a group's items are written, then its documents
-marked done. The manifest says 'writing' while items are in flight; on failure the new items
-are removed and earlier manifest rows restored, so the previous version of every file stays
-intact."""
+"""Writing prepared files to the store: a group's items are written (its text in slices),
+then its documents marked done. The manifest says 'writing' while items are in flight; on
+failure the new items are removed and earlier manifest rows restored, so the previous version
+of every file stays intact."""
 
 from __future__ import annotations
 
@@ -34,62 +34,100 @@ class Writer:
         self.manifest = manifest
         self.catalog = catalog  # removes the stale items of a replaced file
 
-    def write(self, group: list[Prepared], collection: str, text_vecs: Any,
-              image_vecs: Any, done: Callable[[FileResult], None]) -> None:
-        """Write a group's items, then mark its documents done. The manifest says 'writing'
-        while items are in flight; on failure, new items are removed and earlier manifest
-        rows restored, so the previous version of every file stays intact."""
-        images = self.parts.images
-        text_model = self.parts.text.model_id
-        clip_model = "" if images.error else images.model_id  # none: redo when it comes
-        now = _now()
-        docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind, len(p.texts),
-                         p.vectors, now, text_model, clip_model, "writing")
-                for p in group]
-        vectors = {d.doc_id: d.images for d in docs}
-        text, image = records.build(group, text_model, clip_model, now)
-        for p in group:
-            p.pictures = [PreparedPicture(pic.meta) for pic in p.pictures]  # drop the tensors
+    def start(self, group: list[Prepared], collection: str,
+              done: Callable[[FileResult], None]) -> GroupWrite:
+        return GroupWrite(self, group, collection, done)
+
+
+class GroupWrite:
+    """One group's write, in steps run in order on the writer thread: ``begin`` (the
+    manifest says 'writing', the pictures are written), ``texts`` for each slice of its
+    chunks, then ``finish`` (stale items of replaced files removed, documents marked done).
+    After a failed step the rest do nothing and ``finish`` removes every new item and
+    restores the earlier manifest rows, so the previous version of every file stays intact.
+    """
+
+    def __init__(self, writer: Writer, group: list[Prepared], collection: str,
+                 done: Callable[[FileResult], None]):
+        self.w = writer
+        self.group = group
+        self.collection = collection
+        self.done = done
+        self.error: Exception | None = None
+        parts = writer.parts
+        self.text_model = parts.text.model_id
+        self.clip_model = "" if parts.images.error else parts.images.model_id  # none: redo
+        self.now = _now()
+        self.docs = [Document(collection, p.doc_id, p.source, p.sha, p.size, p.kind,
+                              len(p.texts), p.vectors, self.now, self.text_model,
+                              self.clip_model, "writing") for p in group]
+
+    def _step(self, fn: Callable[[], None]) -> None:
+        if self.error is not None:
+            return
         try:
-            self.manifest.put(*docs)
-            self.store.upsert(collection, "text", text.ids, text_vecs, text.metadatas,
-                              text.documents, model=text_model)
-            if self.parts.lexical is not None:
-                self.parts.lexical.upsert(collection, text.ids, text.documents)
+            fn()
+        except Exception as e:
+            self.error = e
+
+    def begin(self, image_vecs: Any) -> None:
+        image = records.image_records(self.group, self.clip_model, self.now)
+        for p in self.group:
+            p.pictures = [PreparedPicture(pic.meta) for pic in p.pictures]  # drop the tensors
+
+        def run() -> None:
+            self.w.manifest.put(*self.docs)
             if image.ids:
-                self.store.upsert(collection, "image", image.ids, image_vecs, image.metadatas,
-                                  image.documents, model=clip_model)
-            for p in group:
+                self.w.store.upsert(self.collection, "image", image.ids, image_vecs,
+                                    image.metadatas, image.documents, model=self.clip_model)
+        self._step(run)
+
+    def texts(self, start: int, end: int, text_vecs: Any) -> None:
+        def run() -> None:
+            text = records.text_records(self.group, self.text_model, self.now, start, end)
+            self.w.store.upsert(self.collection, "text", text.ids, text_vecs, text.metadatas,
+                                text.documents, model=self.text_model)
+            if self.w.parts.lexical is not None:
+                self.w.parts.lexical.upsert(self.collection, text.ids, text.documents)
+        self._step(run)
+
+    def finish(self) -> None:
+        def run() -> None:
+            for p in self.group:
                 if p.replaces is not None:  # a new document has no stale items to look for
                     stale = {"$and": [{items.DOC_ID: p.doc_id},
                                       {items.SHA256: {"$ne": p.sha}}]}
                     for modality in ("text", "image"):
-                        self.catalog.remove(collection, modality, stale)
-            for d in docs:
+                        self.w.catalog.remove(self.collection, modality, stale)
+            for d in self.docs:
                 d.status = "done"
-            self.manifest.put(*docs)
-        except Exception as e:
-            if not isinstance(e, RagError):
-                log.exception("failed to write %d files", len(group))
-            self._undo(group, collection, text.ids, image.ids)
-            reason = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
-            for p in group:
-                done(FileResult(p.source, "failed", reason=reason, doc_id=p.doc_id))
+            self.w.manifest.put(*self.docs)
+        self._step(run)
+        e = self.error
+        if e is None:
+            for p, d in zip(self.group, self.docs, strict=True):
+                status = "replaced" if p.replaces else "ingested"
+                self.done(FileResult(p.source, status, len(p.texts), d.images,
+                                     doc_id=p.doc_id))
             return
-        for p in group:
-            status = "replaced" if p.replaces else "ingested"
-            done(FileResult(p.source, status, len(p.texts), vectors[p.doc_id], doc_id=p.doc_id))
+        if not isinstance(e, RagError):
+            log.error("failed to write %d files", len(self.group), exc_info=e)
+        self._undo()
+        reason = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
+        for p in self.group:
+            self.done(FileResult(p.source, "failed", reason=reason, doc_id=p.doc_id))
 
-    def _undo(self, group: list[Prepared], collection: str, t_ids: list[str],
-              i_ids: list[str]) -> None:
+    def _undo(self) -> None:
+        t_ids, i_ids = records.all_ids(self.group)
         try:
-            self.store.delete(collection, "text", t_ids)
-            if self.parts.lexical is not None:
-                self.parts.lexical.delete(collection, t_ids)
-            self.store.delete(collection, "image", i_ids)
-            restore = [p.replaces for p in group if p.replaces is not None]
+            self.w.store.delete(self.collection, "text", t_ids)
+            if self.w.parts.lexical is not None:
+                self.w.parts.lexical.delete(self.collection, t_ids)
+            self.w.store.delete(self.collection, "image", i_ids)
+            restore = [p.replaces for p in self.group if p.replaces is not None]
             if restore:
-                self.manifest.put(*restore)
-            self.manifest.remove(collection, *[p.doc_id for p in group if p.replaces is None])
+                self.w.manifest.put(*restore)
+            self.w.manifest.remove(self.collection,
+                                   *[p.doc_id for p in self.group if p.replaces is None])
         except Exception:
             log.exception("could not undo a failed write; the next ingest will redo it")

@@ -269,3 +269,37 @@ def test_orphaned_image_copies_are_collected_and_referenced_ones_kept(service, k
     assert all((blobs.root / rel).exists() for rel in kept)
     hits, _ = service.retrieve(Query(text="red", top_k=10))
     assert all(blobs.resolve(h.metadata["blob"]) for h in hits if h.metadata.get("blob"))
+
+
+def test_a_big_file_written_in_slices_is_all_or_nothing(service, kb, monkeypatch):
+    """A file of many chunks is embedded and written a slice at a time; a slice that fails
+    takes the slices written before it away, and the file's previous version stays whole."""
+    from rag.errors import StoreError
+
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
+    service.settings.ingest.group_chunks = 2
+    before = counts(service)
+    faq = kb / "onboarding-faq.txt"
+    faq.write_text("\n\n".join(f"Rule {n}: desk {n} is in room {n + 100}." for n in range(60)))
+    real, calls = service.parts.store.upsert, []
+
+    def third_slice_fails(collection, modality, ids, *args, **kwargs):
+        calls.append(len(ids))
+        if modality == "text" and len(calls) == 3:
+            raise StoreError("the store went away")
+        return real(collection, modality, ids, *args, **kwargs)
+
+    monkeypatch.setattr(service.parts.store, "upsert", third_slice_fails)
+    report = ingestor.ingest_paths([faq])
+    assert by_status(report) == {"failed": ["onboarding-faq.txt"]}, report.files
+    assert len(calls) == 3 and calls[:2] == [2, 2]  # two slices were written, then undone
+    assert counts(service) == before
+    assert service.answer(Query(text="When is salary paid?")).found
+    monkeypatch.setattr(service.parts.store, "upsert", real)
+    report = ingestor.ingest_paths([faq])
+    assert by_status(report) == {"replaced": ["onboarding-faq.txt"]}
+    assert report.files[0].chunks > 4
+    stored, _ = service.parts.store.get("default", "text", where={"source": str(faq.resolve())})
+    assert len(stored) == report.files[0].chunks  # the new version, whole, and nothing else
+    assert "room 142" in service.answer(Query(text="Which room is desk 42 in?")).text
