@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 
 from ingest.pipeline import Ingestor
 
-from .conftest import LiveServer
+from .conftest import LiveServer, free_port
 from .hostile.pdf import pdf_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -189,19 +190,46 @@ INSPECTOR = Path(__file__).resolve().parents[2] / ".tools" / "inspector" / "node
     / ".bin" / "mcp-inspector"
 
 
-def test_the_mcp_inspector_lists_the_tools_and_searches(live, kb):
+@pytest.fixture
+def served(settings, tiny_clip_dir, tmp_path):
+    """A real `mmrag serve` in its own process, without keys, on the test's data."""
+    port = free_port()
+    env = {**os.environ, "MMRAG_DATA_DIR": str(settings.data_dir),
+           "MMRAG_CLIP_MODEL": str(tiny_clip_dir), "MMRAG_DEVICE": "cpu"}
+    env.pop("MMRAG_API_KEYS_FILE", None)
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "mmrag", "serve", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while True:
+        try:
+            if httpx.get(url + "/readyz", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.time() < deadline, \
+            (tmp_path / "serve.log").read_text()[-3000:]
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(30)
+    log.close()
+
+
+def test_the_mcp_inspector_lists_the_tools_and_searches(served, kb):
     """The MCP Inspector's CLI (npm @modelcontextprotocol/inspector, installed by
-    scripts/test.sh) against the server without keys (its CLI sends no headers)."""
+    scripts/test.sh) against `mmrag serve` without keys (its CLI sends no headers)."""
     if not INSPECTOR.exists():
         from tests.engines import unavailable
 
         unavailable(f"the MCP Inspector is not installed at {INSPECTOR} (scripts/test.sh "
                     "installs it with npm)")
     upload = [("files", (name, (kb / name).read_bytes())) for name in ("onboarding-faq.txt",)]
-    assert httpx.post(live.url + "/v1/ingest", files=upload, timeout=120).status_code == 200
+    assert httpx.post(served + "/v1/ingest", files=upload, timeout=120).status_code == 200
 
     def inspect(*args: str) -> dict[str, Any]:
-        out = subprocess.run([str(INSPECTOR), "--cli", live.url + "/mcp", "--transport", "http",
+        out = subprocess.run([str(INSPECTOR), "--cli", served + "/mcp", "--transport", "http",
                               *args], capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
         return json.loads(out.stdout)  # type: ignore[no-any-return]
