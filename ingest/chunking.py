@@ -20,9 +20,11 @@ from typing import Any
 from rag.errors import TooLarge
 
 PIECE_CHARS = 20_000  # the most text one tokenizer call sees
-# a unit ends after sentence punctuation followed by white space, at a blank line, or at a
-# line break before a list item, table row, heading or quote (hard-wrapped prose stays whole)
-_BOUNDARY = re.compile(r"(?<=[.!?;:\u3002\uff01\uff1f])\s+|\n\s*\n\s*"
+# a unit ends after sentence punctuation followed by white space (Chinese 。！？； need none),
+# at a blank line, or at a line break before a list item, table row, heading or quote
+# (hard-wrapped prose stays whole)
+_BOUNDARY = re.compile(r"(?<=[.!?;:\u3002\uff01\uff1f])\s+|(?<=[\u3002\uff01\uff1f\uff1b])(?=\S)"
+                       r"|\n\s*\n\s*"
                        r"|\n(?=[ \t]*(?:[-*+\u2022|#>]|\d{1,3}[.)]\s))")
 
 

@@ -20,7 +20,8 @@ from .citations import cite
 from .db import folder_shares
 from .errors import InvalidInput, NotFound, RagError
 from .generators import build_generator
-from .generators.base import NOT_FOUND, collect
+from .generators.base import collect
+from .language import say
 from .parts import Parts
 from .protocols import (
     GenerationChunk,
@@ -230,7 +231,7 @@ class RagService:
             chunks, name = self._generate(gen, request, notes)
             text, usage, finish = collect(chunks)
         else:
-            text, usage, name, finish = NOT_FOUND, None, gen.name, "stop"
+            text, usage, name, finish = say("not_found", request.question), None, gen.name, "stop"
         if name == "extractive" or not request.evidence:  # no model counted: count here
             usage = self._count_usage(request, text)
         timings["generate_ms"] = (time.perf_counter() - t0) * 1000
@@ -249,10 +250,9 @@ class RagService:
         if usage is not None:
             answer.usage = usage
         if self.images_error and query.text:
-            answer.notes.append("image search is off: the CLIP model could not be loaded")
+            answer.notes.append(say("no_images", answer.question))
         if not hits and self.is_empty(query.collection):
-            answer.notes.append(f"collection {query.collection!r} is empty: nothing has been "
-                                "ingested into it yet")
+            answer.notes.append(say("empty", answer.question, collection=query.collection))
         return answer
 
     def stream(self, query: Query, generator: str | None = None,
@@ -262,11 +262,10 @@ class RagService:
         notes: list[str] = []
         if not request.evidence:
             chunks: Iterator[GenerationChunk] = iter(
-                [GenerationChunk(NOT_FOUND, finish_reason="stop")])
+                [GenerationChunk(say("not_found", request.question), finish_reason="stop")])
             name = gen.name
             if not hits and self.is_empty(query.collection):
-                notes.append(f"collection {query.collection!r} is empty: nothing has been "
-                             "ingested into it yet")
+                notes.append(say("empty", request.question, collection=query.collection))
         else:
             chunks, name = self._generate(gen, request, notes)
         if name == "extractive" or not request.evidence:

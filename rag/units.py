@@ -11,8 +11,14 @@ import re
 from dataclasses import dataclass
 
 # a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket,
-# but not inside brackets (parentheses are counted, see _sentences)
-_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[`*])")
+# but not inside brackets (parentheses are counted, see _sentences); a Chinese sentence or
+# clause ends at 。！？； (after a closing quote that follows it), with or without space
+_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[`*])"
+                  r"|(?<=[\u3002\uff01\uff1f\uff1b])(?![\u201d\u2019\u300d\u300f\uff09])\s*"
+                  r"|(?<=[\u3002\uff01\uff1f\uff1b][\u201d\u2019\u300d\u300f\uff09])\s*")
+# a space where two lines of Chinese were joined is not in the text
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+_.:])\1{2,}\s*$")
 _LIST = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)]|#\.)\s+")
 _DIRECTIVE = re.compile(r"^\s*\.\.\s+([\w:-]+)::\s*(.*)$")
@@ -47,7 +53,7 @@ def _sentences(paragraph: str) -> list[str]:
             out.append(head)
             start = m.end()
     out.append(paragraph[start:])
-    return [" ".join(s.split()) for s in out if s.strip()]
+    return [_CJK_SPACE.sub("", " ".join(s.split())) for s in out if s.strip()]
 
 
 def _label_of(line: str) -> str:

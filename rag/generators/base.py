@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..language import MESSAGES
 from ..protocols import GenerationChunk
 from ..schema import Usage
 
-NOT_FOUND = (
-    "I could not find anything in the knowledge base that answers this question, "
-    "so I will not guess."
-)
+NOT_FOUND = MESSAGES["not_found"]["en"]  # the refusal in English (say(): its language)
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
 

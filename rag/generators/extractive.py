@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import items
+from ..language import say
 from ..protocols import GenerationChunk, GenerationRequest, TextEmbedder, WordVectors
 from ..schema import Hit, Usage
 from ..terms import STOP, stem, terms
 from ..units import Unit, units
-from .base import NOT_FOUND
 
 __all__ = ["STOP", "ExtractiveGenerator", "best_sentence", "opening", "pick", "terms"]
 
@@ -304,7 +304,7 @@ class ExtractiveGenerator:
 
     def compose(self, question: str, evidence: list[tuple[int, Hit]]) -> str:
         if not evidence:
-            return NOT_FOUND
+            return say("not_found", question)
         words = (self.embedder.word_vectors()
                  if self.word_vectors and self.embedder is not None else None)
         ranked = _this_picture_first(question, evidence,

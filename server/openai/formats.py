@@ -112,7 +112,8 @@ class ResponsesRequest(_Extras):
 # -- legacy completions --------------------------------------------------------------------
 def completion(answer: Answer, model: str, links: Links, with_footer: bool) -> dict[str, Any]:
     citations = [CitationOut.of(c, links) for c in answer.citations]
-    text = answer.text + (sources.footer(citations) if with_footer and answer.found else "")
+    shown = with_footer and answer.found
+    text = answer.text + (sources.footer(citations, answer.question) if shown else "")
     return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion",
             "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "text": text, "logprobs": None,
@@ -139,7 +140,8 @@ async def completion_events(stream: Stream, model: str, service: RagService, lin
             last = end or last
         citations = [CitationOut.of(c, links) for c in service.citations(
             stream.request.evidence, "".join(parts), stream.request.question)]
-        tail = sources.footer(citations) if with_footer and stream.request.evidence else ""
+        shown = with_footer and bool(stream.request.evidence)
+        tail = sources.footer(citations, stream.request.question) if shown else ""
         finish = (last.finish_reason if last else None) or "stop"
         yield event(tail, finish, citations=[c.model_dump() for c in citations],
                     usage=UsageOut.of(last.usage if last else None).model_dump())

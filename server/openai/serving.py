@@ -134,7 +134,8 @@ class Head:
 
 def completion(answer: Answer, head: Head, links: Links, with_footer: bool) -> ChatCompletion:
     citations = [CitationOut.of(c, links) for c in answer.citations]
-    text = answer.text + (sources.footer(citations) if with_footer and answer.found else "")
+    shown = with_footer and answer.found
+    text = answer.text + (sources.footer(citations, answer.question) if shown else "")
     return ChatCompletion(
         **head.fields(),
         choices=[Choice(message=AssistantMessage(
@@ -186,7 +187,7 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
             stream.request.evidence, text, stream.request.question)]
         notes = sources.url_citations(text, citations)
         found = bool(stream.request.evidence)
-        tail = sources.footer(citations) if with_footer and found else ""
+        tail = sources.footer(citations, stream.request.question) if with_footer and found else ""
         if tail:  # the last content chunk: the sources list, with the annotations
             yield _chunk(head, {"content": tail,
                                 "annotations": [a.model_dump() for a in notes]})

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from rag.language import say
+
 from ..schemas import CitationOut
 from .protocol import Annotation, UrlCitation
 
@@ -41,13 +43,14 @@ def url_citations(text: str, citations: list[CitationOut]) -> list[Annotation]:
             for m in _MARKER.finditer(text) if (n := int(m.group(1))) in by_n]
 
 
-def footer(citations: list[CitationOut]) -> str:
+def footer(citations: list[CitationOut], question: str = "") -> str:
     """The sources an answer cites (all of them when it cites none), numbered as cited:
-    a linked title with the quoted sentence, or the picture itself."""
+    a linked title with the quoted sentence, or the picture itself; labelled in the
+    question's language."""
     shown = [c for c in citations if c.cited] or citations
     if not shown:
         return ""
-    lines = ["", "", "**Sources**", ""]
+    lines = ["", "", f"**{say('sources', question)}**", ""]
     for c in shown:
         name = title(c).replace("[", "(").replace("]", ")")
         if c.modality == "image" and c.url:

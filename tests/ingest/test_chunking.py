@@ -63,3 +63,13 @@ def test_a_time_budget_names_its_setting(text_embedder):
     chunker = Chunker(text_embedder.new_tokenizer, 64, 16, max_seconds=0)
     with pytest.raises(TooLarge, match="CHUNK_SECONDS"):
         chunker.split("word " * 10_000)
+
+
+def test_chinese_text_is_cut_at_its_sentence_ends(text_embedder):
+    """Chinese has no space after 。！？: a chunk still ends where a sentence does."""
+    sentences = [f"第{i}条规定：员工出差时每天的餐费补贴是{40 + i}欧元。" for i in range(40)]
+    text = "".join(sentences)
+    chunks = Chunker(text_embedder.new_tokenizer, chunk_size=64, chunk_overlap=0).split(text)
+    assert len(chunks) > 3
+    assert all(c.endswith("。") for c in chunks), chunks
+    assert "".join(chunks) == text

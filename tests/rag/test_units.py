@@ -64,3 +64,11 @@ def test_plain_reads_rst_markup_as_a_reader_would():
     assert plain(":setting:`~django.conf.SESSION_ENGINE` and ``x=1``") == (
         "`django.conf.SESSION_ENGINE` and `x=1`")
     assert plain("see `the docs <https://example.com>`_") == "see the docs"
+
+
+def test_chinese_sentences_and_clauses_are_units_without_stray_spaces():
+    text = ("Debian 是一个自由的操作系统。它由志愿者维护！你想试试吗？"
+            "他说：“好的。”然后走了；第二天\n又来了。 English follows. Then more")
+    assert [u.text for u in units(text)] == [
+        "Debian 是一个自由的操作系统。", "它由志愿者维护！", "你想试试吗？", "他说：“好的。”",
+        "然后走了；", "第二天又来了。", "English follows.", "Then more"]
