@@ -1,0 +1,75 @@
+"""Benchmark: the memory one large text upload costs an embedded-Chroma process.
+
+    python -m eval.bench.upload_memory [--mb 10] [--clip /path/to/clip]
+
+Builds a text of ``--mb`` MB from real prose on this machine (the repository's Markdown,
+repeated), ingests it through the pipeline the server uses (the same ``Ingestor``, after a
+small warm-up file has loaded the models) and prints the process's RSS before, at its peak
+(sampled every 0.25 s) and after, with the chunk count and the time."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def text_of(size: int) -> bytes:
+    prose = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(ROOT.rglob("*.md"))
+                        if ".venv" not in p.parts and "node_modules" not in p.parts)
+    return (prose * (size // len(prose) + 1)).encode("utf-8")[:size]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=10.0)
+    ap.add_argument("--clip", default=os.environ.get("MMRAG_CLIP_MODEL"))
+    args = ap.parse_args()
+    import psutil
+
+    from ingest.pipeline import Ingestor, Source
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    data = text_of(int(args.mb * MiB))
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), **({"clip_model": args.clip} if args.clip
+                                                  else {}))
+        ingestor = Ingestor(RagService.from_settings(settings))
+        ingestor.ingest([Source("warm-up.txt", data=b"A small file loads the models. " * 400)])
+        gc.collect()
+        me = psutil.Process()
+        before = peak = me.memory_info().rss
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.25):
+                peak = max(peak, me.memory_info().rss)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        t0 = time.perf_counter()
+        report = ingestor.ingest([Source("big.txt", data=data)])
+        seconds = time.perf_counter() - t0
+        done.set()
+        watcher.join()
+        gc.collect()
+        after = me.memory_info().rss
+    f = report.files[-1]
+    print(f"{args.mb:g} MB of text: {f.status}, {f.chunks:,} chunks in {seconds:.0f} s "
+          f"(batch {settings.ingest.text_batch_size}, slices of {settings.ingest.group_chunks})")
+    print(f"RSS before {before / MiB:,.0f} MiB, peak {peak / MiB:,.0f} MiB "
+          f"(+{(peak - before) / MiB:,.0f}), after {after / MiB:,.0f} MiB "
+          f"(+{(after - before) / MiB:,.0f})")
+
+
+if __name__ == "__main__":
+    main()
