@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from .db import Database
 from .protocols import LexicalIndex, VectorStore
-from .terms import query_words
+from .terms import index_text, query_words
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -34,7 +34,7 @@ BATCH = 500
 # answers; at 25% they keep it.
 COMMON = 0.25
 COMMON_MIN = 50
-_PG_WORD = re.compile(r"[a-z0-9]+")
+_PG_WORD = re.compile(r"[a-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def fill(index: LexicalIndex, store: VectorStore, collection: str) -> None:
@@ -93,7 +93,8 @@ class SqlLexical:
         return name if exists else None
 
     def upsert(self, collection: str, ids: Sequence[str], texts: Sequence[str]) -> None:
-        rows = [{"c": collection, "i": i, "b": t} for i, t in zip(ids, texts, strict=True)]
+        rows = [{"c": collection, "i": i, "b": index_text(t)}
+                for i, t in zip(ids, texts, strict=True)]
         if not rows:
             return
         self._forget(collection)

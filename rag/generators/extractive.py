@@ -16,7 +16,7 @@ from .. import items
 from ..language import say
 from ..protocols import GenerationChunk, GenerationRequest, TextEmbedder, WordVectors
 from ..schema import Hit, Usage
-from ..terms import STOP, stem, terms
+from ..terms import STOP, count_words, stem, terms
 from ..units import Unit, units
 
 __all__ = ["STOP", "ExtractiveGenerator", "best_sentence", "opening", "pick", "terms"]
@@ -52,6 +52,8 @@ NOTHING_NEW = 0.5  # a unit whose words are all the question's says nothing it d
 # units weighed by meaning per answer, the lexically best ones (with word vectors, 4 to all
 # of them chose the same answers on django-docs; through the model, 8 cost ~43 ms on 2 cores)
 MAX_CANDIDATES = 8
+_ASKS = ("?", "\uff1f")  # a question ends with one of these (ASCII or full-width)
+_COLONS = (":", "\uff1a")
 
 
 @dataclass
@@ -67,9 +69,17 @@ def _last(section: str) -> str:
     return section.split(" > ")[-1] if section else ""
 
 
+def _label_split(text: str) -> tuple[str, str, str]:
+    """"Label: value" (or "标签：值") as (label, colon, value)."""
+    head, colon, value = text.partition(":")
+    if not colon and "\uff1a" in text:
+        head, colon, value = text.partition("\uff1a")
+    return head, colon, value
+
+
 def _is_label(s: str) -> bool:
     """Headings, FAQ questions and short lines label what follows; they are not answers."""
-    return s.startswith("#") or s.endswith("?") or s.endswith(":") or len(s.split()) < 4
+    return s.startswith("#") or s.endswith(_ASKS) or s.endswith(_COLONS) or count_words(s) < 4
 
 
 def _lexical(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[str],
@@ -87,7 +97,7 @@ def _lexical(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[st
         return sum(w.get(t, 1.0) for t in ts) / total
 
     score = share(question & words) + 0.5 * share((question & label_terms) - words)
-    head, colon, value = unit.text.partition(":")
+    head, colon, value = _label_split(unit.text)
     if colon and value.strip() and terms(head) & question:
         # "Assembly point: parking lot C": a value under a label the question asks about
         score += 0.5 * share(terms(head) & question)
@@ -128,9 +138,9 @@ def _holds(unit: Unit, kind: str | None) -> bool:
 def _label_value(question: AbstractSet[str], unit: Unit, kind: str | None) -> bool:
     """'Default: `1209600` (2 weeks)', 'Password: BlueHarbor2026': a short value of the
     kind asked for, under a label the question names."""
-    head, colon, value = unit.text.partition(":")
-    return bool(colon and terms(head) & question and 0 < len(value.split()) <= 12
-                and len(head.split()) <= 4
+    head, colon, value = _label_split(unit.text)
+    return bool(colon and terms(head) & question and 0 < count_words(value) <= 12
+                and count_words(head) <= 4
                 and (kind not in ("number", "time", "clock") or _holds(Unit(value), kind)))
 
 
@@ -153,7 +163,7 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
         section = str(hit.metadata.get(items.SECTION, ""))
         found += [(rank, n, u) for u in units(items.body_of(hit.text, section),
                                               lines=hit.channel == "ocr", label=_last(section))
-                  if not (u.kind in ("sentence", "item") and u.text.endswith("?"))]
+                  if not (u.kind in ("sentence", "item") and u.text.endswith(_ASKS))]
     # an FAQ question labels its answer and is left out; each question word is weighted by
     # how few of the units hold it
     df: dict[str, int] = {}
@@ -174,7 +184,7 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
             bonus += LABEL_VALUE
         if kind == "number" and _counts(q, u):
             bonus += LABEL_VALUE
-        if u.kind in ("sentence", "item") and len(u.text.split()) < 4:
+        if u.kind in ("sentence", "item") and count_words(u.text) < 4:
             bonus -= 0.1  # a fragment
         out.append(Scored(_lexical(q, u, terms(u.label), weight) + bonus, n, u, bonus))
     return out

@@ -51,7 +51,7 @@ def test_an_existing_sqlite_manifest_is_migrated_with_its_rows(tmp_path):
     db = Database(f"sqlite:///{path}")
     assert Manifest(db).list("default") == [doc("old")]
     with db.begin() as c:
-        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         assert set(sa.inspect(c).get_table_names()) >= {"documents", "claims", "jobs",
                                                         "processes"}
 

@@ -2,6 +2,7 @@
 search, the same behaviour asked of each."""
 
 import pytest
+import sqlalchemy as sa
 
 from rag.db import Database
 from rag.lexical import SqlLexical
@@ -93,3 +94,60 @@ def test_the_most_common_words_are_not_searched_for(lexical, monkeypatch):
     monkeypatch.setattr(mod, "COMMON", 0.3)  # now too common to rank by
     assert lexical.search("kb", "seconds", 5) == []
     assert lexical.search("kb", "seconds E408", 5)[0][0] == "d"
+
+
+ZH = {
+    "z1": "在默认的 Debian 系统中有 6 个可切换的字符控制台。",
+    "z2": "使用 dpkg --listfiles 列出软件包安装的文件。",
+    "z3": "系统登录后显示的欢迎信息保存在 /etc/motd 文件里。",
+}
+
+
+def test_chinese_is_searched_by_its_words_and_identifiers_stay_whole(lexical):
+    lexical.upsert("zh", list(ZH), list(ZH.values()))
+    try:
+        assert lexical.search("zh", "有几个字符控制台？", 5)[0][0] == "z1"
+        assert lexical.search("zh", "怎么列出软件包的文件", 5)[0][0] == "z2"
+        assert lexical.search("zh", "dpkg 的 listfiles 选项", 5)[0][0] == "z2"
+        assert lexical.search("zh", "欢迎信息在哪里", 5)[0][0] == "z3"
+        # a word inside a run of Chinese is found: the run is not one token
+        assert lexical.frequencies("zh", ["控制台", "文件"]) == {"控制台": 1, "文件": 2}
+    finally:
+        lexical.drop("zh")
+
+
+def test_migration_0004_rewrites_chinese_written_as_one_token(lexical):
+    """Rows written before Chinese was cut into words are rewritten by the migration; English
+    rows are left as they were."""
+    from alembic import command
+    from alembic.config import Config
+
+    lexical.upsert("zh", list(ZH), list(ZH.values()))
+    lexical.db.migrate()
+    cfg = Config()
+    cfg.set_main_option("script_location", "rag/migrations")
+
+    def to(step, revision):
+        with lexical.db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+
+    try:
+        to(command.downgrade, "0003")
+        lexical.delete("zh", list(ZH))  # written again as the old code wrote it: unsegmented
+        with lexical.db.begin() as conn:
+            if lexical.db.dialect == "postgresql":
+                conn.execute(sa.text("INSERT INTO lexical (collection, item_id, body) VALUES "
+                                     "('zh', :i, :b)"), [{"i": i, "b": b} for i, b in ZH.items()])
+            else:
+                table = lexical._table(conn, "zh", create=True)
+                conn.execute(sa.text(f"INSERT INTO {table} (item_id, body) VALUES (:i, :b)"),
+                             [{"i": i, "b": b} for i, b in ZH.items()])
+        lexical._forget("zh")
+        assert lexical.search("zh", "字符控制台", 5) == []  # the old index cannot find it
+        to(command.upgrade, "head")
+        lexical._forget("zh")
+        assert lexical.search("zh", "字符控制台", 5)[0][0] == "z1"
+        assert lexical.search("kb", "What is the default of SESSION_COOKIE_AGE?", 5)[0][0] == "a"
+    finally:
+        lexical.drop("zh")
