@@ -27,6 +27,7 @@ from typing import Any
 from . import items
 from .calibration import IN_CORPUS
 from .fusion import Background
+from .language import language
 from .protocols import LexicalIndex
 from .schema import Hit
 from .terms import query_words
@@ -83,7 +84,11 @@ def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
     if bg is None or lexical is None or not texts:
         return old  # a small collection, or none of its text found: the old rule stands
     meaning = max(bg.z(h.raw_score) for h in texts)
-    words = coverage(question, texts, lexical, collection)
+    # a question in another language than its evidence (English asked of Chinese pages)
+    # shares no words with it: only the meaning can speak, and the words count as neutral
+    asked = language(question)
+    words = coverage(question, texts, lexical, collection) if any(
+        language(h.text or "") == asked for h in texts[:TOP]) else 0.5
     score = meaning + WORDS_WEIGHT * (words - 0.5)
     return Verdict(old.answerable and score >= IN_CORPUS_THRESHOLD, "in-corpus", score,
                    IN_CORPUS_THRESHOLD, {"meaning": meaning, "words": words,

@@ -12,6 +12,7 @@ EXTRAS = {
     "ocr": "reading text in pictures (RapidOCR)",
     "eval": "the evaluation harness's metrics and plots",
     "gpu": "4-bit and 8-bit models on a GPU",
+    "multilingual": "the multilingual text model (Chinese, and questions across languages)",
 }
 
 

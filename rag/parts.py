@@ -131,14 +131,18 @@ class Parts:
         """Chroma (on disk, or the server at ``chroma_url``), image copies under the data
         directory, the configured models. Pass ``text_embedder``/``clip`` to share models
         that are already loaded (several data directories in one process, tests)."""
+        from .embedders import use
         from .embedders.clip import ClipEmbedder
         from .embedders.text import SentenceTransformerEmbedder
         from .lexical import SqlLexical
         from .store import ChromaStore
 
-        text = text_embedder or SentenceTransformerEmbedder(
-            settings.text_model, settings.device, settings.ingest.text_batch_size,
-            settings.query_runtime, settings.cache_dir, settings.precision, settings.openvino)
+        text = text_embedder or (
+            use.UseEmbedder(settings.text_model, settings.ingest.text_batch_size)
+            if settings.text_model in use.NAMES else SentenceTransformerEmbedder(
+                settings.text_model, settings.device, settings.ingest.text_batch_size,
+                settings.query_runtime, settings.cache_dir, settings.precision,
+                settings.openvino))
         image = clip or ClipEmbedder(settings.clip_model, settings.device,
                                      settings.ingest.image_batch_size, settings.query_runtime,
                                      settings.cache_dir, settings.precision, settings.openvino)

@@ -114,3 +114,29 @@ def test_words_alone_do_not_lift_a_hit_over_the_generic_background(lexical):
     boosted.lexical = 2.0  # 2.5 from the vectors, 2.0 from full-text search
     v = decide("What is SESSION_COOKIE_AGE?", [boosted], "background", 3.5, {}, lexical, "docs")
     assert not v.answerable and v.score == 2.5
+
+
+ZH = {"motd": "系统登录后显示的欢迎信息保存在 /etc/motd 文件里。",
+      "consoles": "在默认的 Debian 系统中有 6 个可切换的字符控制台。"}
+
+
+def test_chinese_words_count_and_a_question_in_another_language_is_judged_by_meaning(lexical):
+    lexical.upsert("docs", list(ZH), list(ZH.values()))
+    def motd_at(cosine):
+        return Hit(id="motd", modality="text", source="motd.txt", raw_score=cosine,
+                   calibrated_score=9.0, score=9.0, channel="text", text=ZH["motd"])
+
+    motd = motd_at(0.75)
+    # a Chinese question: its words are Chinese words, found in the passage
+    zh = decide("登录后的欢迎信息保存在哪个文件里？", [motd], "in-corpus", 3.5, META,
+                lexical, "docs")
+    assert zh.answerable and zh.detail["words"] > 0.9
+    # the same question in English shares no word with the Chinese passage: the words are
+    # neutral and the meaning decides, instead of counting as missing
+    en = decide("Which file holds the welcome message shown after login?", [motd],
+                "in-corpus", 3.5, META, lexical, "docs")
+    assert en.answerable and en.detail["words"] == 0.5
+    # a Chinese question about what the passage does not hold is still refused
+    miss = decide("登录后的欢迎信息用什么字体颜色显示？", [motd_at(0.5)], "in-corpus", 3.5,
+                  META, lexical, "docs")
+    assert miss.detail["words"] < zh.detail["words"] and not miss.answerable
