@@ -44,19 +44,19 @@ def respace(text: str) -> str:
 
 
 # Measured on the harness's OCR cases (11 Django admin screenshots, 4 rendered signs and
-# slides; README "OCR"), against RapidOCR's defaults: no text-direction classifier (pictures
-# of documents and screens are upright; it cost time and misread lines), detection at the
-# picture's own size up to 1600 px instead of its short side scaled *up* to 736 px (a
-# 400x60 strip became 5000 px wide), and boxes widened a little more (1.8 for 1.6) so a line
-# is read whole; then stray CJK characters are dropped (below). CER 0.114 -> 0.095 and
-# 0.092 -> 0.008, WER 0.232 -> 0.194 and 0.437 -> 0.067, 2-2.7x faster. Upscaling small
-# pictures 1.5-2x read more words wrong (WER 0.26-0.30).
-# One thread per ONNX session: ingestion runs several OCR engines at once (one per loader
-# thread and decoder process) beside CLIP, and engines that each took every core fought over
-# them. On the mixed-folder bench with OCR on: 1.65-1.87 -> 2.09-2.31 images/s (2.0-2.2x the
-# code before the OCR work, in interleaved runs), with the same text read (CER and WER equal
-# on the harness's 17 OCR cases). A lone picture reads slower this way (15.4 s against 9.2 s
-# for those 17 one after another).
+# slides; docs/performance.md, "OCR"), against RapidOCR's defaults: no text-direction
+# classifier (pictures of documents and screens are upright; it cost time and misread
+# lines), detection at the picture's own size up to 1600 px instead of its short side scaled
+# *up* to 736 px (a 400x60 strip became 5000 px wide), and boxes widened a little more (1.8
+# for 1.6) so a line is read whole; then stray CJK characters are dropped (below). CER 0.114
+# -> 0.095 and 0.092 -> 0.008, WER 0.232 -> 0.194 and 0.437 -> 0.067, 2-2.7x faster.
+# Upscaling small pictures 1.5-2x read more words wrong (WER 0.26-0.30). One thread per ONNX
+# session: ingestion runs several OCR engines at once (one per loader thread and decoder
+# process) beside CLIP, and engines that each took every core fought over them. On the
+# mixed-folder bench with OCR on: 1.65-1.87 -> 2.09-2.31 images/s (2.0-2.2x the code before
+# the OCR work, in interleaved runs), with the same text read (CER and WER equal on the
+# harness's 17 OCR cases). A lone picture reads slower this way (15.4 s against 9.2 s for
+# those 17 one after another).
 ENGINE = {"use_cls": False, "det_limit_type": "max", "det_limit_side_len": 1600,
           "det_unclip_ratio": 1.8, "intra_op_num_threads": 1}
 

@@ -192,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mmrag",
         description="Multimodal RAG: ingest text and images, ask questions, get cited answers. "
-        "Configuration comes from MMRAG_* environment variables (see README).",
+        "Configuration comes from MMRAG_* environment variables (see docs/configuration.md).",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -5,7 +5,8 @@ A question used to pass five hand-offs between threads: CLIP's text tower on a t
 the request's, the text model's and CLIP's batchers (``embedders.batching``), and the text and
 image searches (``gather.BatchedSearch``), each a ``gather.Gather`` where callers wait for the
 one that runs the batch. Each hand-off wakes a thread that must take the interpreter lock
-again, and with 16 requests in flight that lock, more than the cores, set the pace (README,
+again, and with 16 requests in flight that lock, more than the cores, set the pace
+(docs/performance.md,
 *Under load*). ``FirstRound`` gathers whole questions instead: a lone question runs at once,
 and those that arrive meanwhile share the next batch. The batch's caller embeds every
 question with the text model, searches the text vectors and the full-text index, while one

@@ -23,7 +23,8 @@ def settle() -> None:
     """Take what is loaded by now (libraries, models, tokenizers: ~600,000 objects in a
     server) out of the garbage collector's sight, for good: it lives as long as the process.
     Without this, every full collection walked all of it, 0.2-0.35 s with the interpreter
-    held on a loaded server, and those pauses were its slowest answers (README). Once per
+    held on a loaded server, and those pauses were its slowest answers
+    (docs/performance.md). Once per
     process: the models load once."""
     global _settled
     with _settling:

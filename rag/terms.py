@@ -55,7 +55,7 @@ def _cut(run: str) -> list[str]:
 def words_of(run: str) -> tuple[str, ...]:
     """The words of one run of Han characters, by jieba's dictionary in search mode (a long
     word and the words inside it: 控制台 gives 控制 and 控制台). On the Debian Reference in
-    Chinese this answered more than character bigrams did (see README, "Chinese")."""
+    Chinese this answered more than character bigrams did (docs/evaluation.md, "Chinese")."""
     return tuple(_cut(run))
 
 

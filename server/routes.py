@@ -76,7 +76,7 @@ def metrics(metrics: MetricsDep, _: PrincipalDep) -> Response:
 
 @router.get("/v1/models")
 def models(settings: SettingsDep, _: PrincipalDep) -> dict:
-    """``mmrag`` (the configured generator, the name the README tells clients to use) and
+    """``mmrag`` (the configured generator, the name the docs tell clients to use) and
     the generators configured here, in the OpenAI list shape; ``model`` picks one."""
     from rag.generators import configured
 

@@ -2,7 +2,7 @@
 
 A question is one short text. For such inputs PyTorch spends most of its time dispatching
 operators, and ONNX Runtime runs the same graph 2-3x faster on a CPU (measured numbers are
-in the README). So each text encoder (MiniLM, CLIP's text tower) is exported once to ONNX,
+in docs/performance.md). So each text encoder (MiniLM, CLIP's text tower) is exported once to ONNX,
 cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts; ingestion's
 large batches stay on PyTorch, which is as fast or faster there.
 
@@ -150,7 +150,7 @@ def embed_short(texts: Sequence[str], loaded: bool, quick: EncoderSlot, short: E
     ``features`` need one), else ``torch``, which runs in fp32. ``mmrag ask`` and the server
     take the same path, so a near-tie between two answer sentences falls the same way in
     both. bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
-    server slower (README); bf16 questions go through OpenVINO (``in_bf16``)."""
+    server slower (docs/performance.md); bf16 questions go through OpenVINO (``in_bf16``)."""
     if not loaded and (fast := quick.get()) is not None:
         return fast.texts(texts)
     if (encoder := short.get()) is not None:

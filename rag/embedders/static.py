@@ -8,7 +8,7 @@ so by Zipf's law rare pieces weigh more (Model2Vec distils sentence encoders the
 text's vector is the normalised sum of its tokens' vectors: a table lookup, no model call.
 
 On django-docs the extractive answer found two more text facts with these vectors than with
-the model itself (README, *Evaluation*), in ~3 ms an answer instead of ~50 ms. The
+the model itself (docs/evaluation.md), in ~3 ms an answer instead of ~50 ms. The
 distillation runs once per model (~15 s for MiniLM on 2 cores in bf16) and is kept in the
 cache beside the ONNX exports, with the tokenizer it reads texts with."""
 

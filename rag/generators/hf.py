@@ -21,7 +21,7 @@ def attention_backends(model: Any) -> AbstractContextManager[Any]:
     graph for every new shape and caches it per thread; decoding has a new length at every
     token and each generation runs in a new thread, so every token paid for a graph build. On
     an H100, eval/bench/llava_gpu.py decoded a 7B LLaVA at 9 tokens/s in fp16 that way and at
-    29 with flash or memory-efficient attention (README, "LLaVA on a GPU")."""
+    29 with flash or memory-efficient attention (docs/performance.md, "LLaVA on a GPU")."""
     if getattr(getattr(model, "device", None), "type", None) != "cuda":
         return nullcontext()
     from torch.nn.attention import SDPBackend, sdpa_kernel
