@@ -5,7 +5,6 @@ S3, PostgreSQL)."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,29 +12,11 @@ from dataclasses import dataclass
 
 from .db import Database
 from .errors import ModelUnavailable, RagError
+from .lazy import settle
 from .protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def settle() -> None:
-    """Take what is loaded by now (libraries, models, tokenizers: ~600,000 objects in a
-    server) out of the garbage collector's sight, for good: it lives as long as the process.
-    Without this, every full collection walked all of it, 0.2-0.35 s with the interpreter
-    held on a loaded server, and those pauses were its slowest answers
-    (docs/performance.md). Once per
-    process: the models load once."""
-    global _settled
-    with _settling:
-        if not _settled:
-            gc.collect()
-            gc.freeze()
-            _settled = True
-
-
-_settling = threading.Lock()
-_settled = False
 
 
 class OptionalImages:
@@ -82,8 +63,10 @@ class Parts:
 
     def warm_up(self, word_vectors: bool = False) -> None:
         """Make questions answerable now. When both models embed questions from their cached
-        exports (``quick_start``) that takes about a second, and the weights load in a
-        background thread (ingestion waits for them); otherwise the models load here. With
+        exports (``quick_start``) that takes about a second, and the weights are not loaded:
+        questions never need them, and they cost ~1.5 GB with CLIP ViT-B/32. Whatever needs
+        them (ingestion, a question with a picture) loads them then. Otherwise (no cached
+        exports yet) the models load here and export their question encoders. With
         ``word_vectors``, the text model's word vectors (the extractive answer's) are read
         too. The cached exports, the word vectors and the vector store open side by side:
         that is mostly native work (ONNX Runtime sessions, Chroma), ~1 s saved on 2 cores."""
@@ -97,8 +80,7 @@ class Parts:
                 clip.embed_text(["warm up"])
                 if words is not None:
                     words.result()
-                threading.Thread(target=self._load_behind, name="mmrag-models",
-                                 daemon=True).start()
+                settle()
             else:
                 if words is not None:  # first: distilling (on a cold cache) and exporting the
                     words.result()     # same model must not run at once
@@ -117,14 +99,6 @@ class Parts:
         self.text.embed(["warm up"])
         if (clip := self.images.load()) is not None:
             clip.embed_text(["warm up"])
-
-    def _load_behind(self) -> None:
-        try:
-            self._load_models()
-            settle()
-            log.info("models loaded")
-        except RagError as e:  # questions go on from the cached encoders
-            log.error("loading the models failed: %s", e)
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,

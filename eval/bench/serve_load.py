@@ -13,7 +13,10 @@ is answered, POST /v1/query with top_k 5; every question in the whole run is dis
 round loads each version in turn at each setting; the table gives the median over rounds of
 req/s and of p50/p99, with the range of req/s, and the server's CPU (its process and
 children, in cores). Start-up is the time from launching `mmrag serve` (ONNX encoders
-already exported by an earlier start) to /readyz answering 200."""
+already exported by an earlier start) to /readyz answering 200. RSS (the server's process
+and children) is taken when it is ready and after each load; with ``--ready-seconds``, a
+last fresh start is loaded at 16 clients at once, and its first seconds compared with the
+same span from 60 s on."""
 
 from __future__ import annotations
 
@@ -101,6 +104,7 @@ class Version:
         self.proc: subprocess.Popen | None = None
         self.url = ""
         self.startups: list[float] = []
+        self.rss: dict[str, float] = {}  # "ready", "loaded" (the most after any load)
 
     def run(self, *args: str) -> str:
         out = subprocess.run([sys.executable, *args], env=self.env, cwd=self.tree, check=True,
@@ -124,11 +128,19 @@ class Version:
         self.url = f"http://127.0.0.1:{port}"
         wait(self.url + "/readyz", self.proc, f"mmrag serve ({self.name})")
         self.startups.append(time.perf_counter() - t0)
+        self.rss["ready"] = self.rss_mib()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(30)
+
+    def rss_mib(self) -> float:
+        """The server's resident memory (its process and children), MiB."""
+        import psutil
+
+        p = psutil.Process(self.proc.pid)  # type: ignore[union-attr]
+        return sum(q.memory_info().rss for q in [p, *p.children(recursive=True)]) / 2**20
 
     def cpu_seconds(self) -> float:
         import psutil
@@ -208,6 +220,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="a work dir of an earlier run: its model, corpus "
                     "and data dirs are used again (data dirs must suit both versions' code)")
     ap.add_argument("--clients", type=int, nargs="*", help="only these concurrency settings")
+    ap.add_argument("--ready-seconds", type=float, default=0, help="after the last start: "
+                    "req/s at 16 clients in the first this many seconds after /readyz, "
+                    "against the same span from 60 s on, and RSS after that")
     args = ap.parse_args()
 
     from rag.testing.models import TRAINING_TEXT, build_random_clip
@@ -237,6 +252,7 @@ def main() -> None:
           f"before {rev}, after {head}; {args.rounds} rounds of {args.seconds:.0f} s per "
           f"setting; work dir {work}")
     results: dict[tuple[str, str, int], list[dict[str, float]]] = {}
+    ready: dict[str, tuple[float, float, float]] = {}
     questions = Questions()
     try:
         for v in versions:
@@ -253,6 +269,7 @@ def main() -> None:
                     load(v, collection, c, 2, questions)  # warm-up
                     got = load(v, collection, c, args.seconds, questions)
                     results.setdefault((v.name, collection, c), []).append(got)
+                    v.rss["loaded"] = max(v.rss.get("loaded", 0.0), v.rss_mib())
                     print(f"  round {r + 1} {v.name:6} {collection:8} c={c:<2}: "
                           f"{got['rps']:6.1f} req/s p50 {got['p50']:5.0f} ms p99 "
                           f"{got['p99']:5.0f} ms cpu {got['cpu']:.2f} errors {got['errors']:.0f}",
@@ -260,6 +277,11 @@ def main() -> None:
         for v in versions:  # start-up on a warm cache, once more each
             v.stop()
             v.start()
+            if args.ready_seconds:  # the first seconds after ready against later ones
+                first = load(v, "default", 16, args.ready_seconds, questions)
+                load(v, "default", 16, 60 - args.ready_seconds, questions)
+                later = load(v, "default", 16, args.ready_seconds, questions)
+                ready[v.name] = (first["rps"], later["rps"], v.rss_mib())
     finally:
         for v in versions:
             v.stop()
@@ -283,7 +305,12 @@ def main() -> None:
               f"**{medians['after'] / medians['before']:.2f}x** | | | | |")
     for v in versions:
         print(f"start-up ({v.name}, warm cache): "
-              + ", ".join(f"{s:.1f} s" for s in v.startups))
+              + ", ".join(f"{s:.1f} s" for s in v.startups)
+              + f"; RSS ready {v.rss.get('ready', 0):.0f} MiB, after load "
+              f"{v.rss.get('loaded', 0):.0f} MiB (its process and children)")
+    for name, (early, steady, rss_then) in ready.items():
+        print(f"first {args.ready_seconds:.0f} s after ready ({name}): {early:.1f} req/s, "
+              f"from 60 s: {steady:.1f} req/s ({early / steady:.0%}); RSS then {rss_then:.0f} MiB")
 
 
 if __name__ == "__main__":

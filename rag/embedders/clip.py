@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
-from ..lazy import LazyLoaded
+from ..lazy import LazyLoaded, settle_again
 from ..settings import DEFAULT_CLIP_MODEL
 from . import exports, image_bf16, onnx, precision, standalone
 from .batching import Batcher
@@ -102,6 +102,7 @@ class ClipEmbedder(LazyLoaded):
         self.bf16_text = precision.choose(
             f"CLIP {self.model_id} (texts)", self.precision, device,
             lambda bf16: self._embed_text_torch(onnx.PROBES, bf16))
+        settle_again()
 
     def quick_start(self) -> bool:
         """Whether questions can be embedded before the model loads: a checked ONNX export of
@@ -179,7 +180,7 @@ class ClipEmbedder(LazyLoaded):
         return self._batcher(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        return onnx.embed_short(texts, self._loaded, self._quick, self._short,
+        return onnx.embed_short(texts, self._quick, self._short,
                                 lambda texts: self._tokenize(texts, "np"),
                                 lambda texts: self._embed_text_torch(texts, bf16=False))
 

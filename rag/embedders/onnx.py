@@ -140,20 +140,28 @@ class EncoderSlot(LazyLoaded):
     def get(self) -> OnnxEncoder | None:
         return self.load()._encoder
 
+    @property
+    def ready(self) -> bool:
+        """Whether ``make`` has run (so ``get`` costs nothing)."""
+        return self._loaded
 
-def embed_short(texts: Sequence[str], loaded: bool, quick: EncoderSlot, short: EncoderSlot,
+
+def embed_short(texts: Sequence[str], quick: EncoderSlot, short: EncoderSlot,
                 features: Callable[[Sequence[str]], Features],
                 torch: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
     """A batch of short texts (questions, answer sentences) of one embedder: through its quick
-    encoder while the model is not ``loaded``, then through its checked export (with the
-    export's own tokenizer where it has one: no lock shared with the model, whose
-    ``features`` need one), else ``torch``, which runs in fp32. ``mmrag ask`` and the server
+    encoder (the checked export from the cache) whether or not the model has loaded since,
+    so a loaded model does not bring a second session of the same export; without one,
+    through the checked export built from the loaded model (with the export's own tokenizer
+    where it has one: no lock shared with the model, whose ``features`` need one), else
+    ``torch``, which runs in fp32. ``mmrag ask`` and the server
     take the same path, so a near-tie between two answer sentences falls the same way in
     both. bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
     server slower (docs/performance.md); bf16 questions go through OpenVINO (``in_bf16``)."""
-    if not loaded and (fast := quick.get()) is not None:
+    built = short.ready and short.get()  # already made from the model: the one session
+    if not built and (fast := quick.get()) is not None:
         return fast.texts(texts)
-    if (encoder := short.get()) is not None:
+    if (encoder := built or short.get()) is not None:
         return encoder.texts(texts) if encoder.tokenizer else encoder(features(texts))
     return torch(texts)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..lazy import LazyLoaded
+from ..lazy import LazyLoaded, settle_again
 from ..settings import DEFAULT_TEXT_MODEL
 from . import exports, onnx, precision, standalone, static
 from .batching import Batcher
@@ -83,6 +83,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self.bf16 = precision.choose(
             f"text model {self.model_id}", self.precision, resolve_device(self.device),
             lambda bf16: self._encode(self._model, onnx.PROBES + [PROBE_PASSAGE], bf16))
+        settle_again()
 
     @property
     def model(self) -> Any:
@@ -149,7 +150,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return self._batcher(texts)
 
     def _embed_short(self, texts: Sequence[str]) -> np.ndarray:
-        return onnx.embed_short(texts, self._loaded, self._quick, self._short, self._features,
+        return onnx.embed_short(texts, self._quick, self._short, self._features,
                                 lambda texts: self._embed_torch(texts, bf16=False))
 
     def _embed_torch(self, texts: Sequence[str], bf16: bool | None = None) -> np.ndarray:
