@@ -34,7 +34,7 @@ class OptionalImages:
 
     def get(self) -> ImageEmbedder | None:
         """CLIP for a question: as it is while its cached question encoder can embed the text
-        (the weights load behind, see ``Parts.warm_up``), else loaded."""
+        (the weights load when something needs them, see ``Parts.warm_up``), else loaded."""
         if self.error is None and self.embedder.quick_start():
             return self.embedder
         return self.load()
