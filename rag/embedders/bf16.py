@@ -18,6 +18,7 @@ compile them again."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import queue
@@ -56,11 +57,17 @@ def version() -> str | None:
         return None
 
 
+IDLE_REQUESTS = 4  # questions come in batches, one call at a time per encoder; ingestion adds
+# its loader threads
+
+
 class OpenVinoSession:
     """An ONNX export compiled by OpenVINO for the CPU in bf16, with the part of ONNX Runtime's
     session interface that ``onnx.OnnxEncoder`` uses: ``run(None, feed)``. Safe across
     threads: each call takes an inference request of its own from a pool (a request runs one
-    call at a time; the compiled model is shared)."""
+    call at a time; the compiled model is shared). At most ``IDLE_REQUESTS`` idle requests
+    are kept (each holds its input and output buffers); more callers at once get requests
+    made for them and dropped after."""
 
     def __init__(self, path: Path, threads: int, cached: bool = True):
         import openvino as ov
@@ -71,7 +78,7 @@ class OpenVinoSession:
         self.model = core.compile_model(str(path), "CPU", {
             "INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": threads})
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle: queue.Queue[Any] = queue.Queue(IDLE_REQUESTS)
 
     def run(self, output_names: Sequence[str] | None,
             feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -83,4 +90,5 @@ class OpenVinoSession:
             # share_outputs=False: the arrays are copies, the request's buffers are reused
             return [request.infer(dict(feed), share_inputs=True, share_outputs=False)[0]]
         finally:
-            self._idle.put(request)
+            with contextlib.suppress(queue.Full):
+                self._idle.put_nowait(request)

@@ -136,6 +136,7 @@ def test_concurrent_calls_get_their_own_vectors(text_embedder):
     with ThreadPoolExecutor(8) as pool:
         together = np.concatenate(list(pool.map(lambda t: encoder.texts([t]), texts)))
     assert np.array_equal(alone, together)
+    assert 1 <= encoder.session._idle.qsize() <= bf16.IDLE_REQUESTS  # the pool is bounded
 
 
 # CLIP's image tower (ingestion) in bf16 on OpenVINO: the same check, its own export
