@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.routing import Route
 
 import rag
 from ingest.pipeline import Ingestor
@@ -21,7 +20,7 @@ from rag.service import RagService
 from rag.settings import Settings
 
 from . import errors
-from .agents.endpoint import McpEndpoint
+from .agents.mcp_app import http_routes
 from .auth import KeyStore
 from .deps import Worker
 from .jobs import Jobs
@@ -42,8 +41,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mcp.start()  # the MCP SDK imports while the models warm up
-        async with _serving(app), mcp.running():
+        async with mcp.session_manager.run(), _serving(app):
             yield
 
     @asynccontextmanager
@@ -89,8 +87,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(web_router)
-    mcp = McpEndpoint(app)  # the knowledge base for agents, at /mcp
-    app.router.routes.append(Route("/mcp", endpoint=mcp))
+    mcp, mcp_routes = http_routes(app)  # the knowledge base for agents, at /mcp
+    app.router.routes.extend(mcp_routes)
     app.add_middleware(RequestMiddleware, metrics=metrics,
                        max_body=settings.server.max_request_bytes,
                        max_json_values=settings.server.max_json_values)

@@ -113,11 +113,11 @@ def build(backend: Callable[[], Backend], name: str = "mmrag") -> MCPServer:
     return server
 
 
-def http_endpoint(app: Any) -> tuple[MCPServer, Any]:
-    """The MCP server of a FastAPI app, and its ASGI endpoint for /mcp: stateless streamable
-    HTTP with JSON replies, so any replica answers any request. Its session manager runs in
-    the app's lifespan (``endpoint.McpEndpoint``). DNS-rebinding protection (Host and Origin
-    checked) is on when the server listens on a loopback address, as the SDK does."""
+def http_routes(app: Any) -> tuple[MCPServer, list[Any]]:
+    """The MCP server of a FastAPI app, and its route at /mcp: stateless streamable HTTP
+    with JSON replies, so any replica answers any request. Its session manager runs in the
+    app's lifespan (``server.session_manager.run()``). DNS-rebinding protection (Host and
+    Origin checked) is on when the server listens on a loopback address, as the SDK does."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     def backend() -> Backend:
@@ -146,7 +146,7 @@ def http_endpoint(app: Any) -> tuple[MCPServer, Any]:
 
     (route,) = web.routes
     assert isinstance(route, Route)
-    return server, _KeyFirst(route.app, app)
+    return server, [Route("/mcp", endpoint=_KeyFirst(route.app, app))]
 
 
 class _KeyFirst:
