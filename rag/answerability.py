@@ -72,7 +72,10 @@ def coverage(question: str, hits: list[Hit], lexical: LexicalIndex, collection: 
 
 
 def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
-           text_meta: dict, lexical: LexicalIndex | None, collection: str) -> Verdict:
+           text_meta: dict, lexical: LexicalIndex | None, collection: str,
+           across_languages: bool = False) -> Verdict:
+    """``across_languages``: the text model puts a question and its answer in another language
+    near each other (a multilingual model), so its matches can be trusted across them."""
     # the vectors' own score: what full-text search added does not count against the generic
     # background, which was fitted on cosines alone
     best = max((h.calibrated_score - h.lexical for h in hits), default=0.0)
@@ -83,12 +86,19 @@ def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
     texts = [h for h in hits if h.text and h.channel != items.EXACT_CHANNEL]
     if bg is None or lexical is None or not texts:
         return old  # a small collection, or none of its text found: the old rule stands
-    meaning = max(bg.z(h.raw_score) for h in texts)
     # a question in another language than its evidence (English asked of Chinese pages)
-    # shares no words with it: only the meaning can speak, and the words count as neutral
+    # shares no words with it. The in-corpus background was fitted on the collection's own
+    # sentences, in its language: with a multilingual model the generic background decides;
+    # otherwise only the meaning speaks, the words counting as neutral
     asked = language(question)
-    words = coverage(question, texts, lexical, collection) if any(
-        language(h.text or "") == asked for h in texts[:TOP]) else 0.5
+    if not any(language(h.text or "") == asked for h in texts[:TOP]):
+        if across_languages:
+            return Verdict(old.answerable, "background (across languages)", best,
+                           min_relevance)
+        words = 0.5
+    else:
+        words = coverage(question, texts, lexical, collection)
+    meaning = max(bg.z(h.raw_score) for h in texts)
     score = meaning + WORDS_WEIGHT * (words - 0.5)
     return Verdict(old.answerable and score >= IN_CORPUS_THRESHOLD, "in-corpus", score,
                    IN_CORPUS_THRESHOLD, {"meaning": meaning, "words": words,

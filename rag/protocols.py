@@ -15,6 +15,10 @@ from .schema import Hit, Usage
 
 @runtime_checkable
 class TextEmbedder(Protocol):
+    """Optional capability: ``multilingual = True`` on a model that puts a question and its
+    answer in another language near each other (rag/answerability.py trusts its matches
+    across languages)."""
+
     model_id: str
 
     @property

@@ -167,7 +167,8 @@ class RagService:
         meta = self.parts.store.get_meta(query.collection, "text") if hits else {}
         # the full-text index weighs the question's words even with its channel turned off
         verdict = decide(query.text, hits, s.refusal, s.min_relevance, meta,
-                         self.parts.lexical, query.collection)
+                         self.parts.lexical, query.collection,
+                         getattr(self.parts.text, "multilingual", False))
         if not verdict.answerable:
             return [], verdict
         good = [h for h in hits if h.calibrated_score >= s.min_relevance]

@@ -27,6 +27,8 @@ DIMENSION = 512
 
 
 class UseEmbedder(LazyLoaded):
+    multilingual = True  # a question and its answer in another language match (answerability)
+
     def __init__(self, model: str = "use-multilingual-v3", batch_size: int = 16):
         super().__init__()
         self.model_id = model

@@ -136,6 +136,14 @@ def test_chinese_words_count_and_a_question_in_another_language_is_judged_by_mea
     en = decide("Which file holds the welcome message shown after login?", [motd],
                 "in-corpus", 3.5, META, lexical, "docs")
     assert en.answerable and en.detail["words"] == 0.5
+    # with a multilingual text model, the generic background decides across languages: the
+    # in-corpus one was fitted on the collection's own sentences, in its language
+    across = decide("Which file holds the welcome message shown after login?",
+                    [motd_at(0.35)], "in-corpus", 3.5, META, lexical, "docs",
+                    across_languages=True)
+    assert across.answerable and across.rule == "background (across languages)"
+    assert not decide("Which file holds the welcome message shown after login?",
+                      [motd_at(0.35)], "in-corpus", 3.5, META, lexical, "docs").answerable
     # a Chinese question about what the passage does not hold is still refused
     miss = decide("登录后的欢迎信息用什么字体颜色显示？", [motd_at(0.5)], "in-corpus", 3.5,
                   META, lexical, "docs")
