@@ -2,17 +2,16 @@
 both question encoders and its first search of each collection's vectors, in one batch.
 
 A question used to pass five hand-offs between threads: CLIP's text tower on a thread beside
-the request's, the text model's and CLIP's batchers (``embedders.batching``), and the text and
-image searches (``gather.BatchedSearch``), each a ``gather.Gather`` where callers wait for the
-one that runs the batch. Each hand-off wakes a thread that must take the interpreter lock
-again, and with 16 requests in flight that lock, more than the cores, set the pace
-(docs/performance.md,
-*Under load*). ``FirstRound`` gathers whole questions instead: a lone question runs at once,
-and those that arrive meanwhile share the next batch. The batch's caller embeds every
-question with the text model, searches the text vectors and the full-text index, while one
-helper thread embeds the questions of collections with pictures with CLIP's text tower and
-searches the pictures.
-So a question waits at most once, and CLIP still runs beside the text side.
+the request's, the text model's and CLIP's batchers (``embedders.batching``), and the text
+and image searches (``gather.BatchedSearch``), each a ``gather.Gather`` where callers wait
+for the one that runs the batch. Each hand-off wakes a thread that must take the interpreter
+lock again, and with 16 requests in flight that lock, more than the cores, set the pace
+(docs/performance.md, *Under load*). ``FirstRound`` gathers whole questions instead: a lone
+question runs at once, and those that arrive meanwhile share the next batch. The batch's
+caller embeds every question with the text model, searches the text vectors and the
+full-text index, while one helper thread embeds the questions of collections with pictures
+with CLIP's text tower and searches the pictures. So a question waits at most once, and CLIP
+still runs beside the text side.
 
 Each question gets its own vectors (the encoders' batchers give the same vectors in a batch as
 alone) and its own rows (``gather.grouped``: one store call per collection, depth and filter).

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs (a regex class body)
+_HAN = re.compile(f"[{HAN_CHARS}]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 MESSAGES: dict[str, dict[str, str]] = {

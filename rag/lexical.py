@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from .db import Database
+from .language import HAN_CHARS
 from .protocols import LexicalIndex, VectorStore
 from .terms import index_text, query_words
 
@@ -34,7 +35,7 @@ BATCH = 500
 # answers; at 25% they keep it.
 COMMON = 0.25
 COMMON_MIN = 50
-_PG_WORD = re.compile(r"[a-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PG_WORD = re.compile(f"[a-z0-9{HAN_CHARS}]+")
 
 
 def fill(index: LexicalIndex, store: VectorStore, collection: str) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from typing import Any
+
+from .language import HAN_CHARS
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 IDENT = re.compile(r"[A-Za-z0-9_]+")
@@ -24,7 +25,7 @@ STOP = frozenset(
 )
 
 
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+HAN = re.compile(f"[{HAN_CHARS}]+")
 # function words and the words every Chinese question has ("what", "which", "how many")
 ZH_STOP = frozenset(
     "的 了 是 在 有 和 与 或 及 中 里 上 下 个 吗 "
@@ -35,20 +36,16 @@ ZH_STOP = frozenset(
     "什么样 是否 可以 能否 我们 你们 他们 这个 那个 这些 "
     "那些 一个 时候 什么时候 用于 用来 里面 之中 以及 "
     "或者 还是 如果 因为 所以 但是 然后".split())
-_jieba: Any = None
-_jieba_lock = threading.Lock()
 
 
-def _cut(run: str) -> list[str]:
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import jieba  # its dictionary loads once, on the first Chinese text (~0.7 s)
-                jieba.setLogLevel(60)
-                jieba.initialize()
-                _jieba = jieba
-    return [w for w in _jieba.cut_for_search(run, HMM=True) if w.strip()]
+@functools.cache
+def _jieba() -> Any:
+    """jieba with its dictionary loaded: once, on the first Chinese text (~0.7 s, +67 MiB)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()  # thread-safe: jieba holds its own lock while it loads
+    return jieba
 
 
 @functools.lru_cache(maxsize=65536)
@@ -56,7 +53,7 @@ def words_of(run: str) -> tuple[str, ...]:
     """The words of one run of Han characters, by jieba's dictionary in search mode (a long
     word and the words inside it: 控制台 gives 控制 and 控制台). On the Debian Reference in
     Chinese this answered more than character bigrams did (docs/evaluation.md, "Chinese")."""
-    return tuple(_cut(run))
+    return tuple(w for w in _jieba().cut_for_search(run, HMM=True) if w.strip())
 
 
 def han_words(text: str) -> list[str]:
@@ -95,10 +92,9 @@ def terms(text: str) -> frozenset[str]:
     """Content words, lightly stemmed (plurals, possessives), for lexical matching.
     Remembered: the same passages' sentences are read for many questions (and twice in one
     answer: to choose its quote, and for its citations)."""
-    english = (stem(w) for w in map(_word, WORD.findall(text.lower()))
-               if w not in STOP and len(w) > 1)
-    return frozenset(english).union(han_words(text)) if HAN.search(text) else \
-        frozenset(english)
+    english = [stem(w) for w in map(_word, WORD.findall(text.lower()))
+               if w not in STOP and len(w) > 1]
+    return frozenset(english + han_words(text))
 
 
 def query_words(text: str) -> list[str]:

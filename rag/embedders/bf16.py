@@ -3,10 +3,10 @@ ingestion's pictures (``image_bf16``).
 
 ONNX Runtime has no bf16 kernels for x86 CPUs, and PyTorch's bf16 autocast returns to the
 interpreter between operators, so under load 16 request threads queue for it
-(docs/performance.md). OpenVINO
-runs the same checked ONNX export (``onnx``) in bf16 with fp32 accumulation, in native code,
-on CPUs with native bf16 (AVX512-BF16, AMX): CLIP's text tower took 7.0 ms of CPU a question
-in calls of 8 against 12.2 ms on ONNX Runtime (docs/performance.md, *Under load*).
+(docs/performance.md). OpenVINO runs the same checked ONNX export (``onnx``) in bf16 with
+fp32 accumulation, in native code, on CPUs with native bf16 (AVX512-BF16, AMX): CLIP's text
+tower took 7.0 ms of CPU a question in calls of 8 against 12.2 ms on ONNX Runtime
+(docs/performance.md, *Under load*).
 
 bf16 moves vectors a little, so it is checked, not assumed: once per export (and per OpenVINO
 version), the export runs the probe texts in bf16 and is compared with PyTorch in fp32, one

@@ -2,9 +2,9 @@
 
 A question is one short text. For such inputs PyTorch spends most of its time dispatching
 operators, and ONNX Runtime runs the same graph 2-3x faster on a CPU (measured numbers are
-in docs/performance.md). So each text encoder (MiniLM, CLIP's text tower) is exported once to ONNX,
-cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts; ingestion's
-large batches stay on PyTorch, which is as fast or faster there.
+in docs/performance.md). So each text encoder (MiniLM, CLIP's text tower) is exported once
+to ONNX, cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts;
+ingestion's large batches stay on PyTorch, which is as fast or faster there.
 
 Every export (``exports``) is checked against PyTorch on probe texts once; the check is
 recorded beside it (its worst cosine, for the file's size and modification time), so later
@@ -154,10 +154,10 @@ def embed_short(texts: Sequence[str], quick: EncoderSlot, short: EncoderSlot,
     so a loaded model does not bring a second session of the same export; without one,
     through the checked export built from the loaded model (with the export's own tokenizer
     where it has one: no lock shared with the model, whose ``features`` need one), else
-    ``torch``, which runs in fp32. ``mmrag ask`` and the server
-    take the same path, so a near-tie between two answer sentences falls the same way in
-    both. bf16 PyTorch ran a batch of 8-16 texts alone 1.3x faster, but under load it made the
-    server slower (docs/performance.md); bf16 questions go through OpenVINO (``in_bf16``)."""
+    ``torch``, which runs in fp32. ``mmrag ask`` and the server take the same path, so a
+    near-tie between two answer sentences falls the same way in both. bf16 PyTorch ran a
+    batch of 8-16 texts alone 1.3x faster, but under load it made the server slower
+    (docs/performance.md); bf16 questions go through OpenVINO (``in_bf16``)."""
     built = short.ready and short.get()  # already made from the model: the one session
     if not built and (fast := quick.get()) is not None:
         return fast.texts(texts)

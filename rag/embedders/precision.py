@@ -1,17 +1,16 @@
 """bf16 on CPUs that have it.
 
 On a CPU with native bf16 (AVX512-BF16, AMX), PyTorch's bf16 autocast runs the encoders'
-matrix products at about twice the fp32 rate
-(docs/performance.md: measured figures) while keeping fp32
-accumulation, so the unit vectors barely move. "Barely" is checked, not assumed: each model
-(each tower of CLIP) embeds probe inputs in fp32 and in bf16 when it loads, and uses bf16 only
-when every probe's vector keeps a cosine of at least ``MIN_COSINE`` to its fp32 one; otherwise
-it stays on fp32 and says why in the log.
+matrix products at about twice the fp32 rate (docs/performance.md: measured figures) while
+keeping fp32 accumulation, so the unit vectors barely move. "Barely" is checked, not
+assumed: each model (each tower of CLIP) embeds probe inputs in fp32 and in bf16 when it
+loads, and uses bf16 only when every probe's vector keeps a cosine of at least
+``MIN_COSINE`` to its fp32 one; otherwise it stays on fp32 and says why in the log.
 
 It serves ingestion (PyTorch's large batches). Questions do not use it: bf16 PyTorch ran a
 batch of questions alone faster, but under load the server answered fewer of them
-(docs/performance.md,
-*Under load*). They run in bf16 through OpenVINO instead, under the same bar (``bf16``)."""
+(docs/performance.md, *Under load*). They run in bf16 through OpenVINO instead, under the
+same bar (``bf16``)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,6 @@ table alike. Rows without Chinese are not touched.
 Revision ID: 0004
 Revises: 0003"""
 
-import re
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,19 +14,18 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 BATCH = 500
 
 
 def _rewrite(conn: sa.Connection, page: str, update: str, first: dict) -> None:
     """Page through the rows by key (``page`` takes the last row's key and returns the next
     BATCH rows, key columns first) and rewrite those with Chinese in them."""
-    from rag.terms import index_text
+    from rag.terms import HAN, index_text
 
     after = first
     while rows := conn.execute(sa.text(page), after).mappings().all():
         changed = [{**row, "body": index_text(row["body"])} for row in rows
-                   if row["body"] and _HAN_RUN.search(row["body"])]
+                   if row["body"] and HAN.search(row["body"])]
         if changed:
             conn.execute(sa.text(update), changed)
         after = {k: v for k, v in rows[-1].items() if k != "body"}
