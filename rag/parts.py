@@ -112,15 +112,18 @@ class Parts:
         from .lexical import SqlLexical
         from .store import ChromaStore
 
+        bounds = settings.caches
         text = text_embedder or (
-            use.UseEmbedder(settings.text_model, settings.ingest.text_batch_size)
+            use.UseEmbedder(settings.text_model, settings.ingest.text_batch_size,
+                            bounds.question_vectors)
             if settings.text_model in use.NAMES else SentenceTransformerEmbedder(
                 settings.text_model, settings.device, settings.ingest.text_batch_size,
                 settings.query_runtime, settings.cache_dir, settings.precision,
-                settings.openvino))
+                settings.openvino, bounds.question_vectors, bounds.openvino_requests))
         image = clip or ClipEmbedder(settings.clip_model, settings.device,
                                      settings.ingest.image_batch_size, settings.query_runtime,
-                                     settings.cache_dir, settings.precision, settings.openvino)
+                                     settings.cache_dir, settings.precision, settings.openvino,
+                                     bounds.question_vectors, bounds.openvino_requests)
         db = Database(settings.database, settings.stale_seconds)
         return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url,
                                state_seconds=settings.state_seconds),

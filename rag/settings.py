@@ -166,6 +166,21 @@ class LocalSettings(Section):
     gguf_file: str | None = Field(None, description="GGUF file name inside the model path")
 
 
+class CacheSettings(Section):
+    export_keep_days: float = Field(
+        14.0, gt=0, description="exported encoders (cache_dir) that no process used this long "
+        "are removed by a server, at its start and daily")
+    export_max_bytes: int = Field(
+        4 * 1024**3, ge=0, description="size of the export cache: past it, a server removes "
+        "the least recently used exports it does not use itself")
+    question_vectors: int = Field(
+        4096, ge=0, description="question vectors remembered per encoder: a text asked again "
+        "is not embedded again")
+    openvino_requests: int = Field(
+        4, ge=1, description="idle OpenVINO inference requests kept per encoder (each holds "
+        "its input and output buffers); more callers at once get requests made for them")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MMRAG_", env_nested_delimiter="__", env_file=".env", extra="ignore",
@@ -246,6 +261,7 @@ class Settings(BaseSettings):
     openai: OpenAISettings = OpenAISettings()
     llava: LlavaSettings = LlavaSettings()
     local: LocalSettings = LocalSettings()
+    caches: CacheSettings = CacheSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -70,11 +70,15 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         # item's metadata (~1 s at 11,000 items), and nothing waits for it
         threading.Thread(target=_collect_orphans, args=(app.state.ingestor,),
                          name="mmrag-orphans", daemon=True).start()
+        stop = threading.Event()
+        threading.Thread(target=_prune_exports, args=(svc, stop), name="mmrag-cache",
+                         daemon=True).start()
         if svc.images_error:
             log.warning("serving without image search: %s", svc.images_error)
         try:
             yield
         finally:
+            stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
             app.state.jobs.shutdown()
             me.stop()
@@ -119,6 +123,17 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _prune_exports(svc: RagService, stop: threading.Event) -> None:
+    """The export cache kept to its bounds: once the question path is ready, then daily."""
+    while True:
+        try:
+            svc.prune_exports()
+        except OSError as e:  # a cache on a read-only or vanished disk: serve anyway
+            log.warning("could not prune the export cache: %s", e)
+        if stop.wait(86400):
+            return
 
 
 def _collect_orphans(ingestor: Ingestor) -> None:

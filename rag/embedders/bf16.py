@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from . import cache
+
 log = logging.getLogger(__name__)
 
 # texts the bf16 check adds to ``onnx.PROBES``: longer, with digits, code and other scripts
@@ -65,20 +67,22 @@ class OpenVinoSession:
     """An ONNX export compiled by OpenVINO for the CPU in bf16, with the part of ONNX Runtime's
     session interface that ``onnx.OnnxEncoder`` uses: ``run(None, feed)``. Safe across
     threads: each call takes an inference request of its own from a pool (a request runs one
-    call at a time; the compiled model is shared). At most ``IDLE_REQUESTS`` idle requests
+    call at a time; the compiled model is shared). At most ``requests`` idle requests
     are kept (each holds its input and output buffers); more callers at once get requests
     made for them and dropped after."""
 
-    def __init__(self, path: Path, threads: int, cached: bool = True):
+    def __init__(self, path: Path, threads: int, cached: bool = True,
+                 requests: int = IDLE_REQUESTS):
         import openvino as ov
 
         core = ov.Core()
         if cached:  # the compiled model is kept on disk: ~0.1 s to load instead of ~1 s
-            core.set_property({"CACHE_DIR": str(path.parent / "openvino")})
+            core.set_property({"CACHE_DIR": str(path.parent / "openvino" / path.stem)})
+        cache.used(path)
         self.model = core.compile_model(str(path), "CPU", {
             "INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": threads})
-        self._idle: queue.Queue[Any] = queue.Queue(IDLE_REQUESTS)
+        self._idle: queue.Queue[Any] = queue.Queue(requests)
 
     def run(self, output_names: Sequence[str] | None,
             feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:

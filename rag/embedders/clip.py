@@ -13,8 +13,8 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..lazy import LazyLoaded, settle_again
 from ..settings import DEFAULT_CLIP_MODEL
-from . import exports, image_bf16, onnx, precision, standalone
-from .batching import Batcher
+from . import bf16, exports, image_bf16, onnx, precision, standalone
+from .batching import CACHE, Batcher
 from .hub import load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ class ClipEmbedder(LazyLoaded):
 
     def __init__(self, model: str = DEFAULT_CLIP_MODEL, device: str = "auto", batch_size: int = 32,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
-                 precision: str = "auto", openvino: bool = True):
+                 precision: str = "auto", openvino: bool = True,
+                 question_vectors: int = CACHE, openvino_requests: int = bf16.IDLE_REQUESTS):
         super().__init__()
         self.model_id = model
         self.device = device
@@ -48,7 +49,9 @@ class ClipEmbedder(LazyLoaded):
         self.cache_dir = cache_dir or exports.default_cache_dir()
         self._short = onnx.EncoderSlot(self._build_short)
         self._quick = onnx.EncoderSlot(self._find_quick)
-        self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
+        self._requests = openvino_requests  # idle OpenVINO requests kept per encoder
+        # questions of concurrent requests
+        self._batcher = Batcher(self._embed_short, cache=question_vectors)
         self._fast_pixels: _FastPixels | None = None
         self._images: image_bf16.OpenVinoImages | None = None  # the image tower in bf16
         self._model: Any = None
@@ -113,7 +116,8 @@ class ClipEmbedder(LazyLoaded):
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
         key = exports.fingerprint("clip-text", self.model_id, self.model_id)
-        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.openvino)
+        return onnx.quick(self.cache_dir / f"clip-text-{key}.onnx", self.openvino,
+                          self._requests)
 
     @property
     def dimension(self) -> int:
@@ -229,7 +233,7 @@ class ClipEmbedder(LazyLoaded):
                           standalone.from_model(
                               self._processor.tokenizer,
                               int(model.config.text_config.max_position_embeddings)),
-                          bf16_wanted=self.openvino)
+                          bf16_wanted=self.openvino, requests=self._requests)
 
 
 class _FastPixels:

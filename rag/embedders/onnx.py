@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..lazy import LazyLoaded
-from . import bf16, exports, standalone
+from . import bf16, cache, exports, standalone
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class OnnxEncoder:
         return sum(len(i) for i in standalone.ids(self.counter, texts))
 
 
-def quick(path: Path, bf16_wanted: bool = False) -> OnnxEncoder | None:
+def quick(path: Path, bf16_wanted: bool = False, requests: int = bf16.IDLE_REQUESTS
+          ) -> OnnxEncoder | None:
     """The export at ``path`` ready for questions without PyTorch (with its tokenizer): None
     unless its check is recorded for this very file along with a tokenizer (see ``build``).
     In bf16 when ``bf16_wanted`` and the recorded bf16 check passed; None when that check is
@@ -107,7 +108,7 @@ def quick(path: Path, bf16_wanted: bool = False) -> OnnxEncoder | None:
             if not isinstance(verdict, dict) or verdict.get("openvino") != version:
                 return None
             fast = float(verdict["worst"]) >= MIN_COSINE
-        return session(path, list(rec["inputs"]), fast).attach(
+        return session(path, list(rec["inputs"]), fast, requests).attach(
             standalone.load(path.with_suffix(".tokenizer.json")), int(rec["dimension"]))
     except Exception as e:  # no record, an older record, a damaged file: start the slow way
         log.debug("no quick start from %s (%s: %s)", path, type(e).__name__, e)
@@ -169,7 +170,8 @@ def embed_short(texts: Sequence[str], quick: EncoderSlot, short: EncoderSlot,
 def build(model: Any, forward: Callable[..., Any], example: Features, path: Path,
           tokenize: Callable[[Sequence[str]], Features],
           reference: Callable[[Sequence[str]], np.ndarray],
-          tokenizer: Any = None, bf16_wanted: bool = False) -> OnnxEncoder | None:
+          tokenizer: Any = None, bf16_wanted: bool = False,
+          requests: int = bf16.IDLE_REQUESTS) -> OnnxEncoder | None:
     """Load the session cached at ``path`` (first exporting ``forward``, which runs ``model``
     on the tensors of ``example``, when it is not cached or the cached file is unreadable) and
     check it against ``reference`` (PyTorch). None, with a warning, when that fails: the
@@ -213,7 +215,7 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
             fresh = True
             continue
         if worst >= MIN_COSINE:
-            return in_bf16(encoder, tokenize, reference) if bf16_wanted else encoder
+            return in_bf16(encoder, tokenize, reference, requests) if bf16_wanted else encoder
         log.warning("questions are embedded with PyTorch: the ONNX export %s differs from it "
                     "(cosine %.6f < %s)", path, worst, MIN_COSINE)
         path.unlink(missing_ok=True)
@@ -222,7 +224,8 @@ def build(model: Any, forward: Callable[..., Any], example: Features, path: Path
 
 
 def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
-            reference: Callable[[Sequence[str]], np.ndarray]) -> OnnxEncoder:
+            reference: Callable[[Sequence[str]], np.ndarray],
+            requests: int = bf16.IDLE_REQUESTS) -> OnnxEncoder:
     """``encoder`` (checked, fp32) compiled in bf16 by OpenVINO where this CPU and OpenVINO
     allow it and the bf16 vectors of the probe texts, one at a time and together, keep a cosine
     of at least ``MIN_COSINE`` to ``reference``'s (fp32 PyTorch); else ``encoder``. The
@@ -232,7 +235,8 @@ def in_bf16(encoder: OnnxEncoder, tokenize: Callable[[Sequence[str]], Features],
         return encoder
     verdict = exports.record_of(path).get("bf16")
     try:
-        fast = OnnxEncoder(bf16.OpenVinoSession(path, threads()), encoder.input_names)
+        fast = OnnxEncoder(bf16.OpenVinoSession(path, threads(), requests=requests),
+                           encoder.input_names)
         if not isinstance(verdict, dict) or verdict.get("openvino") != version:
             texts = PROBES + bf16.PROBES
             verdict = {"openvino": version,
@@ -275,13 +279,15 @@ def _keep_tokenizer(path: Path, encoder: OnnxEncoder, tokenizer: Any,
         log.info("no quick start for %s (%s: %s)", path, type(e).__name__, e)
 
 
-def session(path: Path, input_names: list[str], use_bf16: bool = False) -> OnnxEncoder:
+def session(path: Path, input_names: list[str], use_bf16: bool = False,
+            requests: int = bf16.IDLE_REQUESTS) -> OnnxEncoder:
     """The export at ``path`` set up as questions run (no tokenizer attached): compiled by
     OpenVINO in bf16 when ``use_bf16`` (its check passed, see ``in_bf16``), else an ONNX
     Runtime session in fp32 (also when OpenVINO fails to compile it, with a warning)."""
     if use_bf16:
         try:
-            encoder = OnnxEncoder(bf16.OpenVinoSession(path, threads()), input_names)
+            encoder = OnnxEncoder(bf16.OpenVinoSession(path, threads(), requests=requests),
+                                  input_names)
             encoder.path = path
             return encoder
         except Exception as e:  # a runtime that cannot compile this graph here
@@ -289,6 +295,7 @@ def session(path: Path, input_names: list[str], use_bf16: bool = False) -> OnnxE
                         path.name, type(e).__name__, e)
     import onnxruntime as ort
 
+    cache.used(path)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads()
     opts.log_severity_level = 3

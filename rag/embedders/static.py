@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import precision, standalone
+from . import cache, precision, standalone
 
 log = logging.getLogger(__name__)
 DIMENSIONS = 256  # principal components kept
@@ -80,6 +80,7 @@ class WordVectors:
                 np.savez(f, vectors=self.vectors.astype(np.float16),
                          tokenizer=np.array(self.tokenizer.to_str()))
             os.replace(tmp, path)
+            cache.used(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -95,6 +96,7 @@ def load(path: Path) -> WordVectors | None:
         with np.load(path) as f:
             vectors = f["vectors"].astype(np.float32)
             tokenizer = Tokenizer.from_str(str(f["tokenizer"]))
+        cache.used(path)
         return WordVectors(vectors, tokenizer)
     except Exception as e:  # a damaged file is built again
         log.warning("word vectors at %s cannot be read (%s: %s); building them again", path,

