@@ -129,8 +129,11 @@ class Chunker:
 def _offset_counter(tok: Any) -> Callable[[str], list[tuple[int, int]]]:
     """Character spans of a text's tokens. A fast tokenizer's Rust backend gives them in one
     call; this copy is private, so its truncation (the model's input limit) can be lifted to
-    measure long texts in full. A slow tokenizer is measured word by word."""
+    measure long texts in full. ``tok`` may be that backend itself (a ``tokenizers.Tokenizer``,
+    as kept beside an export). A slow tokenizer is measured word by word."""
     backend = getattr(tok, "backend_tokenizer", None)
+    if backend is None and hasattr(tok, "no_truncation"):
+        backend = tok
     if backend is None:
         def slow(text: str) -> list[tuple[int, int]]:
             spans = []

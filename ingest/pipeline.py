@@ -110,7 +110,7 @@ class Ingestor:
         self.parts.db.ping()
         t0 = time.perf_counter()
         report = IngestReport(collection)
-        self.parts.text.load()
+        self.parts.text.ready()  # a missing model fails the run now
         clip: ImageEmbedder | None = None
         kinds = {kind_of(s.name) for s in sources}
         if kinds & (VISUAL | {"markdown", "html"}):  # pages may show local images too

@@ -65,7 +65,8 @@ class Parts:
         """Make questions answerable now. When both models embed questions from their cached
         exports (``quick_start``) that takes about a second, and the weights are not loaded:
         questions never need them, and they cost ~1.5 GB with CLIP ViT-B/32. Whatever needs
-        them (ingestion, a question with a picture) loads them then. Otherwise (no cached
+        them (pictures: a question with one, their ingestion) loads them then; text chunks go
+        through the text model's export. Otherwise (no cached
         exports yet) the models load here and export their question encoders. With
         ``word_vectors``, the text model's word vectors (the extractive answer's) are read
         too. The cached exports, the word vectors and the vector store open side by side:

@@ -33,6 +33,11 @@ class TextEmbedder(Protocol):
         the weights then load in the background."""
         ...
 
+    def ready(self) -> Any:
+        """Make ``embed`` and ``new_tokenizer`` usable for ingestion now, loading what they
+        need (the weights, or no more than a cached export); returns the embedder."""
+        ...
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         ...

@@ -3,8 +3,9 @@
 A question is one short text. For such inputs PyTorch spends most of its time dispatching
 operators, and ONNX Runtime runs the same graph 2-3x faster on a CPU (measured numbers are
 in docs/performance.md). So each text encoder (MiniLM, CLIP's text tower) is exported once
-to ONNX, cached under ``cache_dir``, and used for batches of up to ``SHORT_BATCH`` texts;
-ingestion's large batches stay on PyTorch, which is as fast or faster there.
+to ONNX, cached under ``cache_dir``, and used for questions (batches of up to ``SHORT_BATCH``
+texts); the text model's export embeds ingestion's chunks too, except where PyTorch may run
+them in bf16 and the export may not (``text.SentenceTransformerEmbedder.chunk_encoder``).
 
 Every export (``exports``) is checked against PyTorch on probe texts once; the check is
 recorded beside it (its worst cosine, for the file's size and modification time), so later
@@ -16,7 +17,7 @@ The model's tokenizer is saved beside a checked export too (``.tokenizer.json``,
 with the model's truncation and padding), once its output is found identical to the model's
 own on the probe texts. With both, a later start answers questions at once (``quick``):
 neither PyTorch nor the model's weights are loaded for that, which is most of a start's time;
-they can load afterwards, for ingestion.
+they load afterwards only for what needs them (pictures, CLIP's ingestion).
 
 Where the CPU has native bf16 (and the model's ``precision`` is "auto"), a checked export runs
 in bf16 through OpenVINO instead, when that passes a check of its own (``in_bf16``, ``bf16``)."""

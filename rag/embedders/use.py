@@ -53,6 +53,9 @@ class UseEmbedder(LazyLoaded):
     def quick_start(self) -> bool:
         return False
 
+    def ready(self) -> UseEmbedder:
+        return self.load()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)

@@ -223,6 +223,9 @@ class HashTextEmbedder:
     def load(self) -> HashTextEmbedder:
         return self
 
+    def ready(self) -> HashTextEmbedder:
+        return self
+
     def quick_start(self) -> bool:
         return False
 

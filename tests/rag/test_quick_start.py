@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor, Source
 from rag.embedders import standalone
 from rag.embedders.clip import ClipEmbedder
@@ -101,11 +102,27 @@ def test_the_service_answers_at_once_and_loads_the_weights_only_for_what_needs_t
     report = Ingestor(svc).ingest([Source("policy.md", data=b"Passwords must be at least "
                                           b"12 characters long. " * 20)])
     assert report.files[0].status == "ingested"
-    assert text._loaded  # ingestion loaded the text model (its tokenizer cuts the chunks)
-    # ... and questions stay on the cached export: no second session of it
-    assert not text._short.ready and text._quick.ready
+    # chunks cut by the export's tokenizer and embedded by the export: no weights loaded
+    assert not text._loaded and not text._short.ready and text._quick.ready
     after = text.embed(["what is the minimum password length?"])
     assert after.shape == (1, 384) and before.shape == (1, 384)
     hits, _ = svc.retrieve(Query(text="How long must passwords be?"))
     assert hits and "12 characters" in (hits[0].text or "")
     assert svc.images_error is None
+
+
+def test_ingestion_from_the_export_cuts_and_embeds_chunks_as_the_model_does(tiny_clip_dir,
+                                                                               tmp_path):
+    text, _ = exported(tiny_clip_dir, tmp_path)
+    quick = SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=tmp_path)
+    assert quick.quick_start() and quick.ready() is quick and not quick._loaded
+    prose = (Path(__file__).parents[2] / "docs" / "how-it-works.md").read_text()
+    chunks = Chunker(quick.new_tokenizer, 128, 24).split(prose)
+    assert len(chunks) > 20 and chunks == Chunker(text.new_tokenizer, 128, 24).split(prose)
+    got = quick.embed(chunks[:40])
+    want = text._embed_torch(chunks[:40], bf16=False)
+    assert got.shape == want.shape and float((got * want).sum(axis=1).min()) >= 0.9999
+    assert not quick._loaded  # all of it without PyTorch's model
+    # where PyTorch may run in bf16 and the export may not, chunks stay on PyTorch
+    assert SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=tmp_path,
+                                       openvino=False).chunk_encoder() is None
