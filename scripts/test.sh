@@ -7,6 +7,9 @@
 # page's tests drive Debian's Chromium with Playwright (from pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Python reads and writes UTF-8 whatever the runner's locale (a C locale made libraries that
+# open files without naming the encoding, axe's among them, fail)
+export PYTHONUTF8=1
 
 python3 -m venv .venv
 .venv/bin/pip install torch==2.13.0 -e '.[test]'

@@ -105,7 +105,7 @@ class Postgres:
         cmd = list(args)
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
 
     def start(self) -> Postgres:
         if self.bin is None:

@@ -21,7 +21,7 @@ def test_the_docs_build_strict(tmp_path):
         pytest.skip("pip install mkdocs")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
                            "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, encoding="utf-8", cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "performance" / "index.html").exists()
 

@@ -12,7 +12,8 @@ def test_import_contracts_are_kept():
     """Layers (mmrag > server | eval > ingest > rag), no web stack under rag/ and ingest/,
     ingest's own layers and independent loaders, the OpenAI layer's split, no import cycles."""
     lint = Path(sys.executable).with_name("lint-imports")
-    out = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True,
+                         encoding="utf-8", cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 broken" in out.stdout
 
@@ -22,7 +23,7 @@ def test_importing_rag_is_light():
     code = ("import sys, rag.service, rag.settings; "
             "print(sorted(m for m in ('fastapi', 'torch', 'chromadb', 'transformers') "
             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8",
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -33,6 +34,6 @@ def test_the_command_line_loads_its_subcommands_lazily():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('server', 'ingest', 'torch', 'fastapi', 'chromadb', 'transformers') "
             "or m in ('eval.cli', 'eval.runner')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8",
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

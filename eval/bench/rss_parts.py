@@ -59,7 +59,10 @@ def main() -> None:
     loaded: dict[str, object] = {}
 
     def imports() -> None:
-        import server.app  # noqa: F401  (what `mmrag serve` imports)
+        import fastapi  # noqa: F401  (what `mmrag serve` imports besides the server's code)
+        import uvicorn  # noqa: F401
+
+        import ingest.pipeline  # noqa: F401
         from rag.service import RagService
         from rag.settings import Settings
 
@@ -67,7 +70,7 @@ def main() -> None:
                                                    else {}))
         loaded["svc"] = RagService.from_settings(settings)
 
-    step("+ libraries the server imports, settings", imports)
+    step("+ FastAPI, uvicorn, ingestion and the core imported, settings", imports)
     from rag.schema import Query
     from rag.service import RagService
 

@@ -58,7 +58,7 @@ def test_errors_are_one_line_and_exit_non_zero(env, capsys, tmp_path):
 
 def test_ingest_of_a_missing_path_fails_before_any_model_loads(env, tmp_path):
     out = subprocess.run([sys.executable, "-m", "mmrag", "ingest", str(tmp_path / "nowhere")],
-                         capture_output=True, text=True, env=dict(os.environ),
+                         capture_output=True, text=True, encoding="utf-8", env=dict(os.environ),
                          timeout=60)
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "no such file or folder" in out.stderr and "nowhere" in out.stderr
@@ -66,9 +66,9 @@ def test_ingest_of_a_missing_path_fails_before_any_model_loads(env, tmp_path):
 
 def test_help_and_usage_errors_in_a_real_process():
     run = [sys.executable, "-m", "mmrag"]
-    out = subprocess.run([*run, "ask", "--help"], capture_output=True, text=True)
+    out = subprocess.run([*run, "ask", "--help"], capture_output=True, text=True, encoding="utf-8")
     assert out.returncode == 0 and "--image" in out.stdout and "--fusion" in out.stdout
-    out = subprocess.run(run, capture_output=True, text=True)
+    out = subprocess.run(run, capture_output=True, text=True, encoding="utf-8")
     assert out.returncode == 2 and "COMMAND" in out.stderr
 
 

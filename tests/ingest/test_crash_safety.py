@@ -78,7 +78,8 @@ def test_kill_minus_nine_then_rerun_gives_a_consistent_store(tmp_path, tiny_clip
     assert sum(killed) >= 2, "the ingestion finished before it could be killed"
 
     final = subprocess.run([sys.executable, "-m", "mmrag", "ingest", "-q", str(folder)],
-                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           env=env, cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                           timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
 
     docs = Manifest(Database(f"sqlite:///{manifest}")).list("default")

@@ -34,10 +34,23 @@ def test_questions_through_onnx_match_pytorch(text_embedder, clip):
     assert np.allclose(np.linalg.norm(text, axis=1), 1.0, atol=1e-5)
 
 
-def test_long_batches_stay_on_pytorch(text_embedder, monkeypatch):
+def test_long_batches_go_through_the_export_unless_pytorch_may_run_them_in_bf16(
+        text_embedder, monkeypatch, tmp_path):
+    many = [f"chunk number {i} of a longer document" for i in range(onnx.SHORT_BATCH * 3)]
+    want = text_embedder._embed_torch(many, bf16=False)
+    calls = []
+    real = onnx.OnnxEncoder.__call__
+    monkeypatch.setattr(onnx.OnnxEncoder, "__call__",
+                        lambda self, feed: calls.append(len(next(iter(feed.values()))))
+                        or real(self, feed))
+    got = text_embedder.embed(many)
+    assert sum(calls) == len(many)  # every chunk through the export, in the model's batches
+    assert max(calls) <= text_embedder.batch_size
+    assert cosines(got, want).min() > 0.9999
     monkeypatch.setattr(onnx.OnnxEncoder, "__call__", lambda *a: pytest.fail("used ONNX"))
-    many = [f"chunk number {i}" for i in range(onnx.SHORT_BATCH + 1)]
-    assert text_embedder.embed(many).shape == (len(many), 384)
+    on_torch = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2", "cpu",
+                                           cache_dir=tmp_path, openvino=False)
+    assert on_torch.embed(many).shape == (len(many), 384)
 
 
 def test_the_export_is_cached_and_reused(tiny_clip_dir, tmp_path, monkeypatch):

@@ -116,7 +116,7 @@ def test_ingestion_from_the_export_cuts_and_embeds_chunks_as_the_model_does(tiny
     text, _ = exported(tiny_clip_dir, tmp_path)
     quick = SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=tmp_path)
     assert quick.quick_start() and quick.ready() is quick and not quick._loaded
-    prose = (Path(__file__).parents[2] / "docs" / "how-it-works.md").read_text()
+    prose = (Path(__file__).parents[2] / "docs" / "how-it-works.md").read_text(encoding="utf-8")
     chunks = Chunker(quick.new_tokenizer, 128, 24).split(prose)
     assert len(chunks) > 20 and chunks == Chunker(text.new_tokenizer, 128, 24).split(prose)
     got = quick.embed(chunks[:40])

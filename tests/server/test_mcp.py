@@ -230,7 +230,7 @@ def test_the_mcp_inspector_lists_the_tools_and_searches(served, kb):
 
     def inspect(*args: str) -> dict[str, Any]:
         out = subprocess.run([str(INSPECTOR), "--cli", served + "/mcp", "--transport", "http",
-                              *args], capture_output=True, text=True, timeout=120)
+                              *args], capture_output=True, text=True, encoding="utf-8", timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
         return json.loads(out.stdout)  # type: ignore[no-any-return]
 

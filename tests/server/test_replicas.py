@@ -185,7 +185,8 @@ def test_two_ingest_processes_split_the_work(engines, tmp_path):
     env = {**engines, "MMRAG_DATA_DIR": str(tmp_path / "cli")}
     runs = [subprocess.Popen([sys.executable, "-m", "mmrag", "ingest", "-q", str(shared),
                               str(extra)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for extra in (only_a, only_b)]
+                             stderr=subprocess.PIPE, text=True,
+                             encoding="utf-8") for extra in (only_a, only_b)]
     outs = [p.communicate(timeout=600) for p in runs]
     assert all(p.returncode == 0 for p in runs), [e[-2000:] for _, e in outs]
 

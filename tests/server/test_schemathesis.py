@@ -36,7 +36,7 @@ def test_generated_requests_get_no_server_error(live, tmp_path, capsys):
         [exe, "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run",
          f"{live.url}/openapi.json", "--max-examples", "110",
          "--request-timeout", "60", "--seed", "1", "--no-color"],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path)
+        capture_output=True, text=True, encoding="utf-8", timeout=900, cwd=tmp_path)
     with httpx.Client(base_url=live.url) as http:
         counts = _statuses(http.get("/metrics").text)
     total = sum(counts.values())
