@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 import rag
 from ingest.pipeline import Ingestor
@@ -20,7 +21,7 @@ from rag.service import RagService
 from rag.settings import Settings
 
 from . import errors
-from .agents.mcp_app import http_routes
+from .agents.endpoint import McpEndpoint
 from .auth import KeyStore
 from .deps import Worker
 from .jobs import Jobs
@@ -41,8 +42,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp.session_manager.run(), _serving(app):
-            yield
+        async with _serving(app):
+            try:
+                yield
+            finally:
+                await mcp.close()
 
     @asynccontextmanager
     async def _serving(app: FastAPI) -> AsyncIterator[None]:
@@ -91,8 +95,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(web_router)
-    mcp, mcp_routes = http_routes(app)  # the knowledge base for agents, at /mcp
-    app.router.routes.extend(mcp_routes)
+    mcp = McpEndpoint(app)  # the knowledge base for agents, at /mcp (built on first use)
+    app.router.routes.append(Route("/mcp", endpoint=mcp))
     app.add_middleware(RequestMiddleware, metrics=metrics,
                        max_body=settings.server.max_request_bytes,
                        max_json_values=settings.server.max_json_values)

@@ -12,7 +12,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from ingest.pipeline import Ingestor
-from rag.errors import NotFound, RagError, Unauthorized
+from rag.errors import NotFound, RagError
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -113,11 +113,12 @@ def build(backend: Callable[[], Backend], name: str = "mmrag") -> MCPServer:
     return server
 
 
-def http_routes(app: Any) -> tuple[MCPServer, list[Any]]:
-    """The MCP server of a FastAPI app, and its route at /mcp: stateless streamable HTTP
-    with JSON replies, so any replica answers any request. Its session manager runs in the
-    app's lifespan (``server.session_manager.run()``). DNS-rebinding protection (Host and
-    Origin checked) is on when the server listens on a loopback address, as the SDK does."""
+def http_endpoint(app: Any) -> tuple[MCPServer, Any]:
+    """The MCP server of a FastAPI app, and its ASGI endpoint for /mcp (``endpoint``): stateless
+    streamable HTTP with JSON replies, so any replica answers any request. Its session manager
+    must run while requests come (``server.session_manager.run()``). DNS-rebinding protection
+    (Host and Origin checked) is on when the server listens on a loopback address, as the SDK
+    does."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     def backend() -> Backend:
@@ -146,31 +147,7 @@ def http_routes(app: Any) -> tuple[MCPServer, list[Any]]:
 
     (route,) = web.routes
     assert isinstance(route, Route)
-    return server, [Route("/mcp", endpoint=_KeyFirst(route.app, app))]
-
-
-class _KeyFirst:
-    """Every request to /mcp shows a valid key first, when keys are configured: a GET opens
-    an event stream, which anyone could otherwise hold open without one."""
-
-    def __init__(self, inner: Any, app: Any):
-        self.inner, self.app = inner, app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        keys: KeyStore | None = self.app.state.keys
-        if keys is not None:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                       for k, v in scope["headers"]}
-            try:
-                keys.check(headers.get("authorization"))
-            except Unauthorized as e:
-                from starlette.responses import JSONResponse
-
-                status, body = describe(e)
-                await JSONResponse(body, status, headers={"WWW-Authenticate": "Bearer"})(
-                    scope, receive, send)
-                return
-        await self.inner(scope, receive, send)
+    return server, route.app
 
 
 def run_stdio(settings: Settings, key: str | None) -> None:
