@@ -51,7 +51,7 @@ def wait(url: str, proc: subprocess.Popen, what: str, timeout: float = 300) -> N
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.05)  # start-up times are read to 0.05 s
     raise SystemExit(f"{what} did not become ready")
 
 
