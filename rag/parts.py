@@ -74,19 +74,18 @@ class Parts:
         text, clip = self.text, self.images.embedder
         with ThreadPoolExecutor(4, thread_name_prefix="mmrag-warm-up") as pool:
             opened = pool.submit(self._open_store)
-            quick = [pool.submit(text.quick_start), pool.submit(clip.quick_start)]
+            quick_text, quick_clip = pool.submit(text.quick_start), pool.submit(clip.quick_start)
             words = pool.submit(text.word_vectors) if word_vectors else None
-            if all(q.result() for q in quick):
-                text.embed(["warm up"])
-                clip.embed_text(["warm up"])
-                if words is not None:
-                    words.result()
-                settle()
-            else:
-                if words is not None:  # first: distilling (on a cold cache) and exporting the
-                    words.result()     # same model must not run at once
-                self._load_models()
-                settle()
+            if not quick_text.result() and words is not None:  # first: distilling (on a cold
+                words.result()  # cache) and exporting the same model must not run at once
+            if not quick_text.result():
+                text.load()
+            text.embed(["warm up"])
+            if quick_clip.result() or self.images.load() is not None:  # each model on its own:
+                clip.embed_text(["warm up"])  # no CLIP does not load the text model
+            if words is not None:
+                words.result()
+            settle()
             opened.result()
 
     def _open_store(self) -> None:
@@ -94,12 +93,6 @@ class Parts:
             self.store.ping()
         except RagError as e:  # serve anyway: /readyz says what is missing
             log.warning("the vector store does not answer yet: %s", e)
-
-    def _load_models(self) -> None:
-        self.text.load()
-        self.text.embed(["warm up"])
-        if (clip := self.images.load()) is not None:
-            clip.embed_text(["warm up"])
 
     @classmethod
     def from_settings(cls, settings: Settings, text_embedder: TextEmbedder | None = None,
