@@ -126,3 +126,15 @@ def test_ingestion_from_the_export_cuts_and_embeds_chunks_as_the_model_does(tiny
     # where PyTorch may run in bf16 and the export may not, chunks stay on PyTorch
     assert SentenceTransformerEmbedder(DEFAULT_TEXT_MODEL, "cpu", cache_dir=tmp_path,
                                        openvino=False).chunk_encoder() is None
+
+
+def test_without_clip_a_warm_start_leaves_the_text_model_unloaded(tiny_clip_dir, tmp_path):
+    exported(tiny_clip_dir, tmp_path / "cache")
+    settings = Settings(data_dir=tmp_path / "data", clip_model=str(tmp_path / "no-clip"),
+                        device="cpu", cache_dir=tmp_path / "cache", answer_vectors="model",
+                        _env_file=None)
+    svc = RagService.from_settings(settings)
+    svc.warm_up()
+    assert svc.images_error is not None  # no CLIP: questions run on text alone
+    assert not svc.parts.text._loaded  # ... from the text model's export
+    assert svc.parts.text.embed_questions(["How long must passwords be?"]).shape == (1, 384)
