@@ -43,6 +43,8 @@ VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pic
 
 log = logging.getLogger(__name__)
 TRIM_AFTER_CHUNKS = 1000  # a run this big hands the memory it freed back to the system
+TRIM_SLICE_CHUNKS = 256  # ... and so does each slice this big: 8 slices of a 10 MB text peaked
+# at +174 MiB with it, +216 without
 
 
 def _give_back_freed_memory() -> None:
@@ -214,6 +216,8 @@ class Ingestor:
                 break
             vecs = embed_texts(group, self.parts.text, start, end)
             self._hand(writer, pending, partial(write.texts, start, end, vecs))
+            if end - start >= TRIM_SLICE_CHUNKS:  # the last slice's buffers, written by now
+                _give_back_freed_memory()
         self._hand(writer, pending, write.finish)
 
     @staticmethod
