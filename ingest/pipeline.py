@@ -43,8 +43,8 @@ VISUAL = {"image", "video", "pdf", "docx", "pptx"}  # kinds that are or hold pic
 
 log = logging.getLogger(__name__)
 TRIM_AFTER_CHUNKS = 1000  # a run this big hands the memory it freed back to the system
-TRIM_SLICE_CHUNKS = 256  # ... and so does each slice this big: 8 slices of a 10 MB text peaked
-# at +174 MiB with it, +216 without
+TRIM_SLICE_CHUNKS = 256  # ... and so does each slice this big: a big file's peak is then one
+# slice's buffers over what is held, not every slice's leftovers
 
 
 def _give_back_freed_memory() -> None:

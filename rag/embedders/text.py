@@ -156,11 +156,11 @@ class SentenceTransformerEmbedder(LazyLoaded):
         return self
 
     def chunk_encoder(self) -> onnx.OnnxEncoder | None:
-        """The checked export that embeds chunks, or None for PyTorch: the questions' own.
-        Measured on 3,072 chunks of 128 tokens in calls of 16 (2 cores with AMX): OpenVINO bf16
-        28-29 s, PyTorch bf16 34-37 s, ONNX Runtime fp32 55 s, PyTorch fp32 56 s; the export
-        also leaves PyTorch's ~490 MB unloaded. So PyTorch keeps the chunks only where it may
-        run in bf16 and the export may not (``openvino`` off, ``precision`` auto)."""
+        """The checked export that embeds chunks, or None for PyTorch: the questions' own. It
+        is as fast as PyTorch in the same precision, faster in bf16 on OpenVINO, and leaves
+        PyTorch's model unloaded (figures in docs/how-it-works.md); so PyTorch keeps the chunks
+        only where it may run in bf16 and the export may not (``openvino`` off, ``precision``
+        auto)."""
         if self.precision == "auto" and not self.openvino:
             return None
         built = self._short.ready and self._short.get()  # made from the loaded model

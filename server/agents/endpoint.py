@@ -1,5 +1,5 @@
-"""The /mcp endpoint of a server, built on its first request: the MCP SDK takes ~0.5 s to
-import, a fifth of a replica's start, for a route many replicas never serve. The first
+"""The /mcp endpoint of a server, built on its first request: importing the MCP SDK is a
+large part of a replica's start, for a route many replicas never serve. The first
 request with a valid key imports it off the event loop, starts the SDK's session manager in a
 task of its own (stopped with the app), and every request then goes to the SDK's endpoint."""
 
