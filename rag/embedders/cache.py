@@ -102,7 +102,8 @@ def entries(cache_dir: Path) -> list[Entry]:
 def prune(cache_dir: Path, keep_days: float, max_bytes: int,
           now: float | None = None) -> list[Entry]:
     """Remove the entries this process does not use that nobody used for ``keep_days``, then
-    the least recently used others while the cache is over ``max_bytes``. Returns them."""
+    the least recently used others while the cache is over ``max_bytes``, and files left
+    half-written a day ago or more. Returns the entries removed."""
     now = time.time() if now is None else now
     keep = in_use()
     all_entries = entries(cache_dir)
@@ -119,6 +120,10 @@ def prune(cache_dir: Path, keep_days: float, max_bytes: int,
                     path.unlink(missing_ok=True)
             total -= e.size
             removed.append(e)
+    for path in cache_dir.glob("tmp*.tmp*"):  # an export or word vectors left half-written
+        with contextlib.suppress(OSError):  # by a process killed mid-write, a day ago or more
+            if path.stat().st_mtime < now - 86400:
+                path.unlink()
     if removed:
         log.info("export cache %s: removed %d entries (%.0f MB) not used by this process "
                  "for %g days or over %.0f MB in all", cache_dir, len(removed),

@@ -48,11 +48,17 @@ def test_entries_unused_for_longer_than_kept_go_whole(tmp_path):
     os.utime(loose, (time.time() - 60 * DAY,) * 2)
     stray = tmp_path / "notes.txt"  # not a cache file: never touched
     stray.write_text("mine")
+    half_written = tmp_path / "tmpab12cd.onnx.tmp"  # an export a killed process left
+    half_written.write_bytes(b"x")
+    os.utime(half_written, (time.time() - 2 * DAY,) * 2)
+    in_flight = tmp_path / "tmpef34gh.tmp.npz"  # being written now: stays
+    in_flight.write_bytes(b"x")
     removed = cache.prune(tmp_path, keep_days=14, max_bytes=10**9)
     assert sorted(e.key for e in removed) == ["a" * 24, "openvino/15094462458377938781.blob"]
     assert not any(p.exists() for p in old) and not loose.exists()
     assert not (tmp_path / "openvino" / f"clip-image-{'a' * 24}").exists()
     assert all(p.exists() for p in recent) and stray.exists()
+    assert not half_written.exists() and in_flight.exists()
 
 
 def test_over_its_size_the_least_recently_used_go_first(tmp_path):
