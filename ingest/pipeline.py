@@ -7,8 +7,6 @@ Then the collection's score calibration is refitted."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
 import time
@@ -20,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from rag.errors import NotFound
+from rag.lazy import give_back_freed_memory
 from rag.protocols import ImageEmbedder
 from rag.service import RagService
 from rag.settings import check_collection
@@ -45,14 +44,6 @@ log = logging.getLogger(__name__)
 TRIM_AFTER_CHUNKS = 1000  # a run this big hands the memory it freed back to the system
 TRIM_SLICE_CHUNKS = 256  # ... and so does each slice this big: a big file's peak is then one
 # slice's buffers over what is held, not every slice's leftovers
-
-
-def _give_back_freed_memory() -> None:
-    """glibc keeps memory a run freed in its arenas, for the process's next allocation: a
-    3 MB document's run left ~250 MB there (the encoder's buffers, Chroma's batches). Given
-    back, a replica's memory after a big upload is what it holds, not what it once used."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class Ingestor:
@@ -162,7 +153,7 @@ class Ingestor:
             self.service.refit(collection)
         report.seconds = time.perf_counter() - t0
         if report.chunks >= TRIM_AFTER_CHUNKS:
-            _give_back_freed_memory()
+            give_back_freed_memory()
         return report
 
     def render_page(self, collection: str, item_id: str) -> bytes:
@@ -217,7 +208,7 @@ class Ingestor:
             vecs = embed_texts(group, self.parts.text, start, end)
             self._hand(writer, pending, partial(write.texts, start, end, vecs))
             if end - start >= TRIM_SLICE_CHUNKS:  # the last slice's buffers, written by now
-                _give_back_freed_memory()
+                give_back_freed_memory()
         self._hand(writer, pending, write.finish)
 
     @staticmethod

@@ -4,6 +4,8 @@ threads ask at the same time."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import threading
 from typing import Self
@@ -30,6 +32,15 @@ def settle_again() -> None:
     did not need at start has loaded)."""
     if _settled:
         settle()
+
+
+def give_back_freed_memory() -> None:
+    """Hand what glibc keeps of freed memory (in its arenas, for the process's next
+    allocation) back to the system: after a big piece of work (a large ingestion run, a
+    model compiled from a file read whole), a replica's memory is then what it holds, not
+    what it once used. Elsewhere (another C library), nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class LazyLoaded:

@@ -17,8 +17,6 @@ the figures say so. Every step is preceded by a full garbage collection and foll
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import gc
 import random
 import time
@@ -31,9 +29,10 @@ MiB = 1024 * 1024
 def rss() -> float:
     import psutil
 
+    from rag.lazy import give_back_freed_memory
+
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    give_back_freed_memory()
     return psutil.Process().memory_info().rss / MiB
 
 

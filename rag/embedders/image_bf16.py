@@ -12,8 +12,6 @@ again."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..lazy import give_back_freed_memory
 from . import bf16, exports, onnx
 
 log = logging.getLogger(__name__)
@@ -41,14 +40,6 @@ class OpenVinoImages:
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
-def _give_back_freed_memory() -> None:
-    """Compiling reads the whole ONNX file (~350 MB for ViT-B/32); glibc keeps what is freed
-    afterwards, and ``malloc_trim`` hands it back to the system (measured: ~0.3 GB less RSS).
-    Elsewhere (another C library), nothing."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 def compile_checked(model: Any, forward: Callable[..., Any], probe: Pixels, path: Path,
                     reference: Callable[[Pixels], np.ndarray]) -> OpenVinoImages | None:
     """The image tower ``forward`` (which runs ``model`` on the tensors of ``probe``) exported
@@ -64,7 +55,7 @@ def compile_checked(model: Any, forward: Callable[..., Any], probe: Pixels, path
         # compiled at each load (~1.2 s for ViT-B/32, while PyTorch loads the model anyway)
         # rather than kept: its cache would take as much disk again as the export
         images = OpenVinoImages(bf16.OpenVinoSession(path, onnx.threads(), cached=False), name)
-        _give_back_freed_memory()
+        give_back_freed_memory()  # compiling read the whole file (~350 MB for ViT-B/32)
         verdict = exports.record_of(path).get("bf16")
         if not isinstance(verdict, dict) or verdict.get("openvino") != version:
             rows = [{name: probe[name][i:i + 1]} for i in range(len(probe[name]))]
