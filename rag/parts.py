@@ -76,9 +76,9 @@ class Parts:
             opened = pool.submit(self._open_store)
             quick_text, quick_clip = pool.submit(text.quick_start), pool.submit(clip.quick_start)
             words = pool.submit(text.word_vectors) if word_vectors else None
-            if not quick_text.result() and words is not None:  # first: distilling (on a cold
-                words.result()  # cache) and exporting the same model must not run at once
             if not quick_text.result():
+                if words is not None:  # first: distilling (on a cold cache) and exporting the
+                    words.result()     # same model must not run at once
                 text.load()
             text.embed(["warm up"])
             if quick_clip.result() or self.images.load() is not None:  # each model on its own:

@@ -136,15 +136,6 @@ class RagService:
         # every generator falls back to the extractive answer, which weighs by word vectors
         self.parts.warm_up(self.settings.answer_vectors == "words")
 
-    def prune_exports(self) -> None:
-        """Bound the export cache (``embedders.cache``): the exports this process does not
-        use go once nobody used them for a while, or while the cache is over its size."""
-        from .embedders import cache, exports
-
-        bounds = self.settings.caches
-        cache.prune(self.settings.cache_dir or exports.default_cache_dir(),
-                    bounds.export_keep_days, bounds.export_max_bytes)
-
     # -- questions ---------------------------------------------------------------------
     def retrieve(self, query: Query) -> tuple[list[Hit], dict[str, float]]:
         self.check_exists(query.collection)

@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         threading.Thread(target=_collect_orphans, args=(app.state.ingestor,),
                          name="mmrag-orphans", daemon=True).start()
         stop = threading.Event()
-        threading.Thread(target=_prune_exports, args=(svc, stop), name="mmrag-cache",
+        threading.Thread(target=_prune_exports, args=(settings, stop), name="mmrag-cache",
                          daemon=True).start()
         if svc.images_error:
             log.warning("serving without image search: %s", svc.images_error)
@@ -129,11 +129,16 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _prune_exports(svc: RagService, stop: threading.Event) -> None:
-    """The export cache kept to its bounds: once the question path is ready, then daily."""
+def _prune_exports(settings: Settings, stop: threading.Event) -> None:
+    """The export cache kept to its bounds (``rag.embedders.cache``): once the question path
+    is ready, then daily."""
+    from rag.embedders import cache, exports
+
+    bounds = settings.caches
     while True:
         try:
-            svc.prune_exports()
+            cache.prune(settings.cache_dir or exports.default_cache_dir(),
+                        bounds.export_keep_days, bounds.export_max_bytes)
         except OSError as e:  # a cache on a read-only or vanished disk: serve anyway
             log.warning("could not prune the export cache: %s", e)
         if stop.wait(86400):

@@ -7,7 +7,9 @@ assumed: each model (each tower of CLIP) embeds probe inputs in fp32 and in bf16
 loads, and uses bf16 only when every probe's vector keeps a cosine of at least
 ``MIN_COSINE`` to its fp32 one; otherwise it stays on fp32 and says why in the log.
 
-It serves ingestion (PyTorch's large batches). Questions do not use it: bf16 PyTorch ran a
+It serves what runs on PyTorch: CLIP's towers, and the text model's chunks where they do not
+go through its export (``text.SentenceTransformerEmbedder.chunk_encoder``). Questions do not
+use it: bf16 PyTorch ran a
 batch of questions alone faster, but under load the server answered fewer of them
 (docs/performance.md, *Under load*). They run in bf16 through OpenVINO instead, under the
 same bar (``bf16``)."""

@@ -46,8 +46,9 @@ class SentenceTransformerEmbedder(LazyLoaded):
     Runtime in fp32, or OpenVINO in bf16 where that passes its check), concurrent ones
     batched together (``batching``), and so do the chunks of ingestion (``embed``): a server
     that starts from the cached export never loads PyTorch's model, not even to ingest.
-    Only with ``openvino`` off and ``precision`` auto do chunks run on PyTorch, which may then
-    run in bf16 where the ONNX Runtime export runs in fp32 (``precision``)."""
+    Chunks run on PyTorch where questions do (``query_runtime`` torch, a GPU), and with
+    ``openvino`` off and ``precision`` auto, where PyTorch may run them in bf16 and the ONNX
+    Runtime export runs in fp32 (``precision``)."""
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 64,
                  query_runtime: str = "onnx", cache_dir: Path | None = None,

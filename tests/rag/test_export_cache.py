@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rag.embedders.clip import ClipEmbedder
 from rag.embedders.text import SentenceTransformerEmbedder
 from rag.service import RagService
 from rag.settings import DEFAULT_TEXT_MODEL, Settings
+from server.app import _prune_exports
 
 DAY = 86400.0
 
@@ -105,7 +107,9 @@ def test_a_quick_start_marks_its_exports_used_and_a_server_prunes_the_rest(
     svc.warm_up()
     assert not svc.parts.text._loaded  # a quick start, from the cached exports
     assert len(cache.in_use()) == 2  # the text model's and CLIP's question encoders
-    svc.prune_exports()
+    stop = threading.Event()
+    stop.set()  # one pass, as a server makes at its start
+    _prune_exports(settings, stop)
     assert not any(p.exists() for p in foreign)
     left = {e.key for e in cache.entries(cache_dir)}
     assert left == cache.in_use()
