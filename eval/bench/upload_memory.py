@@ -21,10 +21,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def text_of(size: int) -> bytes:
@@ -56,21 +59,10 @@ def main() -> None:
         ingestor.ingest([Source("warm-up.txt", data=b"A small file loads the models. " * 400)])
         gc.collect()
         me = psutil.Process()
-        before = peak = me.memory_info().rss
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.wait(0.25):
-                peak = max(peak, me.memory_info().rss)
-
-        watcher = threading.Thread(target=sample, daemon=True)
-        watcher.start()
-        t0 = time.perf_counter()
-        report = ingestor.ingest([Source("big.txt", data=data)])
-        seconds = time.perf_counter() - t0
-        done.set()
-        watcher.join()
+        before = me.memory_info().rss
+        report, (peak,), seconds = peak_during(
+            lambda: (me.memory_info().rss,),
+            lambda: ingestor.ingest([Source("big.txt", data=data)]))
         gc.collect()
         after = me.memory_info().rss
     f = report.files[-1]
@@ -79,6 +71,29 @@ def main() -> None:
     print(f"RSS before {before / MiB:,.0f} MiB, peak {peak / MiB:,.0f} MiB "
           f"(+{(peak - before) / MiB:,.0f}), after {after / MiB:,.0f} MiB "
           f"(+{(after - before) / MiB:,.0f})")
+
+
+def peak_during(read: Callable[[], tuple[float, ...]], work: Callable[[], T]
+                ) -> tuple[T, tuple[float, ...], float]:
+    """``work()``'s result, the highest of each of ``read()``'s figures while it ran (read
+    every 0.25 s, and before it), and its seconds."""
+    peak = read()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.25):
+            peak = tuple(max(a, b) for a, b in zip(peak, read(), strict=True))
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    t0 = time.perf_counter()
+    try:
+        result = work()
+    finally:
+        done.set()
+        watcher.join()
+    return result, peak, time.perf_counter() - t0
 
 
 def served(data: bytes, mb: float, clip: str | None) -> None:
@@ -113,21 +128,7 @@ def served(data: bytes, mb: float, clip: str | None) -> None:
 
                 upload("warm-up.txt", b"A small file loads the models. " * 400)
                 ready = rss()
-                peak = list(ready)
-                done = threading.Event()
-
-                def sample() -> None:
-                    while not done.wait(0.25):
-                        now = rss()
-                        peak[:] = [max(a, b) for a, b in zip(peak, now, strict=True)]
-
-                watcher = threading.Thread(target=sample, daemon=True)
-                watcher.start()
-                t0 = time.perf_counter()
-                report = upload("big.txt", data)
-                seconds = time.perf_counter() - t0
-                done.set()
-                watcher.join()
+                report, peak, seconds = peak_during(rss, lambda: upload("big.txt", data))
                 time.sleep(1)
                 after = rss()
         finally:
