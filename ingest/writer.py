@@ -1,7 +1,9 @@
 """Writing prepared files to the store: a group's items are written (its text in slices),
-then its documents marked done. The manifest says 'writing' while items are in flight; on
-failure the new items are removed and earlier manifest rows restored, so the previous version
-of every file stays intact."""
+then its documents marked done. The manifest says 'writing' while items are in flight; a
+failure while they are written removes the new items and restores the earlier manifest rows,
+so the previous version of every file stays intact. Once every new item is in, nothing is
+undone: the rows say 'writing' (the next ingest redoes the file) or, when the connection
+broke after the database committed them, 'done' over a complete file."""
 
 from __future__ import annotations
 
@@ -43,8 +45,9 @@ class GroupWrite:
     """One group's write, in steps run in order on the writer thread: ``begin`` (the
     manifest says 'writing', the pictures are written), ``texts`` for each slice of its
     chunks, then ``finish`` (stale items of replaced files removed, documents marked done).
-    After a failed step the rest do nothing and ``finish`` removes every new item and
-    restores the earlier manifest rows, so the previous version of every file stays intact.
+    After a failed ``begin`` or ``texts`` the rest do nothing and ``finish`` removes every
+    new item and restores the earlier manifest rows, so the previous version of every file
+    stays intact. A failure in ``finish`` itself undoes nothing (see the module's note).
     """
 
     def __init__(self, writer: Writer, group: list[Prepared], collection: str,
@@ -92,6 +95,8 @@ class GroupWrite:
         self._step(run)
 
     def finish(self) -> None:
+        written = self.error is None  # every new item is in the store
+
         def run() -> None:
             for p in self.group:
                 if p.replaces is not None:  # a new document has no stale items to look for
@@ -104,7 +109,7 @@ class GroupWrite:
             self.w.manifest.put(*self.docs)
         self._step(run)
         e = self.error
-        if e is None:
+        if e is None or (written and self._landed()):
             for p, d in zip(self.group, self.docs, strict=True):
                 status = "replaced" if p.replaces else "ingested"
                 self.done(FileResult(p.source, status, len(p.texts), d.images,
@@ -112,10 +117,22 @@ class GroupWrite:
             return
         if not isinstance(e, RagError):
             log.error("failed to write %d files", len(self.group), exc_info=e)
-        self._undo()
+        if not written:
+            self._undo()
         reason = str(e) if isinstance(e, RagError) else f"{type(e).__name__}: {e}"
         for p in self.group:
             self.done(FileResult(p.source, "failed", reason=reason, doc_id=p.doc_id))
+
+    def _landed(self) -> bool:
+        """Whether the rows marking the group done are in the database: a commit whose answer
+        was lost may have landed. Unreadable counts as no (the file is reported failed; the
+        next ingest finds it done, or 'writing' and redoes it)."""
+        try:
+            rows = [self.w.manifest.get(self.collection, d.doc_id) for d in self.docs]
+        except Exception:
+            return False
+        return all(r is not None and r.status == "done" and r.sha256 == d.sha256
+                   for r, d in zip(rows, self.docs, strict=True))
 
     def _undo(self) -> None:
         t_ids, i_ids = records.all_ids(self.group)

@@ -303,3 +303,37 @@ def test_a_big_file_written_in_slices_is_all_or_nothing(service, kb, monkeypatch
     stored, _ = service.parts.store.get("default", "text", where={"source": str(faq.resolve())})
     assert len(stored) == report.files[0].chunks  # the new version, whole, and nothing else
     assert "room 142" in service.answer(Query(text="Which room is desk 42 in?")).text
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_a_lost_answer_to_the_last_commit_undoes_nothing(service, kb, monkeypatch, landed):
+    """The connection breaks while the database commits the rows that mark a file done: the
+    commit may have landed or not. Either way the file's items stay (before, they were
+    removed under rows the database had marked done: a re-upload said 'unchanged' over a
+    file with no items), and ingesting again leaves one complete copy."""
+    from rag.errors import Unavailable
+
+    ingestor = Ingestor(service)
+    faq = kb / "onboarding-faq.txt"
+    real = ingestor.manifest.put
+
+    def done_answer_lost(*docs):
+        if docs and docs[0].status == "done":
+            if landed:
+                real(*docs)
+            raise Unavailable("the database closed the connection")
+        real(*docs)
+
+    monkeypatch.setattr(ingestor.manifest, "put", done_answer_lost)
+    report = ingestor.ingest_paths([faq])
+    monkeypatch.setattr(ingestor.manifest, "put", real)
+    assert by_status(report) == ({"ingested": ["onboarding-faq.txt"]} if landed
+                                 else {"failed": ["onboarding-faq.txt"]})
+    doc = ingestor.manifest.find("default", str(faq.resolve()))
+    assert doc is not None and doc.status == ("done" if landed else "writing")
+    assert counts(service)[0] == doc.chunks > 0  # the items stayed
+    again = ingestor.ingest_paths([faq])
+    assert by_status(again) == ({"unchanged": ["onboarding-faq.txt"]} if landed
+                                else {"replaced": ["onboarding-faq.txt"]})  # its 'writing' row
+    assert counts(service)[0] == again.files[0].chunks  # one copy, whole
+    assert "salary" in service.answer(Query(text="When is salary paid?")).text.lower()
