@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class Catalog:
             doc = self.manifest.find(collection, str(Path(ref).expanduser().resolve()))
         if doc is None:
             raise NotFound(f"no document {ref!r} in collection {collection!r}")
+        if doc.status == "done":  # an interrupted delete leaves a row the next ingest redoes
+            self.manifest.put(replace(doc, status="writing"))
         for modality in MODALITIES:
             self.remove(collection, modality, {items.DOC_ID: doc.doc_id})
         self.manifest.remove(collection, doc.doc_id)

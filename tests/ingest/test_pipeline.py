@@ -337,3 +337,25 @@ def test_a_lost_answer_to_the_last_commit_undoes_nothing(service, kb, monkeypatc
                                 else {"replaced": ["onboarding-faq.txt"]})  # its 'writing' row
     assert counts(service)[0] == again.files[0].chunks  # one copy, whole
     assert "salary" in service.answer(Query(text="When is salary paid?")).text.lower()
+
+
+def test_a_delete_cut_short_leaves_a_file_the_next_ingest_redoes(service, kb, monkeypatch):
+    """The items are gone but the row could not be removed (the database went away): the row
+    says 'writing', so uploading the file again ingests it (before: 'unchanged', no items)."""
+    from rag.errors import Unavailable
+
+    ingestor = Ingestor(service)
+    faq = kb / "onboarding-faq.txt"
+    ingestor.ingest_paths([faq])
+
+    def away(*_):
+        raise Unavailable("the database closed the connection")
+
+    monkeypatch.setattr(ingestor.manifest, "remove", away)
+    with pytest.raises(Unavailable):
+        ingestor.delete(str(faq))
+    monkeypatch.undo()
+    assert counts(service)[0] == 0
+    again = ingestor.ingest_paths([faq])
+    assert by_status(again) == {"replaced": ["onboarding-faq.txt"]}
+    assert counts(service)[0] == again.files[0].chunks > 0
