@@ -83,7 +83,7 @@ class InProcess:
 
     def judge(self, name: str, answer: str, evidence: list[str]) -> float | None:
         """An LLM's verdict on whether the answer is supported by the evidence (1 or 0)."""
-        from rag.generators.base import collect
+        from rag.answer.generators.base import collect
         from rag.protocols import GenerationRequest
         from rag.schema import Hit
 

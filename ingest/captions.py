@@ -9,9 +9,9 @@ import io
 import threading
 from typing import Any
 
+from rag.answer.generators.base import collect
+from rag.answer.generators.hf import attention_backends
 from rag.errors import InvalidInput
-from rag.generators.base import collect
-from rag.generators.hf import attention_backends
 from rag.lazy import LazyLoaded
 from rag.protocols import GenerationRequest, Generator
 
@@ -55,8 +55,8 @@ class Blip2Captioner(LazyLoaded):
     def _load(self) -> None:
         from transformers import Blip2ForConditionalGeneration, Blip2Processor
 
+        from rag.answer.generators.llava import quantization_kwargs
         from rag.embedders.hub import load_pretrained, resolve_device
-        from rag.generators.llava import quantization_kwargs
 
         device = resolve_device(self.device)
         kwargs = quantization_kwargs(self.quantization, device)

@@ -5,7 +5,7 @@ that no item refers to at all (left by a process killed mid-write)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,9 @@ from typing import Any
 from rag import items
 from rag.errors import NotFound
 from rag.parts import Parts
+from rag.retrieval import calibration
 from rag.settings import check_collection
+from rag.store import lexical
 
 from .manifest import Document, Manifest
 
@@ -23,12 +25,21 @@ MODALITIES = ("text", "image")
 
 
 class Catalog:
-    def __init__(self, parts: Parts, manifest: Manifest, refit: Callable[[str], None]):
+    def __init__(self, parts: Parts, manifest: Manifest):
+        self.parts = parts
         self.store = parts.store
         self.blobs = parts.blobs
         self.lexical = parts.lexical
         self.manifest = manifest
-        self.refit = refit  # the collection's score calibration, after its items changed
+
+    def refit(self, collection: str) -> None:
+        """After a collection's items changed: its channels' score calibration, and the
+        full-text index's statistics."""
+        store = self.store
+        clip = self.parts.images.get() if store.count(collection, "image") else None
+        calibration.refit(store, collection, self.parts.text, clip)
+        if self.lexical is not None:
+            lexical.fill(self.lexical, store, collection)
 
     def documents(self, collection: str = "default") -> list[Document]:
         return self.manifest.list(check_collection(collection))
@@ -69,6 +80,49 @@ class Catalog:
         if gone:
             self.refit(collection)
         return gone
+
+    def item(self, collection: str, item_id: str) -> dict[str, Any]:
+        """A stored item as a citation's link shows it: its text (a passage, or the text read
+        in a picture), its source and place in it, and whether it is a picture."""
+        collection = check_collection(collection)
+        store = self.store
+        for modality in ("text", "image"):
+            found, _ = store.get(collection, modality, ids=[item_id])
+            if found:
+                it = found[0]
+                meta = it.metadata
+                return {"id": it.id, "modality": modality,
+                        "source": items.display_source(str(meta.get(items.SOURCE, ""))),
+                        "location": items.location(meta),
+                        "text": it.document if modality == "text" else
+                        (meta.get(items.OCR_TEXT) or meta.get(items.CAPTION) or None),
+                        "image": modality == "image" or bool(meta.get(items.IMAGE_ID)),
+                        "image_id": it.id if modality == "image" else meta.get(items.IMAGE_ID),
+                        "pdf_page": (int(meta[items.PAGE]) if meta.get(items.FILE_BLOB)
+                                     and meta.get(items.PAGE) is not None else None),
+                        "file_blob": meta.get(items.FILE_BLOB)}
+        found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
+        if found:  # a picture kept only for the text read in it
+            meta = found[0].metadata
+            return {"id": item_id, "modality": "image", "source": str(meta.get(items.SOURCE, "")),
+                    "location": items.location(meta), "text": found[0].document, "image": True,
+                    "image_id": item_id, "pdf_page": None, "file_blob": None}
+        raise NotFound(f"no item {item_id!r} in collection {collection!r}")
+
+    def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
+        """(absolute path, mime type) of a stored image item."""
+        collection = check_collection(collection)
+        store, blobs = self.store, self.blobs
+        found, _ = store.get(collection, "image", ids=[item_id])
+        if not found:  # an image stored without a vector is known by its text (OCR)
+            found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
+        if not found or not found[0].metadata.get(items.BLOB):
+            raise NotFound(f"no image {item_id!r} in collection {collection!r}")
+        rel = str(found[0].metadata[items.BLOB])
+        try:
+            return str(blobs.resolve(rel)), blobs.mime(rel)
+        except FileNotFoundError:
+            raise NotFound(f"the stored copy of image {item_id!r} is missing") from None
 
     def remove(self, collection: str, modality: str, where: dict[str, Any]) -> None:
         """Delete matching items, and stored image copies nothing else refers to."""

@@ -1,5 +1,5 @@
 """The manifest: one row per ingested source file and collection, in the shared database
-(rag/db.py). A row is 'writing' while its vectors are being replaced and 'done' after, so an
+(rag/store/db.py). A row is 'writing' while its vectors are being replaced and 'done' after, so an
 interrupted run is redone, never reported as complete, whichever process ran it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from rag.db import Database, claims, live_processes, reap_local
-from rag.db import documents as T
+from rag.store.db import Database, claims, live_processes, reap_local
+from rag.store.db import documents as T
 
 
 def doc_id_for(collection: str, source: str) -> str:

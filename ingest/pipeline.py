@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rag.errors import NotFound
 from rag.lazy import give_back_freed_memory
@@ -52,13 +53,13 @@ class Ingestor:
 
     def __init__(self, service: RagService, manifest: Manifest | None = None,
                  owner: str | None = None):
-        """``owner``: the id of this process in the database (rag/db.py: Process), in whose
+        """``owner``: the id of this process in the database (rag/store/db.py: Process), in whose
         name files are claimed; unset, a private id (enough for a single process)."""
         self.service = service
         self.settings = service.settings
         self.parts = service.parts
         self.manifest = manifest or Manifest(self.parts.db)
-        self.catalog = Catalog(self.parts, self.manifest, service.refit)
+        self.catalog = Catalog(self.parts, self.manifest)
         self.writer = Writer(self.parts, self.manifest, self.catalog)
         cfg = self.settings.ingest
         self.chunker = Chunker(self.parts.text.new_tokenizer, cfg.chunk_size,
@@ -150,7 +151,7 @@ class Ingestor:
             for f in pending:
                 f.result()
         if report.count("ingested", "replaced"):
-            self.service.refit(collection)
+            self.catalog.refit(collection)
         report.seconds = time.perf_counter() - t0
         if report.chunks >= TRIM_AFTER_CHUNKS:
             give_back_freed_memory()
@@ -159,7 +160,7 @@ class Ingestor:
     def render_page(self, collection: str, item_id: str) -> bytes:
         """The PDF page an item was read from, as PNG: in a decoder process, like any
         decoding of a user's file."""
-        found = self.service.item(collection, item_id)
+        found = self.catalog.item(collection, item_id)
         if not found["pdf_page"]:
             raise NotFound(f"item {item_id!r} is not from a page of a stored PDF")
         data = self.parts.blobs.read(found["file_blob"])
@@ -173,6 +174,12 @@ class Ingestor:
     # -- the collection's documents (see Catalog) -------------------------------------
     def documents(self, collection: str = "default") -> list[Document]:
         return self.catalog.documents(collection)
+
+    def item(self, collection: str, item_id: str) -> dict[str, Any]:
+        return self.catalog.item(collection, item_id)
+
+    def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
+        return self.catalog.image_file(collection, item_id)
 
     def delete(self, ref: str, collection: str = "default", local_path: bool = False
                ) -> Document:

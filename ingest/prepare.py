@@ -14,7 +14,7 @@ from rag import items
 from rag.errors import InvalidInput, RagError, TooLarge
 from rag.parts import Parts
 from rag.protocols import ImageEmbedder
-from rag.settings import IngestSettings
+from rag.sections import IngestSettings
 
 from .captions import Blip2Captioner, GeneratorCaptioner
 from .chunking import Chunker
@@ -33,7 +33,7 @@ class Preparer:
                  decoders: Decoders | None, ocr: RapidOcr | None,
                  captioner: Blip2Captioner | GeneratorCaptioner | None, owner: str):
         self.cfg = cfg
-        self.owner = owner  # claims are taken in this name (rag/db.py: Process)
+        self.owner = owner  # claims are taken in this name (rag/store/db.py: Process)
         self.parts = parts
         self.manifest = manifest
         self.chunker = chunker

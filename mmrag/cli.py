@@ -29,8 +29,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import Ingestor, walk
-    from rag.db import Process
     from rag.service import RagService
+    from rag.store.db import Process
 
     missing = [p for p in args.paths if not Path(p).expanduser().exists()]
     if missing:  # before any model loads
@@ -134,7 +134,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.manifest import Manifest
-    from rag.db import Database
+    from rag.store.db import Database
 
     docs = Manifest(Database(settings.database)).list(check_collection(args.collection))
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from .errors import MissingExtra
+from rag.errors import MissingExtra
 
 EXTRAS = {
     "replicas": "PostgreSQL and S3-compatible storage, for several replicas",

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from .protocols import ScoredItem, VectorStore
+from rag.protocols import ScoredItem, VectorStore
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")

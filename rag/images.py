@@ -10,7 +10,7 @@ import re
 import warnings
 from typing import Any
 
-from .errors import InvalidInput, TooLarge
+from rag.errors import InvalidInput, TooLarge
 
 FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
            "TIFF": ".tiff", "MPO": ".jpg"}

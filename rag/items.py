@@ -28,7 +28,7 @@ CHUNK_INDEX = "chunk_index"
 MODEL = "model"  # the embedding model that made the vector
 INGESTED_AT = "ingested_at"
 TITLE = "title"
-TEXT = "mmrag:text"  # a text item's content, kept in metadata (see rag/store.py)
+TEXT = "mmrag:text"  # a text item's content, kept in metadata (see rag/store/chroma.py)
 
 # -- where in the file ----------------------------------------------------------------------
 SECTION = "section"  # heading path, "Policy > Booking"

@@ -10,11 +10,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .db import Database
-from .errors import ModelUnavailable, RagError
-from .lazy import settle
-from .protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
-from .settings import Settings
+from rag.errors import ModelUnavailable, RagError
+from rag.lazy import settle
+from rag.protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
+from rag.settings import Settings
+from rag.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ class Parts:
         """Chroma (on disk, or the server at ``chroma_url``), image copies under the data
         directory, the configured models. Pass ``text_embedder``/``clip`` to share models
         that are already loaded (several data directories in one process, tests)."""
-        from .embedders import use
-        from .embedders.clip import ClipEmbedder
-        from .embedders.text import SentenceTransformerEmbedder
-        from .lexical import SqlLexical
-        from .store import ChromaStore
+        from rag.embedders import use
+        from rag.embedders.clip import ClipEmbedder
+        from rag.embedders.text import SentenceTransformerEmbedder
+        from rag.store.chroma import ChromaStore
+        from rag.store.lexical import SqlLexical
 
         bounds = settings.caches
         text = text_embedder or (
@@ -127,15 +127,15 @@ class Parts:
 
 def blob_store(settings: Settings) -> BlobStore:
     """S3-compatible object storage for ``blobs_url=s3://bucket/prefix``, else a folder."""
-    from .blobs import ImageBlobs
+    from rag.store.blobs import ImageBlobs
 
     url = settings.blobs_url
     if url and url.startswith("s3://"):
-        from .s3blobs import S3Blobs
+        from rag.store.s3blobs import S3Blobs
 
         return S3Blobs.from_url(url, settings.blob_cache_dir)
     if url and not url.startswith("file://") and "://" in url:
-        from .errors import InvalidInput
+        from rag.errors import InvalidInput
 
         raise InvalidInput(f"MMRAG_BLOBS_URL {url!r}: use s3://bucket/prefix or a folder")
     return ImageBlobs(url.removeprefix("file://") if url else settings.images_dir)

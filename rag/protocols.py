@@ -1,5 +1,5 @@
 """The roles mmrag composes. Each has one required batch method and capability flags;
-adapters live in rag/embedders, rag/store.py and rag/generators."""
+adapters live in rag/embedders, rag/store/chroma.py and rag/answer/generators."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .schema import Hit, Usage
+from rag.schema import Hit, Usage
 
 
 @runtime_checkable
 class TextEmbedder(Protocol):
     """Optional capability: ``multilingual = True`` on a model that puts a question and its
-    answer in another language near each other (rag/answerability.py trusts its matches
+    answer in another language near each other (rag/retrieval/answerability.py trusts its matches
     across languages)."""
 
     model_id: str
@@ -128,8 +128,8 @@ class ScoredItem:
 @runtime_checkable
 class VectorStore(Protocol):
     """Vectors with metadata, kept per (collection, modality): everything retrieval, ingestion
-    and calibration do with them. ``ChromaStore`` (rag/store.py) and the in-memory fake
-    (rag/testing/fakes.py) pass the same contract suite (tests/rag/store_contract.py).
+    and calibration do with them. ``ChromaStore`` (rag/store/chroma.py) and the in-memory fake
+    (rag/testing/fakes.py) pass the same contract suite (rag/testing/contracts/store.py).
     ``where`` filters use Chroma's operators: equality, ``$ne``, ``$in``, ``$and``."""
 
     def upsert(self, collection: str, modality: str, ids: Sequence[str], vectors: np.ndarray,
@@ -171,7 +171,7 @@ class VectorStore(Protocol):
 
 @runtime_checkable
 class LexicalIndex(Protocol):
-    """Full-text search over the stored text items, beside the vectors: rag/lexical.py
+    """Full-text search over the stored text items, beside the vectors: rag/store/lexical.py
     (SQLite FTS5 or PostgreSQL, in the deployment's database) and the in-memory fake."""
 
     def upsert(self, collection: str, ids: Sequence[str], texts: Sequence[str]) -> None: ...
@@ -191,8 +191,8 @@ class LexicalIndex(Protocol):
 
 @runtime_checkable
 class BlobStore(Protocol):
-    """Content-addressed copies of stored pictures: rag/blobs.py (ImageBlobs, a folder) and
-    rag/s3blobs.py (S3Blobs, S3-compatible object storage)."""
+    """Content-addressed copies of stored pictures: rag/store/blobs.py (ImageBlobs, a folder) and
+    rag/store/s3blobs.py (S3Blobs, S3-compatible object storage)."""
 
     def put(self, data: bytes, ext: str, sha: str | None = None) -> tuple[str, str]:
         """Store ``data`` once; (sha256, key)."""

@@ -14,7 +14,7 @@ FUSIONS: tuple[Fusion, ...] = ("raw", "calibrated", "rrf")
 class Hit:
     """One retrieved item. ``score`` is the fused score used for ranking; ``raw_score`` is the
     cosine similarity in its own embedding space; ``calibrated_score`` is the raw score
-    standardised against its collection's background (see rag/fusion.py)."""
+    standardised against its collection's background (see rag/retrieval/fusion.py)."""
 
     id: str
     modality: Modality
@@ -42,7 +42,7 @@ class Citation:
     cited: bool = False
     location: str | None = None  # "page 3", "slide 2"
     # why it was found: the channel (text, image, image_query, exact, ocr, caption) and the
-    # cosine in its own space, standardised against its background (see rag/fusion.py)
+    # cosine in its own space, standardised against its background (see rag/retrieval/fusion.py)
     channel: str = ""
     raw_score: float = 0.0
     calibrated_score: float = 0.0

@@ -14,25 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, items, lexical
-from .answerability import Verdict, decide
-from .citations import cite
-from .db import folder_shares
-from .errors import InvalidInput, NotFound, RagError
-from .generators import build_generator
-from .generators.base import collect
-from .language import say
-from .parts import Parts
-from .protocols import (
+from rag import items
+from rag.answer.citations import cite
+from rag.answer.generators import build_generator
+from rag.answer.generators.base import collect
+from rag.errors import InvalidInput, NotFound, RagError
+from rag.parts import Parts
+from rag.protocols import (
     GenerationChunk,
     GenerationRequest,
     Generator,
     ImageEmbedder,
     TextEmbedder,
 )
-from .retriever import Retriever
-from .schema import Answer, Hit, Query, Usage
-from .settings import Settings, check_collection
+from rag.retrieval.answerability import Verdict, decide
+from rag.retrieval.retriever import Retriever
+from rag.schema import Answer, Hit, Query, Usage
+from rag.settings import Settings
+from rag.store.db import folder_shares
+from rag.text.language import say
 
 log = logging.getLogger(__name__)
 @dataclass
@@ -46,6 +46,7 @@ class Stream:
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     answerability: dict[str, Any] = field(default_factory=dict)
+    started: float = 0.0  # time.perf_counter() when generation started
 
 
 class RagService:
@@ -162,7 +163,7 @@ class RagService:
 
     def evidence(self, query: Query, hits: list[Hit]) -> tuple[list[tuple[int, Hit]], Verdict]:
         """Hits good enough to answer from, numbered as they will be cited, and the verdict
-        on whether the collection answers the question at all (rag/answerability.py)."""
+        on whether the collection answers the question at all (rag/retrieval/answerability.py)."""
         s = self.settings
         meta = self.parts.store.get_meta(query.collection, "text") if hits else {}
         # the full-text index weighs the question's words even with its channel turned off
@@ -224,54 +225,37 @@ class RagService:
 
     def answer(self, query: Query, generator: str | None = None,
                options: dict[str, Any] | None = None) -> Answer:
-        request, hits, timings, gen, verdict = self.prepare(query, generator, options)
-        request.options.setdefault("stream", False)
-        notes: list[str] = []
-        t0 = time.perf_counter()
-        if request.evidence:
-            chunks, name = self._generate(gen, request, notes)
-            text, usage, finish = collect(chunks)
-        else:
-            text, usage, name, finish = say("not_found", request.question), None, gen.name, "stop"
-        if name == "extractive" or not request.evidence:  # no model counted: count here
-            usage = self._count_usage(request, text)
-        timings["generate_ms"] = (time.perf_counter() - t0) * 1000
-        answer = Answer(
-            question=query.ask or query.text,
-            text=text,
-            citations=self.citations(request.evidence, text, request.question),
-            hits=hits,
-            generator=name,
-            timings_ms=timings,
-            found=bool(request.evidence),
-            notes=notes,
-            finish_reason=finish or "stop",
-            answerability=verdict.report(),
-        )
-        if usage is not None:
-            answer.usage = usage
-        if self.images_error and query.text:
-            answer.notes.append(say("no_images", answer.question))
-        if not hits and self.is_empty(query.collection):
-            answer.notes.append(say("empty", answer.question, collection=query.collection))
-        return answer
+        """The stream of ``stream``, collected."""
+        s = self.stream(query, generator, {"stream": False, **(options or {})})
+        text, usage, finish = collect(s.chunks)
+        s.timings_ms["generate_ms"] = (time.perf_counter() - s.started) * 1000
+        return Answer(question=s.request.question, text=text,
+                      citations=self.citations(s.request.evidence, text, s.request.question),
+                      hits=s.hits, generator=s.generator, timings_ms=s.timings_ms,
+                      found=bool(s.request.evidence), notes=s.notes,
+                      finish_reason=finish or "stop", answerability=s.answerability,
+                      usage=usage)
 
     def stream(self, query: Query, generator: str | None = None,
                options: dict[str, Any] | None = None) -> Stream:
-        """Retrieval happens now; the answer streams as the caller iterates."""
+        """Retrieval happens now; the answer streams as the caller iterates. Every way of
+        answering (``answer``, chat, completions, responses, ``/v1/query``) renders this."""
         request, hits, timings, gen, verdict = self.prepare(query, generator, options)
         notes: list[str] = []
-        if not request.evidence:
-            chunks: Iterator[GenerationChunk] = iter(
-                [GenerationChunk(say("not_found", request.question), finish_reason="stop")])
-            name = gen.name
-            if not hits and self.is_empty(query.collection):
-                notes.append(say("empty", request.question, collection=query.collection))
-        else:
+        started = time.perf_counter()
+        if request.evidence:
             chunks, name = self._generate(gen, request, notes)
-        if name == "extractive" or not request.evidence:
+        else:
+            chunks = iter([GenerationChunk(say("not_found", request.question),
+                                           finish_reason="stop")])
+            name = gen.name
+        if name == "extractive" or not request.evidence:  # no model counted: count here
             chunks = self._counting(chunks, request)
-        return Stream(chunks, request, hits, name, notes, timings, verdict.report())
+        if self.images_error and query.text:
+            notes.append(say("no_images", request.question))
+        if not hits and self.is_empty(query.collection):
+            notes.append(say("empty", request.question, collection=query.collection))
+        return Stream(chunks, request, hits, name, notes, timings, verdict.report(), started)
 
     def _count_usage(self, request: GenerationRequest, text: str) -> Usage:
         """Tokens of an answer no model counted (extractive, or nothing found), with the
@@ -311,54 +295,3 @@ class RagService:
         return itertools.chain([first], stream), gen.name
 
     citations = staticmethod(cite)
-
-    # -- stored things -------------------------------------------------------------------
-    def refit(self, collection: str) -> None:
-        store = self.parts.store
-        clip = self.image_embedder() if store.count(collection, "image") else None
-        calibration.refit(store, collection, self.parts.text, clip)
-        if self.parts.lexical is not None:
-            lexical.fill(self.parts.lexical, store, collection)
-
-    def item(self, collection: str, item_id: str) -> dict[str, Any]:
-        """A stored item as a citation's link shows it: its text (a passage, or the text read
-        in a picture), its source and place in it, and whether it is a picture."""
-        collection = check_collection(collection)
-        store = self.parts.store
-        for modality in ("text", "image"):
-            found, _ = store.get(collection, modality, ids=[item_id])
-            if found:
-                it = found[0]
-                meta = it.metadata
-                return {"id": it.id, "modality": modality,
-                        "source": items.display_source(str(meta.get(items.SOURCE, ""))),
-                        "location": items.location(meta),
-                        "text": it.document if modality == "text" else
-                        (meta.get(items.OCR_TEXT) or meta.get(items.CAPTION) or None),
-                        "image": modality == "image" or bool(meta.get(items.IMAGE_ID)),
-                        "image_id": it.id if modality == "image" else meta.get(items.IMAGE_ID),
-                        "pdf_page": (int(meta[items.PAGE]) if meta.get(items.FILE_BLOB)
-                                     and meta.get(items.PAGE) is not None else None),
-                        "file_blob": meta.get(items.FILE_BLOB)}
-        found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
-        if found:  # a picture kept only for the text read in it
-            meta = found[0].metadata
-            return {"id": item_id, "modality": "image", "source": str(meta.get(items.SOURCE, "")),
-                    "location": items.location(meta), "text": found[0].document, "image": True,
-                    "image_id": item_id, "pdf_page": None, "file_blob": None}
-        raise NotFound(f"no item {item_id!r} in collection {collection!r}")
-
-    def image_file(self, collection: str, item_id: str) -> tuple[str, str]:
-        """(absolute path, mime type) of a stored image item."""
-        collection = check_collection(collection)
-        store, blobs = self.parts.store, self.parts.blobs
-        found, _ = store.get(collection, "image", ids=[item_id])
-        if not found:  # an image stored without a vector is known by its text (OCR)
-            found, _ = store.get(collection, "text", where={items.IMAGE_ID: item_id}, limit=1)
-        if not found or not found[0].metadata.get(items.BLOB):
-            raise NotFound(f"no image {item_id!r} in collection {collection!r}")
-        rel = str(found[0].metadata[items.BLOB])
-        try:
-            return str(blobs.resolve(rel)), blobs.mime(rel)
-        except FileNotFoundError:
-            raise NotFound(f"the stored copy of image {item_id!r} is missing") from None

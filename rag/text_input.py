@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import InvalidInput
+from rag.errors import InvalidInput
 
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

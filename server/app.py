@@ -14,11 +14,11 @@ from starlette.routing import Route
 
 import rag
 from ingest.pipeline import Ingestor
-from rag.db import Process
+from rag.answer.generators import REGISTRY
 from rag.errors import RagError
-from rag.generators import REGISTRY
 from rag.service import RagService
 from rag.settings import Settings
+from rag.store.db import Process
 
 from . import errors
 from .agents.endpoint import McpEndpoint

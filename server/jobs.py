@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ingest.pipeline import FileResult, Ingestor, Source
-from rag.db import Database, claims, is_alive, jobs
 from rag.errors import QueueFull
+from rag.store.db import Database, claims, is_alive, jobs
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 200  # finished jobs kept in memory
@@ -69,7 +69,7 @@ class Jobs:
 
     def __init__(self, ingestor: Ingestor, db: Database, owner: str, workers: int = 2,
                  max_jobs: int = 16, max_bytes: int = 512 * 1024 * 1024):
-        """``db`` holds the jobs' state; ``owner`` is this process (rag/db.py: Process)."""
+        """``db`` holds the jobs' state; ``owner`` is this process (rag/store/db.py: Process)."""
         self.ingestor = ingestor
         self.db = db
         self.owner = owner

@@ -78,7 +78,7 @@ def metrics(metrics: MetricsDep, _: PrincipalDep) -> Response:
 def models(settings: SettingsDep, _: PrincipalDep) -> dict:
     """``mmrag`` (the configured generator, the name the docs tell clients to use) and
     the generators configured here, in the OpenAI list shape; ``model`` picks one."""
-    from rag.generators import configured
+    from rag.answer.generators import configured
 
     names = ["mmrag", *configured(settings)]
     return {"object": "list", "data": [
@@ -214,23 +214,23 @@ async def delete_document(doc_id: str, ingestor: IngestorDep, settings: Settings
 
 @router.get("/v1/images/{item_id}", responses={
     **NOT_FOUND, 200: {"description": "the stored image", "content": {"image/*": {}}}})
-async def image(item_id: str, service: ServiceDep, settings: SettingsDep, work: WorkerDep,
+async def image(item_id: str, ingestor: IngestorDep, settings: SettingsDep, work: WorkerDep,
                 who: LinkPrincipalDep, collection: CollectionParam = None) -> FileResponse:
     coll = who.collection(collection, settings.default_collection)
-    path, mime = await work(service.image_file, coll, item_id)
+    path, mime = await work(ingestor.image_file, coll, item_id)
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/v1/items/{item_id}", response_model=None, responses={
     **NOT_FOUND, 200: {"description": "the cited passage or picture: JSON, or a page for a "
                        "browser", "content": {"application/json": {}, "text/html": {}}}})
-async def item(item_id: str, request: Request, service: ServiceDep, settings: SettingsDep,
+async def item(item_id: str, request: Request, ingestor: IngestorDep, settings: SettingsDep,
                work: WorkerDep, who: LinkPrincipalDep, links: LinksDep,
                collection: CollectionParam = None) -> dict | HTMLResponse:
     """What a citation points at: the passage's text with its source and page or slide, or a
     picture with the text read in it. A browser (Accept: text/html) gets a small page."""
     coll = who.collection(collection, settings.default_collection)
-    found = await work(service.item, coll, item_id)
+    found = await work(ingestor.item, coll, item_id)
     made = links.for_collection(coll)
     image_url = (made.image(found["image_id"]) if found["image"] else
                  made.page(item_id) if found["pdf_page"] else None)

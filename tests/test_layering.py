@@ -37,3 +37,28 @@ def test_the_command_line_loads_its_subcommands_lazily():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8",
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_core_folders_contracts_catch_a_planted_import(tmp_path):
+    """rag's folders: answer and retrieval apart, text under storage, storage under the
+    service. Each planted import in a copy of the tree is reported."""
+    import shutil
+
+    for name in ("rag", "ingest", "server", "eval", "mmrag"):
+        shutil.copytree(ROOT / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "datasets"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    plants = {"rag/answer/prompt.py": "import rag.retrieval.fusion",
+              "rag/text/units.py": "import rag.store.db",
+              "rag/store/db.py": "import rag.service"}
+    for path, line in plants.items():
+        with open(tmp_path / path, "a", encoding="utf-8") as f:
+            f.write(f"\n{line}  # planted\n")
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True,
+                         encoding="utf-8", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 1, out.stdout + out.stderr
+    for broken in ("rag.answer is not allowed to import rag.retrieval",
+                   "rag.text is not allowed to import rag.store",
+                   "rag.store is not allowed to import rag.service"):
+        assert broken in out.stdout, out.stdout

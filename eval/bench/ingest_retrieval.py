@@ -115,8 +115,9 @@ def main() -> None:
     from rag.embedders.clip import ClipEmbedder
     from rag.embedders.text import SentenceTransformerEmbedder
     from rag.schema import Query
+    from rag.sections import IngestSettings
     from rag.service import RagService
-    from rag.settings import IngestSettings, Settings
+    from rag.settings import Settings
     from rag.testing.models import TRAINING_TEXT, build_random_clip
 
     hf_logging.set_verbosity_error()
@@ -200,7 +201,7 @@ def main() -> None:
     del pixels
 
     # pad to the target index size with random unit vectors; padded text items get prose of
-    # the corpus's words, in the full-text index too where there is one (rag/lexical.py)
+    # the corpus's words, in the full-text index too where there is one (rag/store/lexical.py)
     rng = np.random.default_rng(0)
     prng = random.Random(2)
     lexical = getattr(svc.parts, "lexical", None)

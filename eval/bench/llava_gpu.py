@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.generators.llava import LlavaGenerator
+from rag.answer.generators.llava import LlavaGenerator
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
-from rag.settings import GenerationSettings, LlavaSettings
+from rag.sections import GenerationSettings, LlavaSettings
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "kb" / "images"
 GIB = 1024**3

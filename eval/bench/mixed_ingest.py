@@ -81,8 +81,9 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from ingest.pipeline import Ingestor, walk
+    from rag.sections import IngestSettings
     from rag.service import RagService
-    from rag.settings import IngestSettings, Settings
+    from rag.settings import Settings
     from rag.testing.models import build_random_clip
 
     hf_logging.set_verbosity_error()

@@ -37,8 +37,9 @@ def mmrag_side(corpus: Path, clip: str, store: Path, questions_file: Path) -> No
     """This process is one mmrag round: prints the same JSON line as the LlamaIndex side."""
     from ingest.pipeline import Ingestor, walk
     from rag.schema import Query
+    from rag.sections import IngestSettings
     from rag.service import RagService
-    from rag.settings import IngestSettings, Settings
+    from rag.settings import Settings
 
     settings = Settings(data_dir=store, clip_model=clip, device="cpu",
                         ingest=IngestSettings(ocr="off"), _env_file=None)

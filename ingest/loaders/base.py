@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from rag import items
 from rag.errors import InvalidInput, TooLarge
 from rag.images import decode_image
-from rag.settings import IngestSettings
+from rag.sections import IngestSettings
 
 # A file's kind comes from its extension; each kind has one loader (the registry in
 # ``ingest.loaders``).

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .hub import resolve_device
+from rag.embedders.hub import resolve_device
 
 __all__ = ["resolve_device"]

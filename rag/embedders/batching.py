@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..gather import MAX_BATCH, Gather
+from rag.gather import MAX_BATCH, Gather
 
 CACHE = 4096  # remembered vectors per encoder
 # what one encoder call costs beyond its texts, in characters of padded input. Measured on

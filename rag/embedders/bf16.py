@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from . import cache
+from rag.embedders import cache
 
 log = logging.getLogger(__name__)
 

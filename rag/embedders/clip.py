@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelUnavailable
-from ..lazy import LazyLoaded, settle_again
-from ..settings import DEFAULT_CLIP_MODEL
-from . import bf16, exports, image_bf16, onnx, precision, standalone
-from .batching import CACHE, Batcher
-from .hub import load_pretrained, resolve_device
+from rag.embedders import bf16, checks, exports, image_bf16, onnx, precision, standalone
+from rag.embedders.batching import CACHE, Batcher
+from rag.embedders.hub import load_pretrained, resolve_device
+from rag.errors import ModelUnavailable
+from rag.lazy import LazyLoaded, settle_again
+from rag.settings import DEFAULT_CLIP_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class ClipEmbedder(LazyLoaded):
         tok = self._tokenize(["What is the travel policy?", "hello"], "np")
         example = {k: tok[k] for k in ("input_ids", "attention_mask")}
         key = exports.fingerprint("clip-text", self.model_id, self.model_id)
-        return onnx.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
+        return checks.build(model, forward, example, self.cache_dir / f"clip-text-{key}.onnx",
                           lambda texts: self._tokenize(texts, "np"),
                           lambda texts: self._embed_text_torch(texts, bf16=False),
                           standalone.from_model(

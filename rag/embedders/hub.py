@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from ..errors import ModelUnavailable
+from rag.errors import ModelUnavailable
 
 T = TypeVar("T")
 

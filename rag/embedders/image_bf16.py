@@ -4,7 +4,7 @@ bf16 PyTorch (``precision``) already runs the image tower about twice as fast as
 same tower exported to ONNX and compiled by OpenVINO in bf16 ran 32 pictures of 224 px in
 0.72 s against 0.91 s (ViT-B/32's shapes, docs/how-it-works.md). The export is made once per
 model and cached beside the question encoders; the check is the questions'
-(``onnx.in_bf16``): probe pixels one at a time and together against fp32 PyTorch, a worst
+(``checks.in_bf16``): probe pixels one at a time and together against fp32 PyTorch, a worst
 cosine of at least ``onnx.MIN_COSINE``, recorded with the export (and made again for a new
 OpenVINO). Where anything fails, the pictures stay on PyTorch, with a log line. An export
 that fails its check is kept with the verdict, so later loads neither export nor check it
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..lazy import give_back_freed_memory
-from . import bf16, exports, onnx
+from rag.embedders import bf16, exports, onnx
+from rag.lazy import give_back_freed_memory
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx import MIN_COSINE, worst_cosine  # one bar for every path from fp32 PyTorch
+from rag.embedders.onnx import MIN_COSINE, worst_cosine  # one bar for every path from fp32 PyTorch
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import cache, precision, standalone
+from rag.embedders import cache, precision, standalone
 
 log = logging.getLogger(__name__)
 DIMENSIONS = 256  # principal components kept

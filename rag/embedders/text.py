@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..lazy import LazyLoaded, settle_again
-from ..settings import DEFAULT_TEXT_MODEL
-from . import bf16, exports, onnx, precision, standalone, static
-from .batching import CACHE, Batcher
-from .hub import is_local, load_pretrained, resolve_device
+from rag.embedders import bf16, checks, exports, onnx, precision, standalone, static
+from rag.embedders.batching import CACHE, Batcher
+from rag.embedders.hub import is_local, load_pretrained, resolve_device
+from rag.lazy import LazyLoaded, settle_again
+from rag.settings import DEFAULT_TEXT_MODEL
 
 log = logging.getLogger(__name__)
 PROBE_PASSAGE = ("Submit every expense claim within 30 days of the end of the trip, with "
@@ -131,7 +131,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
     def new_tokenizer(self) -> Any:
         """A private copy of the model's tokenizer, for another thread (chunking): the one kept
         beside the export when the model is not loaded (it tokenizes as the model does: it is
-        kept only then, ``onnx._keep_tokenizer``)."""
+        kept only then, ``checks._keep_tokenizer``)."""
         if not self._loaded and (quick := self._quick.get()) is not None and quick.tokenizer:
             return copy.deepcopy(quick.tokenizer)
         return copy.deepcopy(self.model.tokenizer)
@@ -263,7 +263,7 @@ class SentenceTransformerEmbedder(LazyLoaded):
             return model({**dict(zip(names, tensors, strict=True)), **extras})[
                 "sentence_embedding"]
 
-        return onnx.build(model, forward, {k: features[k].numpy() for k in names},
+        return checks.build(model, forward, {k: features[k].numpy() for k in names},
                           self.cache_dir / f"text-{self._fingerprint()}.onnx", self._features,
                           lambda texts: self._embed_torch(texts, bf16=False),
                           standalone.from_model(model.tokenizer, int(model.max_seq_length)),

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelUnavailable
-from ..extras import need
-from ..lazy import LazyLoaded
-from ..settings import DEFAULT_TEXT_MODEL
-from .batching import CACHE, Batcher
+from rag.embedders.batching import CACHE, Batcher
+from rag.errors import ModelUnavailable
+from rag.extras import need
+from rag.lazy import LazyLoaded
+from rag.settings import DEFAULT_TEXT_MODEL
 
 log = logging.getLogger(__name__)
 NAMES = frozenset({"use-multilingual-v3", "usem3"})
@@ -84,7 +84,7 @@ class UseEmbedder(LazyLoaded):
 
         from tokenizers import Tokenizer
 
-        from .text import resolve_text_model
+        from rag.embedders.text import resolve_text_model
 
         path = Path(resolve_text_model(DEFAULT_TEXT_MODEL)) / "tokenizer.json"
         if not path.exists():

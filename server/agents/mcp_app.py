@@ -156,7 +156,7 @@ def run_stdio(settings: Settings, key: str | None) -> None:
     point at ``server.public_url`` when it is set (a running ``mmrag serve``)."""
     import anyio
 
-    from rag.db import Process
+    from rag.store.db import Process
 
     keys = (KeyStore.load(settings.api_keys_file, settings.server.keys_reload_seconds)
             if settings.api_keys_file else None)

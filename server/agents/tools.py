@@ -128,7 +128,7 @@ class Tools:
 
     async def _picture(self, collection: str, image_id: str) -> ImageContent | None:
         try:
-            path, _ = await self.b.run(self.b.service.image_file, collection, image_id)
+            path, _ = await self.b.run(self.b.ingestor.image_file, collection, image_id)
         except NotFound:  # a picture whose copy is gone still has its text
             return None
         with open(path, "rb") as f:
@@ -208,7 +208,7 @@ class Tools:
 
     async def fetch(self, ctx: Context, id: str, collection: str | None) -> CallToolResult:
         _, coll = self._collection(ctx, collection)
-        found = await self.b.run(self.b.service.item, coll, id)
+        found = await self.b.run(self.b.ingestor.item, coll, id)
         links = self.b.links(ctx, coll)
         view = {k: found[k] for k in ("id", "modality", "location", "text", "image")}
         view.update(source=display_source(found["source"]), collection=coll,

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.conversation import standalone_query
+from rag.answer.conversation import standalone_query
+from rag.answer.generators import REGISTRY
 from rag.errors import InvalidInput, NotFound, TooLarge
-from rag.generators import REGISTRY
 from rag.protocols import GenerationChunk
 from rag.schema import Answer, Query
 from rag.service import RagService, Stream

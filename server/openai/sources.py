@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rag.language import say
+from rag.text.language import say
 
 from ..schemas import CitationOut
 from .protocol import Annotation, UrlCitation

@@ -112,8 +112,8 @@ def test_a_feature_without_its_extra_names_the_extra(env, capsys, monkeypatch, t
     one of them says which extra to install, in one line."""
     import importlib.util
 
-    from rag.db import Database
     from rag.errors import MissingExtra
+    from rag.store.db import Database
 
     real = importlib.util.find_spec
     gone = {"matplotlib", "psycopg", "boto3"}
@@ -124,7 +124,7 @@ def test_a_feature_without_its_extra_names_the_extra(env, capsys, monkeypatch, t
     assert "pip install 'mmrag[eval]'" in err and len(err.strip().splitlines()) == 1, err
     with pytest.raises(MissingExtra, match=r"mmrag\[replicas\]"):
         Database("postgresql://user@127.0.0.1:1/db")
-    from rag.s3blobs import S3Blobs
+    from rag.store.s3blobs import S3Blobs
 
     with pytest.raises(MissingExtra, match=r"mmrag\[replicas\]"):
         _ = S3Blobs.from_url("s3://bucket/images", tmp_path).client

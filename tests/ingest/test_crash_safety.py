@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.manifest import Manifest
-from rag.db import Database
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
+from rag.store.db import Database
 
 from ..helpers import save_image
 

@@ -44,7 +44,8 @@ def signs(tmp_path):
 def test_without_clip_image_text_is_still_searchable(settings, text_embedder, signs, tmp_path):
     service = RagService.from_settings(settings, text_embedder=text_embedder,
                          clip=ClipEmbedder(str(tmp_path / "no-clip"), "cpu"))
-    report = Ingestor(service).ingest_paths([signs])
+    ingestor = Ingestor(service)
+    report = ingestor.ingest_paths([signs])
     status = {Path(f.source).name: (f.status, f.images, f.chunks) for f in report.files}
     assert status["guest-wifi-sign.png"][:2] == ("ingested", 0)  # no vector: text only
     assert status["guest-wifi-sign.png"][2] >= 1
@@ -53,13 +54,14 @@ def test_without_clip_image_text_is_still_searchable(settings, text_embedder, si
     assert "BlueHarbor2026" in answer.text
     top = answer.citations[0]
     assert top.modality == "image" and top.source.endswith("guest-wifi-sign.png")
-    path, mime = service.image_file("default", top.id)
+    path, mime = ingestor.image_file("default", top.id)
     assert Path(path).read_bytes() == (signs / "guest-wifi-sign.png").read_bytes()
     assert mime == "image/png"
 
 
 def test_with_clip_an_image_appears_once_with_its_text_as_evidence(service, signs):
-    Ingestor(service).ingest_paths([signs])
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([signs])
     hits, _ = service.retrieve(Query(text="Where is the evacuation assembly point?", top_k=10))
     slide = [h for h in hits if h.source.endswith("fire-evacuation-slide.png")]
     assert len(slide) == 1 and slide[0].channel == "ocr"
@@ -67,4 +69,4 @@ def test_with_clip_an_image_appears_once_with_its_text_as_evidence(service, sign
     answer = service.answer(Query(text="Where is the evacuation assembly point?"))
     top = answer.citations[0]
     assert "parking lot C" in answer.text and top.modality == "image"
-    assert Path(service.image_file("default", top.id)[0]).is_file()
+    assert Path(ingestor.image_file("default", top.id)[0]).is_file()

@@ -134,13 +134,14 @@ def test_delete_removes_a_source_everywhere(service, kb):
 
 
 def test_search_by_image_finds_that_image_and_links_its_copy(service, kb):
-    Ingestor(service).ingest_paths([kb])
+    ingestor = Ingestor(service)
+    ingestor.ingest_paths([kb])
     green = (kb / "img" / "green.jpg").read_bytes()
     (kb / "img" / "green.jpg").unlink()  # the stored copy must not depend on the original
     hits, _ = service.retrieve(Query(image=green, top_k=3))
     assert Path(hits[0].source).name == "green.jpg" and hits[0].raw_score > 0.999
     assert hits[0].channel == "exact" and hits[0].modality == "image"
-    path, mime = service.image_file("default", hits[0].id)
+    path, mime = ingestor.image_file("default", hits[0].id)
     assert Path(path).read_bytes() == green and mime == "image/jpeg"
     # the same picture saved again (other bytes) is found by its CLIP vector
     import io

@@ -8,7 +8,7 @@ import pytest
 from ingest.pipeline import Ingestor
 from ingest.tags import Tagger
 from rag.items import tag_key
-from rag.retriever import tag_filter
+from rag.retrieval.retriever import tag_filter
 from rag.schema import Query
 
 pytestmark = pytest.mark.slow

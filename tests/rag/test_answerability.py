@@ -1,11 +1,11 @@
-"""Refusals against what a match looks like in this collection (rag/answerability.py)."""
+"""Refusals against what a match looks like in this collection (rag/retrieval/answerability.py)."""
 
 import pytest
 
-from rag.answerability import IN_CORPUS_THRESHOLD, decide
-from rag.db import Database
-from rag.lexical import SqlLexical
+from rag.retrieval.answerability import IN_CORPUS_THRESHOLD, decide
 from rag.schema import Hit
+from rag.store.db import Database
+from rag.store.lexical import SqlLexical
 
 PASSAGES = {
     "age": "SESSION_COOKIE_AGE Default: 1209600 (2 weeks, in seconds). The age of session "
@@ -64,8 +64,9 @@ def test_the_old_rule_still_decides_without_an_in_corpus_fit(lexical):
 
 def test_the_in_corpus_background_is_fitted_on_other_documents_matches():
     from rag import items
-    from rag.calibration import fit_in_corpus
-    from rag.testing.fakes import HashTextEmbedder, InMemoryStore
+    from rag.retrieval.calibration import fit_in_corpus
+    from rag.testing.fake_embedders import HashTextEmbedder
+    from rag.testing.fakes import InMemoryStore
 
     store, text = InMemoryStore(), HashTextEmbedder()
     docs = [f"Document {d} sentence {i} talks about topic {d} and detail {i} at length."
@@ -82,8 +83,10 @@ def test_the_in_corpus_background_is_fitted_on_other_documents_matches():
 
 
 def test_the_in_corpus_fit_is_redone_only_when_the_collection_changed_enough(monkeypatch):
-    from rag import calibration, items
-    from rag.testing.fakes import HashTextEmbedder, InMemoryStore
+    from rag import items
+    from rag.retrieval import calibration
+    from rag.testing.fake_embedders import HashTextEmbedder
+    from rag.testing.fakes import InMemoryStore
 
     store, text = InMemoryStore(), HashTextEmbedder()
 

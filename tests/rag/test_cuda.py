@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rag.answer.generators.base import collect
+from rag.answer.generators.llava import LlavaGenerator
 from rag.embedders.clip import ClipEmbedder
-from rag.generators.base import collect
-from rag.generators.llava import LlavaGenerator
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
-from rag.settings import GenerationSettings, LlavaSettings
+from rag.sections import GenerationSettings, LlavaSettings
 from rag.testing.models import build_random_llava
 
 torch = pytest.importorskip("torch")

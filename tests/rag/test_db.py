@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.manifest import Document, Manifest
-from rag.db import Database, Process, engine_url, processes
 from rag.errors import Unavailable
+from rag.store.db import Database, Process, engine_url, processes
 
 OLD_SCHEMA = """
 CREATE TABLE documents (collection TEXT NOT NULL, doc_id TEXT NOT NULL, source TEXT NOT NULL,
@@ -70,7 +70,7 @@ def test_manifest_rows(db):
 def test_folder_shares_count_the_documents_that_hold_text(db):
     from dataclasses import replace
 
-    from rag.db import folder_shares
+    from rag.store.db import folder_shares
 
     m = Manifest(db)
     m.put(doc("a"), doc("b"), doc("c"), replace(doc("r1"), source="/kb/releases/1.txt"),

@@ -1,9 +1,10 @@
 import pytest
 
+from rag.answer.generators import build_generator
+from rag.answer.generators.base import NOT_FOUND, cited_numbers, collect
+from rag.answer.generators.extractive import ExtractiveGenerator, terms
+from rag.answer.sentences import best_sentence
 from rag.errors import InvalidInput
-from rag.generators import build_generator
-from rag.generators.base import NOT_FOUND, cited_numbers, collect
-from rag.generators.extractive import ExtractiveGenerator, best_sentence, terms
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
 from rag.settings import Settings
@@ -150,7 +151,7 @@ def test_a_number_named_by_the_question_s_word_is_the_answer():
 
 
 def test_the_same_words_in_two_places_are_quoted_once_citing_both():
-    from rag.citations import cite
+    from rag.answer.citations import cite
 
     evidence = [ocr_hit(1, CHANGE_FORM, "form.png"), ocr_hit(2, CHANGE_FORM, "form2.png"),
                 ocr_hit(3, HISTORY, "history.png")]

@@ -6,21 +6,22 @@ import pytest
 from PIL import Image
 
 from rag.protocols import BlobStore, ImageEmbedder, TextEmbedder, VectorStore
-from rag.testing.fakes import (
-    ColorImageEmbedder,
-    HashTextEmbedder,
-    InMemoryBlobs,
-    InMemoryStore,
-    matches,
-)
-
-from .store_contract import StoreContract
+from rag.testing.contracts.blobs import BlobContract
+from rag.testing.contracts.store import StoreContract
+from rag.testing.fake_embedders import ColorImageEmbedder, HashTextEmbedder
+from rag.testing.fakes import InMemoryBlobs, InMemoryStore, matches
 
 
 class TestInMemoryStore(StoreContract):
     @pytest.fixture
     def store(self):
         return InMemoryStore()
+
+
+class TestInMemoryBlobs(BlobContract):
+    @pytest.fixture
+    def blobs(self, tmp_path):
+        return InMemoryBlobs(tmp_path)
 
 
 def test_the_fakes_implement_the_protocols(tmp_path):

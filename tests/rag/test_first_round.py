@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from rag import items
-from rag.first_round import Ask, FirstRound
-from rag.store import ChromaStore
-from rag.testing.fakes import ColorImageEmbedder, HashTextEmbedder
+from rag.retrieval.first_round import Ask, FirstRound
+from rag.store.chroma import ChromaStore
+from rag.testing.fake_embedders import ColorImageEmbedder, HashTextEmbedder
 
 WORDS = "red green blue white black yellow hotel salary parking travel portal".split()
 
@@ -169,8 +169,8 @@ def test_errors_reach_only_the_questions_they_concern(store):
 
 def test_the_full_text_search_is_made_in_the_round_and_fails_only_its_question(store,
                                                                                 tmp_path):
-    from rag.db import Database
-    from rag.lexical import SqlLexical
+    from rag.store.db import Database
+    from rag.store.lexical import SqlLexical
 
     index = SqlLexical(Database(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
     found, _ = store.get("kb", "text")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.fusion import RRF_K, Background, fit_background, fuse
+from rag.retrieval.fusion import RRF_K, Background, fit_background, fuse
 from rag.schema import Hit
 
 
@@ -71,7 +71,7 @@ def test_top_k_and_unknown_mode():
 
 
 def test_diversify_caps_a_document_and_gives_back_unused_places():
-    from rag.fusion import diversified
+    from rag.retrieval.fusion import diversified
     from rag.schema import Hit
 
     def hit(i, doc):
@@ -86,7 +86,7 @@ def test_diversify_caps_a_document_and_gives_back_unused_places():
 
 
 def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
-    from rag.fusion import diversified
+    from rag.retrieval.fusion import diversified
     from rag.schema import Hit
 
     def hit(i, source, modality="text"):

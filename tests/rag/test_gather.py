@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rag.gather import BatchedSearch, Gather
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
 
 
 class Slowed:

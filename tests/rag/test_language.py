@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from rag.generators.base import NOT_FOUND, collect
-from rag.language import language
+from rag.answer.generators.base import NOT_FOUND, collect
 from rag.schema import Query
+from rag.text.language import language
 from server.openai.sources import footer
 from server.schemas import CitationOut
 

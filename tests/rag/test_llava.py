@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
+from rag.answer.generators.base import collect
+from rag.answer.generators.hf import attention_backends
+from rag.answer.generators.llava import LlavaGenerator, quantization_kwargs
 from rag.errors import ModelUnavailable
-from rag.generators.base import collect
-from rag.generators.hf import attention_backends
-from rag.generators.llava import LlavaGenerator, quantization_kwargs
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
-from rag.settings import GenerationSettings, LlavaSettings
+from rag.sections import GenerationSettings, LlavaSettings
 from rag.testing.models import build_random_llava
 
 pytestmark = pytest.mark.slow

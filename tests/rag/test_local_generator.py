@@ -4,12 +4,12 @@ import importlib.util
 
 import pytest
 
+from rag.answer.generators.base import collect
+from rag.answer.generators.local import LocalGenerator, resolve_local_model
 from rag.errors import ModelUnavailable
-from rag.generators.base import collect
-from rag.generators.local import LocalGenerator, resolve_local_model
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
-from rag.settings import GenerationSettings, LocalSettings
+from rag.sections import GenerationSettings, LocalSettings
 
 pytestmark = [
     pytest.mark.slow,

@@ -7,12 +7,12 @@ import socket
 import pytest
 from PIL import Image
 
+from rag.answer.generators.base import collect
+from rag.answer.generators.openai_api import OpenAIGenerator
 from rag.errors import ModelUnavailable, Overloaded, UpstreamError
-from rag.generators.base import collect
-from rag.generators.openai_api import OpenAIGenerator
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
-from rag.settings import GenerationSettings, OpenAISettings
+from rag.sections import GenerationSettings, OpenAISettings
 
 from .openai_server import FakeOpenAI, Reply, completion, stream_events
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag.embedders import bf16, exports, onnx
+from rag.embedders import bf16, checks, exports, onnx
 from rag.embedders.clip import ClipEmbedder
 from rag.embedders.text import SentenceTransformerEmbedder
 
@@ -51,7 +51,7 @@ def test_a_quick_start_reads_the_verdict(tiny_clip_dir, tmp_path, monkeypatch):
     first = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path).load()
     v = first.embed_text(QUESTIONS)
     assert runs_in_bf16(first.question_encoder())
-    monkeypatch.setattr(onnx, "in_bf16", lambda *a: pytest.fail("checked again"))
+    monkeypatch.setattr(checks, "in_bf16", lambda *a: pytest.fail("checked again"))
     second = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     assert second.quick_start() and not second._loaded
     assert runs_in_bf16(second._quick.get())

@@ -1,4 +1,4 @@
-from rag.prompt import NO_EVIDENCE, PROMPT_VERSION, SYSTEM, build_prompt
+from rag.answer.prompt import NO_EVIDENCE, PROMPT_VERSION, SYSTEM, build_prompt
 from rag.protocols import GenerationRequest
 from rag.schema import Hit
 

@@ -10,9 +10,10 @@ from PIL import Image
 
 from rag import items
 from rag.errors import InvalidInput
-from rag.retriever import Retriever
+from rag.retrieval.retriever import Retriever
 from rag.schema import Query
-from rag.testing.fakes import ColorImageEmbedder, HashTextEmbedder, InMemoryStore
+from rag.testing.fake_embedders import ColorImageEmbedder, HashTextEmbedder
+from rag.testing.fakes import InMemoryStore
 
 
 def png(color: str) -> bytes:
@@ -94,8 +95,8 @@ def test_questions_that_cannot_be_searched_say_why(parts):
 
 def lexical_index(tmp_path, store):
     """The real lexical index (SQLite FTS5 in a temporary database) over the store's text."""
-    from rag.db import Database
-    from rag.lexical import SqlLexical
+    from rag.store.db import Database
+    from rag.store.lexical import SqlLexical
 
     index = SqlLexical(Database(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
     found, _ = store.get("kb", "text")
@@ -144,7 +145,7 @@ def test_one_document_cannot_fill_the_top_k(parts):
 
 
 def test_a_crowded_ranking_looks_deeper_for_the_other_documents(parts, monkeypatch):
-    import rag.retriever
+    import rag.retrieval.retriever
 
     store, text, image = parts
     notes = [f"Django 1.{i} drops PostgreSQL 9.{i}: Django supports PostgreSQL 9.{i + 1}."
@@ -158,18 +159,18 @@ def test_a_crowded_ranking_looks_deeper_for_the_other_documents(parts, monkeypat
                  model=text.model_id)
     q = Query("Which PostgreSQL version does Django support?", collection="kb", top_k=4)
     capped = Retriever(store, text, lambda: image, 10_000_000, max_per_document=1)
-    monkeypatch.setattr(rag.retriever, "DEEPER", 1)
+    monkeypatch.setattr(rag.retrieval.retriever, "DEEPER", 1)
     shallow, _ = capped.retrieve(q)
     # the first 12 candidates are all release notes: the folder's cap has nothing to let in
     assert all("releases" in h.source for h in shallow)
-    monkeypatch.setattr(rag.retriever, "DEEPER", 4)
+    monkeypatch.setattr(rag.retrieval.retriever, "DEEPER", 4)
     deep, _ = capped.retrieve(q)
     assert "docs/ref/databases.txt" in [h.source for h in deep] and len(deep) == 4
     assert sum("releases" in h.source for h in deep) == 2  # the folder's cap: one more than 1
 
 
 def test_a_knowledge_base_in_one_folder_is_capped_by_document_only(parts, monkeypatch):
-    import rag.retriever
+    import rag.retrieval.retriever
 
     store, text, image = parts
     pages = [f"Travel policy page {i}: hotels are booked through the travel portal."
@@ -197,7 +198,7 @@ def test_a_knowledge_base_in_one_folder_is_capped_by_document_only(parts, monkey
                        folders=lambda c: {"/kb": 0.5})
     searches.clear()
     capped.retrieve(q)
-    assert searches == [12, 12 * rag.retriever.DEEPER]  # capped as a folder: crowded
+    assert searches == [12, 12 * rag.retrieval.retriever.DEEPER]  # capped as a folder: crowded
 
 
 def test_unavailable_folder_shares_cap_every_folder_and_the_question_is_answered(parts,

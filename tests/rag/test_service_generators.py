@@ -3,8 +3,8 @@
 import pytest
 
 from ingest.pipeline import Ingestor, Source
+from rag.answer.generators import configured
 from rag.errors import UpstreamError
-from rag.generators import configured
 from rag.schema import Query
 
 from .openai_server import FakeOpenAI, Reply, completion

@@ -2,13 +2,13 @@ import logging
 
 import numpy as np
 
+from rag.answer.generators import build_generator
+from rag.answer.generators.extractive import Scored, cosines
 from rag.embedders import static
 from rag.embedders.text import SentenceTransformerEmbedder
-from rag.generators import build_generator
-from rag.generators.extractive import Scored, cosines
 from rag.settings import Settings
-from rag.testing.fakes import HashTextEmbedder
-from rag.units import Unit
+from rag.testing.fake_embedders import HashTextEmbedder
+from rag.text.units import Unit
 
 QUESTION = "How many days do I have to submit my travel expenses?"
 RELEVANT = "Submit every expense claim within 30 days of the end of the trip."

@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 from rag.errors import StoreError, Unavailable
-from rag.store import TEXT_KEY, ChromaStore
-
-from .store_contract import StoreContract, unit
+from rag.store.chroma import TEXT_KEY, ChromaStore
+from rag.testing.contracts.store import StoreContract, unit
 
 
 class TestChromaStore(StoreContract):
@@ -97,7 +96,7 @@ def test_collection_state_is_remembered_and_forgotten_on_write(tmp_path):
 def test_a_write_larger_than_one_slice_lands_whole(tmp_path):
     """A big document is written in slices of WRITE_BATCH items (Chroma copies each batch into
     Python lists): every item arrives, with its own vector and text."""
-    from rag.store import WRITE_BATCH
+    from rag.store.chroma import WRITE_BATCH
 
     store = ChromaStore(tmp_path)
     n = 2 * WRITE_BATCH + 7

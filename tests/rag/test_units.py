@@ -1,6 +1,6 @@
 """Answer units: whole sentences, list items, table rows and code lines with their labels."""
 
-from rag.units import plain, units
+from rag.text.units import plain, units
 
 RST = """\
 .. setting:: SESSION_COOKIE_AGE

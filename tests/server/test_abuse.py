@@ -163,7 +163,7 @@ def test_a_long_conversation_is_refused_and_follow_ups_stay_linear(tenants):
 
 def test_the_follow_up_rewrite_looks_at_each_word_once_and_stops_when_it_has_enough(
         monkeypatch):
-    from rag import conversation
+    from rag.answer import conversation
 
     calls = []
     real = conversation.terms

@@ -100,7 +100,7 @@ def _wait(cond):
 
 def test_the_job_queue_is_bounded_and_fair(tmp_path):
     from ingest.sources import Source
-    from rag.db import Database
+    from rag.store.db import Database
 
     slow = _Slow()
     jobs = Jobs(slow, Database(f"sqlite:///{tmp_path}/jobs.db"), "test",  # type: ignore[arg-type]

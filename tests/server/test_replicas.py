@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from ingest.manifest import Manifest
-from rag.db import Database
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
+from rag.store.db import Database
 
 from ..engines import free_port
 from ..helpers import png_bytes

@@ -176,7 +176,8 @@ def test_broken_office_files_are_refused(name):
 
 
 def test_documents_end_to_end_with_pages_slides_and_ocr(service):
-    report = Ingestor(service).ingest([
+    ingestor = Ingestor(service)
+    report = ingestor.ingest([
         Source("rules.pdf", data=pdf_with_text_and_image()),
         Source("memo.pdf", data=scanned_pdf()),
         Source("handbook.docx", data=docx_bytes()),
@@ -199,5 +200,5 @@ def test_documents_end_to_end_with_pages_slides_and_ocr(service):
     # every picture in a document is stored, and each has its own vector with tiny CLIP
     assert report.images == 1 + 2 + 1 + 1
     pictures, _ = service.parts.store.get("default", "image", where={"source": "goals.pptx"})
-    path, _ = service.image_file("default", pictures[0].id)
+    path, _ = ingestor.image_file("default", pictures[0].id)
     assert Path(path).is_file() and pictures[0].metadata["slide"] == 2

@@ -57,10 +57,11 @@ def test_broken_video_is_refused():
 
 def test_answers_cite_the_moment_in_the_video(service, tmp_path):
     data = make_video(tmp_path / "training.mp4")
-    report = Ingestor(service).ingest([Source("training.mp4", data=data)])
+    ingestor = Ingestor(service)
+    report = ingestor.ingest([Source("training.mp4", data=data)])
     assert report.files[0].status == "ingested" and report.images == 3
     answer = service.answer(Query(text="How are exit doors marked?"))
     assert "marked in green" in answer.text
     top = answer.citations[0]
     assert top.source == "training.mp4" and top.location == "at 00:03"
-    assert top.modality == "image" and service.image_file("default", top.id)[1] == "image/jpeg"
+    assert top.modality == "image" and ingestor.image_file("default", top.id)[1] == "image/jpeg"
