@@ -105,15 +105,7 @@ class Ingestor:
         t0 = time.perf_counter()
         report = IngestReport(collection)
         self.parts.text.ready()  # a missing model fails the run now
-        clip: ImageEmbedder | None = None
-        kinds = {kind_of(s.name) for s in sources}
-        if kinds & (VISUAL | {"markdown", "html"}):  # pages may show local images too
-            clip = self.service.image_embedder()
-            if clip is None and kinds & VISUAL:
-                report.notes.append(f"images skipped: {self.service.images_error}")
-            if self.ocr_missing and kinds & VISUAL:
-                report.notes.append("OCR is on but its packages are not installed: pip "
-                                    "install 'mmrag[ocr]' (or MMRAG_INGEST__OCR=off)")
+        clip = self._image_model(sources, report)
 
         def done(result: FileResult) -> None:
             if result.status != "claimed" and result.doc_id:
@@ -122,6 +114,32 @@ class Ingestor:
             if progress:
                 progress(result)
 
+        self._run(sources, collection, clip, done, read)
+        if report.count("ingested", "replaced"):
+            self.catalog.refit(collection)
+        report.seconds = time.perf_counter() - t0
+        if report.chunks >= TRIM_AFTER_CHUNKS:
+            give_back_freed_memory()
+        return report
+
+    def _image_model(self, sources: list[Source], report: IngestReport) -> ImageEmbedder | None:
+        """CLIP, when the files may hold pictures (pages may show local images too); a note
+        on the report when pictures will be skipped or not read."""
+        kinds = {kind_of(s.name) for s in sources}
+        if not kinds & (VISUAL | {"markdown", "html"}):
+            return None
+        clip = self.service.image_embedder()
+        if clip is None and kinds & VISUAL:
+            report.notes.append(f"images skipped: {self.service.images_error}")
+        if self.ocr_missing and kinds & VISUAL:
+            report.notes.append("OCR is on but its packages are not installed: pip "
+                                "install 'mmrag[ocr]' (or MMRAG_INGEST__OCR=off)")
+        return clip
+
+    def _run(self, sources: list[Source], collection: str, clip: ImageEmbedder | None,
+             done: Callable[[FileResult], None], read: Callable[[str], None] | None) -> None:
+        """Loader threads prepare up to 4 files each ahead, in order; prepared files gather
+        into groups, each embedded here and written on the writer thread."""
         group: list[Prepared] = []
         pending: list[Future] = []
         workers = self.settings.ingest.workers
@@ -150,12 +168,6 @@ class Ingestor:
             self._flush(group, collection, clip, done, writer, pending)
             for f in pending:
                 f.result()
-        if report.count("ingested", "replaced"):
-            self.catalog.refit(collection)
-        report.seconds = time.perf_counter() - t0
-        if report.chunks >= TRIM_AFTER_CHUNKS:
-            give_back_freed_memory()
-        return report
 
     def render_page(self, collection: str, item_id: str) -> bytes:
         """The PDF page an item was read from, as PNG: in a decoder process, like any

@@ -196,16 +196,23 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _knowledge_commands(sub)
+    _serving_commands(sub)
+    return p
 
-    def collection(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--collection", default=None, help="collection name (default: default)")
 
+def _collection(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--collection", default=None, help="collection name (default: default)")
+
+
+def _knowledge_commands(sub: argparse._SubParsersAction) -> None:
+    """ingest, ask, documents, delete."""
     sp = sub.add_parser("ingest", help="ingest files and folders",
                         description="Ingest text (.txt .md .html), documents (.pdf .docx .pptx) "
                         "and images (.png .jpg .webp .gif .bmp .tiff). Unchanged files are "
                         "skipped, changed files replaced.")
     sp.add_argument("paths", nargs="+", metavar="PATH")
-    collection(sp)
+    _collection(sp)
     sp.add_argument("--strict", action="store_true",
                     help=f"exit {EXIT_SKIPPED} if any file was skipped or failed")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -218,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
                         description="Answer QUESTION from the collection, citing sources.")
     sp.add_argument("question", help="the question (may be '' with --image)")
     sp.add_argument("--image", help="an image file to search by")
-    collection(sp)
+    _collection(sp)
     sp.add_argument("--top-k", type=int, default=None)
     sp.add_argument("--fusion", choices=["raw", "calibrated", "rrf"], default=None)
     sp.add_argument("--generator", default=None, help="generator name (default: settings)")
@@ -227,16 +234,19 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(fn=cmd_ask)
 
     sp = sub.add_parser("documents", help="list ingested source files")
-    collection(sp)
+    _collection(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(fn=cmd_documents)
 
     sp = sub.add_parser("delete", help="remove a source everywhere",
                         description="Remove SOURCE (a path as ingested, or a document id).")
     sp.add_argument("source", metavar="SOURCE")
-    collection(sp)
+    _collection(sp)
     sp.set_defaults(fn=cmd_delete)
 
+
+def _serving_commands(sub: argparse._SubParsersAction) -> None:
+    """eval, serve, mcp."""
     sp = sub.add_parser("eval", help="evaluate retrieval and answers on a dataset",
                         description="Run a JSONL dataset in-process or against a server and "
                         "write results.jsonl, report.md and report.html; or compare two runs.")
@@ -255,7 +265,6 @@ def parser() -> argparse.ArgumentParser:
                         "VS Code, Cursor) over stdin/stdout. With API keys configured, "
                         "MMRAG_API_KEY says which key's collections it serves.")
     sp.set_defaults(fn=cmd_mcp)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

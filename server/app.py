@@ -42,50 +42,13 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _serving(app):
+        app.state.metrics = metrics
+        app.state.keys = keys
+        async with _serving(app, settings, service):
             try:
                 yield
             finally:
                 await mcp.close()
-
-    @asynccontextmanager
-    async def _serving(app: FastAPI) -> AsyncIterator[None]:
-        svc = service or RagService.from_settings(settings)
-        app.state.settings = settings
-        app.state.service = svc
-        # this replica, in the shared database: its claims and jobs lapse if it dies
-        me = Process(svc.parts.db, "server", settings.heartbeat_seconds).start()
-        app.state.ingestor = Ingestor(svc, owner=me.id)
-        app.state.jobs = Jobs(app.state.ingestor, svc.parts.db, me.id,
-                              settings.server.job_workers, settings.server.max_queued_jobs,
-                              settings.server.max_queued_bytes)
-        app.state.metrics = metrics
-        app.state.keys = keys
-        pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")
-        app.state.worker = Worker(pool, settings.server.workers, settings.server.max_queue,
-                                  metrics)
-        if keys is None:
-            log.warning("NO API KEYS CONFIGURED: local development mode, every request is "
-                        "allowed and sees every collection. Set MMRAG_API_KEYS_FILE before "
-                        "exposing this server.")
-        svc.warm_up()
-        app.state.ready = True  # the models are loaded; /readyz checks the engines
-        # copies left by a process killed mid-write: looked for behind, as it reads every
-        # item's metadata (~1 s at 11,000 items), and nothing waits for it
-        threading.Thread(target=_collect_orphans, args=(app.state.ingestor,),
-                         name="mmrag-orphans", daemon=True).start()
-        stop = threading.Event()
-        threading.Thread(target=_prune_exports, args=(settings, stop), name="mmrag-cache",
-                         daemon=True).start()
-        if svc.images_error:
-            log.warning("serving without image search: %s", svc.images_error)
-        try:
-            yield
-        finally:
-            stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            app.state.jobs.shutdown()
-            me.stop()
 
     app = FastAPI(title="mmrag", version=rag.__version__, lifespan=lifespan,
                   summary="Multimodal RAG: questions over text and images, with citations.")
@@ -101,6 +64,53 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                        max_body=settings.server.max_request_bytes,
                        max_json_values=settings.server.max_json_values)
     return app
+
+
+@asynccontextmanager
+async def _serving(app: FastAPI, settings: Settings, service: RagService | None
+                   ) -> AsyncIterator[None]:
+    """The service, its ingestor, jobs and request workers on ``app.state`` while the app
+    serves; the models warmed up before it says ready."""
+    svc = service or RagService.from_settings(settings)
+    app.state.settings = settings
+    app.state.service = svc
+    # this replica, in the shared database: its claims and jobs lapse if it dies
+    me = Process(svc.parts.db, "server", settings.heartbeat_seconds).start()
+    app.state.ingestor = Ingestor(svc, owner=me.id)
+    app.state.jobs = Jobs(app.state.ingestor, svc.parts.db, me.id,
+                          settings.server.job_workers, settings.server.max_queued_jobs,
+                          settings.server.max_queued_bytes)
+    pool = ThreadPoolExecutor(settings.server.workers, thread_name_prefix="mmrag-infer")
+    app.state.worker = Worker(pool, settings.server.workers, settings.server.max_queue,
+                              app.state.metrics)
+    if app.state.keys is None:
+        log.warning("NO API KEYS CONFIGURED: local development mode, every request is "
+                    "allowed and sees every collection. Set MMRAG_API_KEYS_FILE before "
+                    "exposing this server.")
+    svc.warm_up()
+    app.state.ready = True  # the models are loaded; /readyz checks the engines
+    stop = _housekeeping(app.state.ingestor, settings)
+    if svc.images_error:
+        log.warning("serving without image search: %s", svc.images_error)
+    try:
+        yield
+    finally:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        app.state.jobs.shutdown()
+        me.stop()
+
+
+def _housekeeping(ingestor: Ingestor, settings: Settings) -> threading.Event:
+    """Work nothing waits for, behind the ready server: image copies left by a process killed
+    mid-write (it reads every item's metadata, ~1 s at 11,000 items), and the export cache's
+    pruning (at start and daily, until the returned event is set)."""
+    threading.Thread(target=_collect_orphans, args=(ingestor,), name="mmrag-orphans",
+                     daemon=True).start()
+    stop = threading.Event()
+    threading.Thread(target=_prune_exports, args=(settings, stop), name="mmrag-cache",
+                     daemon=True).start()
+    return stop
 
 
 def _document_limits(app: FastAPI, settings: Settings) -> None:

@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -89,79 +90,55 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id.set(rid)
         start = time.perf_counter()
-        status = {"code": 500}
-
-        over = {"bytes": 0, "exceeded": False, "answered": False}
-
-        async def send_with_id(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", rid.encode())]
-            await send(message)
-
-        async def send_from_app(message: dict) -> None:
-            if over["answered"]:
-                return  # the 413 went out; whatever the app says after it is dropped
-            if message["type"] == "http.response.start" and over["exceeded"]:
-                over["answered"] = True  # the app caught the overflow and answered: 413
-                await self._reject(send_with_id, over["bytes"])
-                return
-            await send_with_id(message)
-
-        too_big = None
-        length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body:
-            too_big = int(length)
-
-        async def limited_receive() -> dict:
-            message = await receive()
-            if message["type"] == "http.request":
-                over["bytes"] += len(message.get("body", b""))
-                if over["bytes"] > self.max_body:
-                    over["exceeded"] = True
-                    raise _BodyTooLarge()
-            return message
-
+        ex = _Exchange(rid, receive, send, self.max_body, self._reject)
         try:
-            busy = self._busy(scope)
-            if too_big is not None:
-                await self._reject(send_with_id, too_big)
-            elif (denied := refused_key(scope, headers)) is not None:
-                code, error = describe(denied)  # the one error table, as the routes use
-                await _send_json(send_with_id, code, json.dumps(error).encode(),
-                                 [(b"www-authenticate", b"Bearer")])
-            elif busy is not None:
-                await self._overloaded(send_with_id, busy)
-            elif scope["method"] == "POST" and is_json(headers):
-                body = await read_body(limited_receive)
-                values = json_values(body, self.max_json_values)
-                if values > self.max_json_values:
-                    await _send_json(send_with_id, 413, _json_error(
-                        f"the JSON body holds about {values:,} values, over the limit of "
-                        f"{self.max_json_values:,} (MMRAG_SERVER__MAX_JSON_VALUES)",
-                        "request_too_large"))
-                else:
-                    await self.app(scope, replay(body, receive), send_from_app)
-            else:
-                await self.app(scope, limited_receive, send_from_app)
+            await self._handle(scope, headers, ex)
         except _BodyTooLarge:
-            if not over["answered"]:
-                over["answered"] = True
-                await self._reject(send_with_id, over["bytes"])
+            if not ex.answered:
+                ex.answered = True
+                await self._reject(ex.send, ex.received)
         finally:
-            elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            endpoint = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], endpoint, str(status["code"])).inc()
-            self.metrics.latency.labels(scope["method"], endpoint).observe(elapsed)
-            agent = next((v.decode("latin-1") for k, v in scope.get("headers", [])
-                          if k == b"user-agent"), "")
-            log.info(json.dumps({"request_id": rid, "method": scope["method"],
-                                 "path": scope["path"], "endpoint": endpoint,
-                                 "status": status["code"], "ms": round(elapsed * 1000, 1),
-                                 "user_agent": agent[:200]}))
+            self._record(scope, rid, ex.status, time.perf_counter() - start)
             request_id.reset(token)
+
+    async def _handle(self, scope: dict, headers: dict[str, str], ex: _Exchange) -> None:
+        """Refuse what must be refused before any work (a body over the limit, a bad key, a
+        full queue, a JSON body of too many values); pass the rest to the app."""
+        length = headers.get("content-length")
+        busy = self._busy(scope)
+        if length and length.isdigit() and int(length) > self.max_body:
+            await self._reject(ex.send, int(length))
+        elif (denied := refused_key(scope, headers)) is not None:
+            code, error = describe(denied)  # the one error table, as the routes use
+            await _send_json(ex.send, code, json.dumps(error).encode(),
+                             [(b"www-authenticate", b"Bearer")])
+        elif busy is not None:
+            await self._overloaded(ex.send, busy)
+        elif scope["method"] == "POST" and is_json(headers):
+            body = await read_body(ex.receive)
+            values = json_values(body, self.max_json_values)
+            if values > self.max_json_values:
+                await _send_json(ex.send, 413, _json_error(
+                    f"the JSON body holds about {values:,} values, over the limit of "
+                    f"{self.max_json_values:,} (MMRAG_SERVER__MAX_JSON_VALUES)",
+                    "request_too_large"))
+            else:
+                await self.app(scope, replay(body, ex.raw_receive), ex.send_from_app)
+        else:
+            await self.app(scope, ex.receive, ex.send_from_app)
+
+    def _record(self, scope: dict, rid: str, status: int, elapsed: float) -> None:
+        """The request's metrics and its access-log line."""
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or "unmatched"
+        self.metrics.requests.labels(scope["method"], endpoint, str(status)).inc()
+        self.metrics.latency.labels(scope["method"], endpoint).observe(elapsed)
+        agent = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                      if k == b"user-agent"), "")
+        log.info(json.dumps({"request_id": rid, "method": scope["method"],
+                             "path": scope["path"], "endpoint": endpoint,
+                             "status": status, "ms": round(elapsed * 1000, 1),
+                             "user_agent": agent[:200]}))
 
     @staticmethod
     def _busy(scope: dict) -> Any:
@@ -192,3 +169,46 @@ async def _send_json(send: Any, status: int, body: bytes,
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _Exchange:
+    """One request's side of the middleware: its id on the response, the status sent, and
+    the body counted as it is received (over ``max_body``: ``_BodyTooLarge``, answered 413
+    once, whatever the app sends after)."""
+
+    def __init__(self, rid: str, receive: Any, send: Any, max_body: int,
+                 reject: Callable[[Any, int], Awaitable[None]]):
+        self.rid = rid
+        self.raw_receive = receive
+        self.raw_send = send
+        self.max_body = max_body
+        self.reject = reject
+        self.status = 500
+        self.received = 0
+        self.exceeded = False
+        self.answered = False
+
+    async def send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message["headers"] = [*message.get("headers", []),
+                                  (b"x-request-id", self.rid.encode())]
+        await self.raw_send(message)
+
+    async def send_from_app(self, message: dict) -> None:
+        if self.answered:
+            return  # the 413 went out; whatever the app says after it is dropped
+        if message["type"] == "http.response.start" and self.exceeded:
+            self.answered = True  # the app caught the overflow and answered: 413
+            await self.reject(self.send, self.received)
+            return
+        await self.send(message)
+
+    async def receive(self) -> dict:
+        message = await self.raw_receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_body:
+                self.exceeded = True
+                raise _BodyTooLarge()
+        return message

@@ -73,93 +73,128 @@ def _parse(text: str, lines: bool, label: str) -> list[Unit]:
     raw = text.splitlines()
     if lines:
         return [Unit(" ".join(plain(t).split()), label, "line") for t in raw if t.strip()]
-    out: list[Unit] = []
-    para: list[str] = []
-    item: list[str] = []
-    code = False  # inside a literal block (after "::", indented)
-    code_indent = 0
+    return _Parser(raw, label).parse()
 
-    def flush_para() -> None:
-        if para:
-            for s in _sentences(plain(" ".join(para))):
-                out.append(Unit(s, label, "sentence"))
-            para.clear()
 
-    def flush_item() -> None:
-        if item:
-            out.append(Unit(" ".join(plain(" ".join(item)).split()), label, "item"))
-            item.clear()
+_CODE_DIRECTIVES = ("code-block", "code", "sourcecode", "console")
 
-    for i, line in enumerate(raw):
+
+class _Parser:
+    """Lines in, units out: a paragraph's sentences, list items, table rows, and a unit per
+    line of a literal block; headings, underlines, directives and "Term:" lines set the label
+    the units after them stand under."""
+
+    def __init__(self, raw: list[str], label: str):
+        self.raw = raw
+        self.label = label
+        self.out: list[Unit] = []
+        self.para: list[str] = []
+        self.item: list[str] = []
+        self.code = False  # inside a literal block (after "::", indented)
+        self.code_indent = 0
+
+    def parse(self) -> list[Unit]:
+        for i, line in enumerate(self.raw):
+            self._line(i, line)
+        self.flush_para()
+        self.flush_item()
+        return [u for u in self.out if len(u.text) > 1]
+
+    def add(self, text: str, kind: str) -> None:
+        self.out.append(Unit(text, self.label, kind))
+
+    def flush_para(self) -> None:
+        if self.para:
+            for s in _sentences(plain(" ".join(self.para))):
+                self.add(s, "sentence")
+            self.para.clear()
+
+    def flush_item(self) -> None:
+        if self.item:
+            self.add(" ".join(plain(" ".join(self.item)).split()), "item")
+            self.item.clear()
+
+    def _line(self, i: int, line: str) -> None:
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
-        nxt = raw[i + 1] if i + 1 < len(raw) else ""
-        if code:
+        nxt = self.raw[i + 1] if i + 1 < len(self.raw) else ""
+        if self.code:
             if not stripped:
-                continue
-            if indent > code_indent:
-                out.append(Unit(stripped, label, "code"))
-                continue
-            code = False
+                return
+            if indent > self.code_indent:
+                self.add(stripped, "code")
+                return
+            self.code = False
         if not stripped:
-            flush_para()
-            flush_item()
-            continue
+            self.flush_para()
+            self.flush_item()
+        elif not self._heading(line, stripped, indent, nxt) and not self._row(i, line, stripped):
+            self._text(line, stripped, indent, nxt)
+
+    def _heading(self, line: str, stripped: str, indent: int, nxt: str) -> bool:
+        """Underlines, headings and directives: they set the label; True when ``line`` was
+        one."""
         if _UNDERLINE.match(line):
-            continue  # a heading's underline (or overline)
-        if _UNDERLINE.match(nxt) and len(nxt.strip()) >= len(stripped) - 2 and not item:
-            flush_para()
-            label = _label_of(stripped)  # a heading: its underline follows
-            continue
+            return True  # a heading's underline (or overline)
+        if _UNDERLINE.match(nxt) and len(nxt.strip()) >= len(stripped) - 2 and not self.item:
+            self.flush_para()
+            self.label = _label_of(stripped)  # a heading: its underline follows
+            return True
         if stripped.startswith("#"):
-            flush_para()
-            flush_item()
-            label = _label_of(stripped)
-            continue
+            self.flush_para()
+            self.flush_item()
+            self.label = _label_of(stripped)
+            return True
         m = _DIRECTIVE.match(line)
-        if m:
-            flush_para()
-            flush_item()
-            if m.group(2).strip():
-                label = _label_of(m.group(2))
-            if m.group(1) in ("code-block", "code", "sourcecode", "console"):
-                code, code_indent = True, indent
-            continue
+        if not m:
+            return False
+        self.flush_para()
+        self.flush_item()
+        if m.group(2).strip():
+            self.label = _label_of(m.group(2))
+        if m.group(1) in _CODE_DIRECTIVES:
+            self.code, self.code_indent = True, indent
+        return True
+
+    def _row(self, i: int, line: str, stripped: str) -> bool:
+        """Table rules and rows (pipe tables, reStructuredText simple tables); True when
+        ``line`` was one."""
         if _TABLE_RULE.match(line) and ("=" in line or "+" in line):
-            flush_para()
-            continue  # a table's rule
+            self.flush_para()
+            return True  # a table's rule
         if "|" in stripped.strip("|") and stripped.count("|") >= 2:
-            flush_para()
+            self.flush_para()
             cells = [c.strip() for c in stripped.strip("|").split("|") if c.strip()]
             if cells and not all(set(c) <= set("-:= ") for c in cells):
-                out.append(Unit(plain(" | ".join(cells)), label, "row"))
-            continue
-        if re.search(r"\S {2,}\S", stripped) and _is_simple_table(raw, i):
-            flush_para()
-            out.append(Unit(plain(re.sub(r" {2,}", " | ", stripped)), label, "row"))
-            continue
+                self.add(plain(" | ".join(cells)), "row")
+            return True
+        if re.search(r"\S {2,}\S", stripped) and _is_simple_table(self.raw, i):
+            self.flush_para()
+            self.add(plain(re.sub(r" {2,}", " | ", stripped)), "row")
+            return True
+        return False
+
+    def _text(self, line: str, stripped: str, indent: int, nxt: str) -> None:
+        """List items and their continuations, "Term:" labels, literal-block openers, and
+        the lines of a paragraph."""
         if _LIST.match(line):
-            flush_para()
-            flush_item()
-            item.append(_LIST.sub("", line).strip())
-            continue
-        if item and indent > 0:
-            item.append(stripped)  # a list item's continuation
-            continue
-        flush_item()
+            self.flush_para()
+            self.flush_item()
+            self.item.append(_LIST.sub("", line).strip())
+            return
+        if self.item and indent > 0:
+            self.item.append(stripped)  # a list item's continuation
+            return
+        self.flush_item()
         if stripped.endswith("::"):
-            para.append(stripped[:-1] if not stripped.endswith(" ::") else stripped[:-3])
-            flush_para()
-            code, code_indent = True, indent
-            continue
-        if stripped.endswith(":") and len(stripped.split()) <= 6 and nxt.strip() != "":
-            flush_para()
-            label = _label_of(stripped)  # "Default value:", a term above its definition
-            continue
-        para.append(stripped)
-    flush_para()
-    flush_item()
-    return [u for u in out if len(u.text) > 1]
+            self.para.append(stripped[:-1] if not stripped.endswith(" ::") else stripped[:-3])
+            self.flush_para()
+            self.code, self.code_indent = True, indent
+        elif stripped.endswith(":") and len(stripped.split()) <= 6 and nxt.strip() != "":
+            self.flush_para()
+            self.label = _label_of(stripped)  # "Default value:", a term above its definition
+        else:
+            self.para.append(stripped)
 
 
 def _is_simple_table(raw: list[str], i: int) -> bool:

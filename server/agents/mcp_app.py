@@ -38,19 +38,27 @@ def build(backend: Callable[[], Backend], name: str = "mmrag") -> MCPServer:
         "pictures (both channels, one ranking); answer gives a cited answer; fetch opens "
         "what a hit or citation points at; list_collections and list_documents show what "
         "is there."))
+    _add_tools(server, tools)
+    _add_resources(server, tools)
+    return server
 
-    async def guarded(work: Awaitable[Any], resource: bool = False) -> Any:
-        try:
-            return await work
-        except RagError as e:  # the HTTP error table's message, status and body
-            if not resource:
-                status, body = describe(e)
-                return CallToolResult(content=[TextContent(type="text", text=message(e))],
-                                      structured_content={**body, "status": status},
-                                      is_error=True)
-            missing = isinstance(e, NotFound)
-            raise (ResourceNotFoundError if missing else ResourceError)(message(e)) from None
 
+async def guarded(work: Awaitable[Any], resource: bool = False) -> Any:
+    """``work``'s result; a RagError as the HTTP error table says it: a tool error with its
+    message, status and body, or for a resource the MCP error for not found or failed."""
+    try:
+        return await work
+    except RagError as e:
+        if not resource:
+            status, body = describe(e)
+            return CallToolResult(content=[TextContent(type="text", text=message(e))],
+                                  structured_content={**body, "status": status},
+                                  is_error=True)
+        missing = isinstance(e, NotFound)
+        raise (ResourceNotFoundError if missing else ResourceError)(message(e)) from None
+
+
+def _add_tools(server: MCPServer, tools: Tools) -> None:
     @server.tool(description="Search the knowledge base. Returns the best passages and "
                  "pictures, ranked together: each with its source, place (page, slide, time), "
                  "score and a link; pictures as images with the text read in them.")
@@ -98,6 +106,10 @@ def build(backend: Callable[[], Backend], name: str = "mmrag") -> MCPServer:
     ) -> CallToolResult:
         return await guarded(tools.fetch(ctx, id, collection))  # type: ignore[no-any-return]
 
+    del search, answer, list_collections, list_documents, fetch
+
+
+def _add_resources(server: MCPServer, tools: Tools) -> None:
     @server.resource("mmrag://{collection}/items/{item_id}", mime_type="text/plain",
                      description="A passage, or the text read in a picture, with its source")
     async def item(collection: str, item_id: str, ctx: Context) -> str:
@@ -109,8 +121,7 @@ def build(backend: Callable[[], Backend], name: str = "mmrag") -> MCPServer:
     async def document(collection: str, doc_id: str, ctx: Context) -> str:
         return await guarded(document_text(tools.b, ctx, collection, doc_id), resource=True)  # type: ignore[no-any-return]
 
-    del search, answer, list_collections, list_documents, fetch, item, document
-    return server
+    del item, document
 
 
 def http_endpoint(app: Any) -> tuple[MCPServer, Any]:
