@@ -32,3 +32,15 @@ def test_the_readme_is_short_and_its_links_resolve():
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
         assert (ROOT / target).exists(), target
     assert not re.search(r"\b(?:at|commit) [0-9a-f]{7,40}\b", readme)  # history lives in git
+
+
+def test_no_page_or_docstring_carries_commit_hashes():
+    """Today's figures in the docs, history in git: no page, README or module names a commit."""
+    commit = re.compile(r"(?<![\w/.-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,12}(?![\w/-])")
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for package in ("rag", "ingest", "server", "eval", "mmrag"):
+        files += [p for p in sorted((ROOT / package).rglob("*.py")) if "datasets" not in p.parts]
+    found = [f"{f.relative_to(ROOT)}:{n}: {m.group(0)}" for f in files
+             for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+             for m in commit.finditer(line)]
+    assert not found, found

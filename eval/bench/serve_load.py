@@ -1,7 +1,7 @@
 """Questions per second of `mmrag serve` under load: the code of another revision (before)
 side by side with this tree (after), same machine, same corpus, interleaved rounds.
 
-    python -m eval.bench.serve_load --before 96bb835 [--rounds 3] [--seconds 15] [--clip base]
+    python -m eval.bench.serve_load --before REV [--rounds 3] [--seconds 15] [--clip base]
 
 Each version gets its own data dir, built by its own code: `mmrag ingest` of a generated
 corpus (prose and pictures, OCR off) into the default collection and, text only, into
