@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from eval.bench.ingest_retrieval import sentence
+from eval.bench.corpus import sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .ingest_retrieval import WORDS, sentence
+from .corpus import WORDS, sentence
 
 
 def make_folder(root: Path, pdfs: int, images: int, texts: int, seed: int = 0) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ingest_retrieval import WORDS, sentence
+from .corpus import WORDS, sentence
 
 
 def timed(fn: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .ingest_retrieval import WORDS, make_corpus
+from .corpus import WORDS, make_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 
