@@ -62,3 +62,23 @@ def test_the_core_folders_contracts_catch_a_planted_import(tmp_path):
                    "rag.text is not allowed to import rag.store",
                    "rag.store is not allowed to import rag.service"):
         assert broken in out.stdout, out.stdout
+
+
+def test_modules_and_functions_stay_readable_sizes():
+    """No module over 300 lines, no function over 60 (issue 29's bar): a file or function past
+    them is split where its reader would split it."""
+    import ast
+
+    over = []
+    for package in ("rag", "ingest", "server", "eval", "mmrag"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            name = path.relative_to(ROOT)
+            if len(text.splitlines()) > 300:
+                over.append(f"{name}: {len(text.splitlines())} lines")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if lines > 60:
+                        over.append(f"{name}: {node.name}() {lines} lines")
+    assert not over, over

@@ -78,21 +78,28 @@ def main() -> None:
     print("\n| case | fp32 ms | bf16 ms | speed-up | worst cosine | ONNX Runtime fp32 ms |")
     print("|---|---|---|---|---|---|")
     for name, run, onnx in cases:
-        run(False), run(True)  # warm-up
-        t32, t16, tox = [], [], []
-        for _ in range(args.repeats):
-            t, exact = timed(lambda: run(False))  # noqa: B023
-            t32.append(t)
-            t, fast = timed(lambda: run(True))  # noqa: B023
-            t16.append(t)
-            if onnx is not None:
-                tox.append(timed(onnx)[0])
-        exact = exact / np.linalg.norm(exact, axis=1, keepdims=True)
-        fast = fast / np.linalg.norm(fast, axis=1, keepdims=True)
-        worst = float((exact * fast).sum(axis=1).min())
-        a, b = statistics.median(t32) * 1000, statistics.median(t16) * 1000
-        ox = f"{statistics.median(tox) * 1000:.1f}" if tox else "-"
-        print(f"| {name} | {a:.1f} | {b:.1f} | {a / b:.2f}x | {worst:.6f} | {ox} |")
+        print(_row(name, run, onnx, args.repeats))
+
+
+def _row(name: str, run: Callable[[bool], np.ndarray], onnx: Callable[[], np.ndarray] | None,
+         repeats: int) -> str:
+    """One case: fp32 and bf16 PyTorch (and the fp32 export), median of ``repeats``, and the
+    worst cosine between the fp32 and bf16 vectors."""
+    run(False), run(True)  # warm-up
+    t32, t16, tox = [], [], []
+    for _ in range(repeats):
+        t, exact = timed(lambda: run(False))
+        t32.append(t)
+        t, fast = timed(lambda: run(True))
+        t16.append(t)
+        if onnx is not None:
+            tox.append(timed(onnx)[0])
+    exact = exact / np.linalg.norm(exact, axis=1, keepdims=True)
+    fast = fast / np.linalg.norm(fast, axis=1, keepdims=True)
+    worst = float((exact * fast).sum(axis=1).min())
+    a, b = statistics.median(t32) * 1000, statistics.median(t16) * 1000
+    ox = f"{statistics.median(tox) * 1000:.1f}" if tox else "-"
+    return f"| {name} | {a:.1f} | {b:.1f} | {a / b:.2f}x | {worst:.6f} | {ox} |"
 
 
 if __name__ == "__main__":

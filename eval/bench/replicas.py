@@ -96,6 +96,21 @@ def load(urls: list[str], seconds: float, concurrency: int) -> dict[str, float]:
             "p95_ms": 1000 * lat[int(len(lat) * 0.95)], "answered": len(lat), "errors": errors}
 
 
+def _replica(env: dict[str, str], data: Path) -> tuple[str, subprocess.Popen]:
+    """``mmrag serve`` on a free port with its own data dir, once ready: (url, process)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mmrag", "serve", "--port", str(port)],
+                            env={**env, "MMRAG_DATA_DIR": str(data)}, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        wait(f"http://127.0.0.1:{port}/readyz", proc, "mmrag serve")
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise
+    return f"http://127.0.0.1:{port}", proc
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", default="base", help="base or tiny (random weights, real "
@@ -137,15 +152,8 @@ def main() -> None:
         replicas: list[tuple[str, subprocess.Popen]] = []
         for n in (1, 2):
             while len(replicas) < n:
-                port = free_port()
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "mmrag", "serve", "--port", str(port)],
-                    env={**env, "MMRAG_DATA_DIR": str(work / f"replica{len(replicas)}")},
-                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    start_new_session=True)
-                procs.append(proc)
-                wait(f"http://127.0.0.1:{port}/readyz", proc, "mmrag serve")
-                replicas.append((f"http://127.0.0.1:{port}", proc))
+                replicas.append(_replica(env, work / f"replica{len(replicas)}"))
+                procs.append(replicas[-1][1])
             urls = [u for u, _ in replicas]
             load(urls, 3, args.concurrency)  # warm-up
             got = load(urls, args.seconds, args.concurrency)

