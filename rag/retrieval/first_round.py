@@ -34,8 +34,6 @@ from rag.protocols import ImageEmbedder, LexicalIndex, ScoredItem, TextEmbedder,
 
 Rows = list[list[ScoredItem]]  # one row of hits per query vector
 Found = list[tuple[str, float]]  # full-text matches: (item id, score), best first
-# CLIP's side of a batch: each question's vector, each search's rows, when the vectors were in
-_Images = tuple[dict[str, np.ndarray], list[Rows | BaseException], float]
 # CLIP's side of a batch; batches of one ``FirstRound`` run one at a time, and a few
 # retrievers (data directories) may share a process
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mmrag-clip-question")
@@ -74,7 +72,19 @@ class Round:
                 else self.image_rows if channel == items.IMAGE_CHANNEL else None)
 
 
+@dataclass
+class _Images:
+    """CLIP's side of a batch."""
+
+    vectors: dict[str, np.ndarray]  # by question
+    rows: list[Rows | BaseException]  # by search, in the order of the questions asked
+    embedded: float  # time.perf_counter() when the vectors were in
+
+
 class FirstRound:
+    """Concurrent questions' first round, gathered (``gather.Gather``): a lone question runs
+    at once; those that arrive meanwhile share the next batch."""
+
     def __init__(self, store: VectorStore, text: TextEmbedder,
                  lexical: LexicalIndex | None = None, max_batch: int = MAX_BATCH):
         self.store = store
@@ -111,8 +121,8 @@ class FirstRound:
                 if isinstance(images, BaseException):
                     out.append(images)
                     continue
-                image, image_rows = images[0][a.question], images[1][slot[i]]
-                embedded = max(done, images[2])
+                image, image_rows = images.vectors[a.question], images.rows[slot[i]]
+                embedded = max(done, images.embedded)
             text_rows, full_text = rows[i], found[i]
             if isinstance(text_rows, BaseException):
                 out.append(text_rows)
@@ -138,8 +148,8 @@ class FirstRound:
         assert clip is not None
         vectors = _embed(clip.embed_questions, asks)
         done = time.perf_counter()
-        return vectors, grouped(self.store, [(a.collection, "image", a.k, a.where,
-                                              vectors[a.question]) for a in asks]), done
+        return _Images(vectors, grouped(self.store, [(a.collection, "image", a.k, a.where,
+                                                      vectors[a.question]) for a in asks]), done)
 
 
 def _embed(embed: Callable[[Sequence[str]], np.ndarray], asks: list[Ask]
