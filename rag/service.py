@@ -29,7 +29,7 @@ from rag.protocols import (
 )
 from rag.retrieval.answerability import Verdict, decide
 from rag.retrieval.retriever import Retriever
-from rag.schema import Answer, Hit, Query, Usage
+from rag.schema import Answer, Citation, Hit, Query, Usage
 from rag.settings import Settings
 from rag.store.db import folder_shares
 from rag.text.language import say
@@ -47,6 +47,10 @@ class Stream:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answerability: dict[str, Any] = field(default_factory=dict)
     started: float = 0.0  # time.perf_counter() when generation started
+
+    def cite(self, text: str) -> list[Citation]:
+        """The citations of the answer ``text`` this stream gave."""
+        return cite(self.request.evidence, text, self.request.question)
 
 
 class RagService:

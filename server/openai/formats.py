@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError
 
 from rag.errors import InvalidInput
 from rag.schema import Answer, Fusion
-from rag.service import RagService, Stream
+from rag.service import Stream
 
 from ..errors import describe
 from ..links import Links
@@ -122,7 +122,7 @@ def completion(answer: Answer, model: str, links: Links, with_footer: bool) -> d
             "citations": [c.model_dump() for c in citations]}
 
 
-async def completion_events(stream: Stream, model: str, service: RagService, links: Links,
+async def completion_events(stream: Stream, model: str, links: Links,
                             next_piece: Any, with_footer: bool) -> AsyncIterator[bytes]:
     head = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion",
             "created": int(time.time()), "model": model}
@@ -138,8 +138,7 @@ async def completion_events(stream: Stream, model: str, service: RagService, lin
                 parts.append(text)
                 yield event(text)
             last = end or last
-        citations = [CitationOut.of(c, links) for c in service.citations(
-            stream.request.evidence, "".join(parts), stream.request.question)]
+        citations = [CitationOut.of(c, links) for c in stream.cite("".join(parts))]
         shown = with_footer and bool(stream.request.evidence)
         tail = sources.footer(citations, stream.request.question) if shown else ""
         finish = (last.finish_reason if last else None) or "stop"
@@ -183,7 +182,7 @@ def response(answer: Answer, model: str, links: Links) -> dict[str, Any]:
                      _flat(citations, answer.text), UsageOut.of(answer.usage), citations)
 
 
-async def response_events(stream: Stream, model: str, service: RagService, links: Links,
+async def response_events(stream: Stream, model: str, links: Links,
                           next_piece: Any) -> AsyncIterator[bytes]:
     """response.created ... output_text.delta ... response.completed, as the openai package
     reads them; each event names its type and carries a sequence number."""
@@ -213,8 +212,7 @@ async def response_events(stream: Stream, model: str, service: RagService, links
                             delta=text, logprobs=[])
             last = end or last
         text = "".join(parts)
-        citations = [CitationOut.of(c, links) for c in service.citations(
-            stream.request.evidence, text, stream.request.question)]
+        citations = [CitationOut.of(c, links) for c in stream.cite(text)]
         notes = _flat(citations, text)
         for i, note in enumerate(notes):
             yield event("response.output_text.annotation.added", **where, content_index=0,

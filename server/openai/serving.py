@@ -168,7 +168,7 @@ def _chunk(head: Head, delta: dict[str, Any], finish: str | None = None,
         delta=delta, finish_reason=finish)], **extra).sse()
 
 
-async def stream_events(stream: Stream, head: Head, service: RagService, links: Links,
+async def stream_events(stream: Stream, head: Head, links: Links,
                         next_piece: Any, include_usage: bool,
                         with_footer: bool = False) -> AsyncIterator[bytes]:
     """The answer as chat.completion.chunk events; the last content chunk carries the
@@ -183,8 +183,7 @@ async def stream_events(stream: Stream, head: Head, service: RagService, links: 
                 yield _chunk(head, {"content": text})
             last = end or last
         text = "".join(parts)
-        citations = [CitationOut.of(c, links) for c in service.citations(
-            stream.request.evidence, text, stream.request.question)]
+        citations = [CitationOut.of(c, links) for c in stream.cite(text)]
         notes = sources.url_citations(text, citations)
         found = bool(stream.request.evidence)
         tail = sources.footer(citations, stream.request.question) if with_footer and found else ""

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from rag.errors import UpstreamError
 from rag.protocols import GenerationChunk, GenerationRequest
-from rag.service import RagService, Stream
+from rag.service import Stream
 from server.links import Links
 from server.openai.serving import Head, stream_events
 
@@ -20,8 +20,7 @@ def _events(chunks: Iterator[GenerationChunk]) -> list[dict]:
         return next(it, None)
 
     async def collect() -> list[bytes]:
-        # citations() is all a stream asks of the service, and it needs no instance
-        return [e async for e in stream_events(stream, Head("mmrag"), RagService,
+        return [e async for e in stream_events(stream, Head("mmrag"),
                                                Links("default", "default"), next_piece, True)]
 
     out = []
