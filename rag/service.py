@@ -234,7 +234,7 @@ class RagService:
         text, usage, finish = collect(s.chunks)
         s.timings_ms["generate_ms"] = (time.perf_counter() - s.started) * 1000
         return Answer(question=s.request.question, text=text,
-                      citations=self.citations(s.request.evidence, text, s.request.question),
+                      citations=s.cite(text),
                       hits=s.hits, generator=s.generator, timings_ms=s.timings_ms,
                       found=bool(s.request.evidence), notes=s.notes,
                       finish_reason=finish or "stop", answerability=s.answerability,
@@ -298,4 +298,3 @@ class RagService:
             return iter(()), gen.name
         return itertools.chain([first], stream), gen.name
 
-    citations = staticmethod(cite)
