@@ -167,9 +167,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from rag.lazy import limit_malloc_arenas
     from server.app import create_app
     from server.observability import configure_logging
 
+    limit_malloc_arenas(settings.server.malloc_arenas)  # before the request threads start
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     host = settings.server.host = args.host or settings.server.host
     port = args.port or settings.server.port

@@ -43,6 +43,19 @@ def give_back_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+M_ARENA_MAX = -8  # mallopt's parameter number (glibc malloc.h)
+
+
+def limit_malloc_arenas(n: int) -> None:
+    """Let glibc keep at most ``n`` malloc arenas for the threads that allocate from now on
+    (its default: up to 8 per core, about one per thread allocating at once). Request threads
+    then share arenas, and what one freed serves another instead of staying in its own arena.
+    0: glibc's default. Elsewhere (another C library), nothing."""
+    if n > 0:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, n)
+
+
 class LazyLoaded:
     def __init__(self) -> None:
         self._load_lock = threading.Lock()
