@@ -83,7 +83,7 @@ class ServerSettings(Section):
     max_queue: int = Field(32, ge=0, description="requests waiting for a worker before 503")
     malloc_arenas: int = Field(4, ge=0, le=64, description="glibc malloc arenas the server's "
                                "threads share (0: glibc's default, up to 8 per core): fewer "
-                               "hold less memory after load; 2 answered fewer questions")
+                               "hold less memory, too few slow the threads (docs/performance.md)")
     max_request_bytes: int = Field(110 * 1024 * 1024, ge=1, description="whole request body")
     max_images_per_request: int = Field(4, ge=0)
     background_ingest_bytes: int = Field(
