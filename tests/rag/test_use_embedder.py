@@ -5,11 +5,13 @@ a question in English finding a passage in Chinese."""
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
 
 from ingest.pipeline import Ingestor, Source
+from rag.embedders.onnx import threads
 from rag.embedders.use import UseEmbedder
 from rag.errors import MissingExtra
 from rag.schema import Query
@@ -40,6 +42,12 @@ def test_vectors_are_unit_length_and_meaning_crosses_languages(use):
     assert scores[0].argmax() == 0  # English question, Chinese passage
     assert scores[1].argmax() == 1
     assert use.count_tokens([MOTD]) > 5
+
+
+@needs_use
+def test_its_blas_threads_are_no_more_than_the_cores(use):
+    # more threads than cores spin against each other: a question took ~140 ms, not ~1.5
+    assert use._use.threads == threads() <= (os.cpu_count() or 1)
 
 
 @needs_use
