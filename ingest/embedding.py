@@ -4,9 +4,11 @@ that a file of 30,000 chunks never holds all its vectors at once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from rag.protocols import ImageEmbedder, TextEmbedder
+from rag.parts import Parts
+from rag.protocols import ImageEmbedder
 
 from .records import Prepared
 from .tags import Tagger
@@ -32,7 +34,21 @@ def text_slices(group: list[Prepared], size: int) -> list[tuple[int, int]]:
     return [(i, min(i + size, total)) for i in range(0, total, size)] or [(0, 0)]
 
 
-def embed_texts(group: list[Prepared], text: TextEmbedder, start: int, end: int) -> Any:
-    """Vectors of the group's chunks ``start``..``end``."""
-    chunks = [c for p in group for c, _ in p.texts]
-    return text.embed(chunks[start:end])
+def embed_texts(group: list[Prepared], parts: Parts, start: int, end: int) -> Slice:
+    """Vectors of the group's chunks ``start``..``end``: the text model's for each, the
+    multilingual model's for those it embeds too (``Parts.multilingual_rows``)."""
+    chunks = [c for p in group for c, _ in p.texts][start:end]
+    rows = parts.multilingual_rows(chunks)
+    ml = (parts.multilingual.embed([chunks[i] for i in rows])
+          if rows and parts.multilingual is not None else None)
+    return Slice(parts.text.embed(chunks), rows, ml)
+
+
+@dataclass
+class Slice:
+    """A slice's vectors: ``text`` one row per chunk; ``multilingual`` one row per chunk
+    listed in ``rows`` (positions within the slice), or None."""
+
+    text: Any
+    rows: list[int]
+    multilingual: Any

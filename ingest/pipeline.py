@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rag.errors import NotFound
+from rag.errors import NotFound, RagError
 from rag.lazy import give_back_freed_memory
 from rag.protocols import ImageEmbedder
 from rag.service import RagService
@@ -115,12 +115,22 @@ class Ingestor:
                 progress(result)
 
         self._run(sources, collection, clip, done, read)
-        if report.count("ingested", "replaced"):
+        if not self._bring_forward(collection) and report.count("ingested", "replaced"):
             self.catalog.refit(collection)
         report.seconds = time.perf_counter() - t0
         if report.chunks >= TRIM_AFTER_CHUNKS:
             give_back_freed_memory()
         return report
+
+    def _bring_forward(self, collection: str) -> bool:
+        """A collection from before the multilingual channel gets it (and is refitted then);
+        whether it did. A store that fails here fails nothing already reported."""
+        try:
+            return self.catalog.bring_forward(collection) > 0
+        except RagError as e:
+            log.warning("the multilingual channel of %s was not brought forward: %s",
+                        collection, e)
+            return False
 
     def _image_model(self, sources: list[Source], report: IngestReport) -> ImageEmbedder | None:
         """CLIP, when the files may hold pictures (pages may show local images too); a note
@@ -224,7 +234,7 @@ class Ingestor:
         for start, end in text_slices(group, self.settings.ingest.group_chunks):
             if write.error is not None:  # a step failed: finish undoes what was written
                 break
-            vecs = embed_texts(group, self.parts.text, start, end)
+            vecs = embed_texts(group, self.parts, start, end)
             self._hand(writer, pending, partial(write.texts, start, end, vecs))
             if end - start >= TRIM_SLICE_CHUNKS:  # the last slice's buffers, written by now
                 give_back_freed_memory()

@@ -17,7 +17,8 @@ from rag.errors import RagError
 from rag.parts import Parts
 
 from . import records
-from .catalog import Catalog
+from .catalog import MODALITIES, Catalog
+from .embedding import Slice
 from .manifest import Document, Manifest
 from .records import Prepared, PreparedPicture
 from .sources import FileResult
@@ -85,11 +86,18 @@ class GroupWrite:
                                     image.metadatas, image.documents, model=self.clip_model)
         self._step(run)
 
-    def texts(self, start: int, end: int, text_vecs: Any) -> None:
+    def texts(self, start: int, end: int, vecs: Slice) -> None:
         def run() -> None:
             text = records.text_records(self.group, self.text_model, self.now, start, end)
-            self.w.store.upsert(self.collection, "text", text.ids, text_vecs, text.metadatas,
-                                text.documents, model=self.text_model)
+            store = self.w.store
+            store.upsert(self.collection, "text", text.ids, vecs.text, text.metadatas,
+                         text.documents, model=self.text_model)
+            ml = self.w.parts.multilingual
+            if ml is not None and vecs.rows:
+                store.upsert(self.collection, items.MULTILINGUAL_CHANNEL,
+                             [text.ids[i] for i in vecs.rows], vecs.multilingual,
+                             [text.metadatas[i] for i in vecs.rows],
+                             [text.documents[i] for i in vecs.rows], model=ml.model_id)
             if self.w.parts.lexical is not None:
                 self.w.parts.lexical.upsert(self.collection, text.ids, text.documents)
         self._step(run)
@@ -102,7 +110,7 @@ class GroupWrite:
                 if p.replaces is not None:  # a new document has no stale items to look for
                     stale = {"$and": [{items.DOC_ID: p.doc_id},
                                       {items.SHA256: {"$ne": p.sha}}]}
-                    for modality in ("text", "image"):
+                    for modality in MODALITIES:
                         self.w.catalog.remove(self.collection, modality, stale)
             for d in self.docs:
                 d.status = "done"
@@ -138,6 +146,7 @@ class GroupWrite:
         t_ids, i_ids = records.all_ids(self.group)
         try:
             self.w.store.delete(self.collection, "text", t_ids)
+            self.w.store.delete(self.collection, items.MULTILINGUAL_CHANNEL, t_ids)
             if self.w.parts.lexical is not None:
                 self.w.parts.lexical.delete(self.collection, t_ids)
             self.w.store.delete(self.collection, "image", i_ids)

@@ -61,6 +61,9 @@ TEXT_CHANNEL = "text"  # question -> text chunks (text model)
 IMAGE_CHANNEL = "image"  # question -> pictures (CLIP text encoder)
 IMAGE_QUERY_CHANNEL = "image_query"  # query image -> pictures (CLIP image encoder)
 EXACT_CHANNEL = "exact"  # query image byte-identical to a stored picture
+# question -> text chunks the English model cannot read, by the multilingual model; also the
+# store's modality of their vectors
+MULTILINGUAL_CHANNEL = "multilingual"
 LEXICAL_CHANNEL = "lexical"  # question words -> text items, by full-text search alone
 VECTOR_ONLY_CHANNELS = (IMAGE_CHANNEL, IMAGE_QUERY_CHANNEL, EXACT_CHANNEL)  # no text matched
 

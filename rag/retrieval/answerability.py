@@ -73,19 +73,26 @@ def coverage(question: str, hits: list[Hit], lexical: LexicalIndex, collection: 
 
 def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
            text_meta: dict, lexical: LexicalIndex | None, collection: str,
-           across_languages: bool = False) -> Verdict:
+           across_languages: bool = False, multilingual_meta: dict | None = None) -> Verdict:
     """``across_languages``: the text model puts a question and its answer in another language
-    near each other (a multilingual model), so its matches can be trusted across them."""
+    near each other (a multilingual model), so its matches can be trusted across them; so
+    are the multilingual channel's (its fits in ``multilingual_meta``)."""
     # the vectors' own score: what full-text search added does not count against the generic
     # background, which was fitted on cosines alone
     best = max((h.calibrated_score - h.lexical for h in hits), default=0.0)
     old = Verdict(best >= min_relevance, "background", best, min_relevance)
     if rule == "background" or not question.strip() or not hits:
         return old
+    # each hit's cosine against the in-corpus fit of the space it was found in
+    fits = {items.MULTILINGUAL_CHANNEL: Background.stored(multilingual_meta or {}, IN_CORPUS)}
     bg = Background.stored(text_meta, IN_CORPUS)
-    texts = [h for h in hits if h.text and h.channel != items.EXACT_CHANNEL]
-    if bg is None or lexical is None or not texts:
+    fitted = [(h, f) for h in hits if h.text and h.channel != items.EXACT_CHANNEL
+              and (f := fits.get(h.channel, bg)) is not None]
+    texts = [h for h, _ in fitted]
+    if lexical is None or not texts:
         return old  # a small collection, or none of its text found: the old rule stands
+    across_languages = across_languages or any(h.channel == items.MULTILINGUAL_CHANNEL
+                                               for h in texts[:TOP])
     # a question in another language than its evidence (English asked of Chinese pages)
     # shares no words with it. The in-corpus background was fitted on the collection's own
     # sentences, in its language: with a multilingual model the generic background decides;
@@ -98,7 +105,7 @@ def decide(question: str, hits: list[Hit], rule: str, min_relevance: float,
         words = 0.5
     else:
         words = coverage(question, texts, lexical, collection)
-    meaning = max(bg.z(h.raw_score) for h in texts)
+    meaning = max(f.z(h.raw_score) for h, f in fitted)
     score = meaning + WORDS_WEIGHT * (words - 0.5)
     return Verdict(old.answerable and score >= IN_CORPUS_THRESHOLD, "in-corpus", score,
                    IN_CORPUS_THRESHOLD, {"meaning": meaning, "words": words,

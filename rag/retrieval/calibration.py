@@ -11,6 +11,7 @@ import numpy as np
 from rag import items
 from rag.protocols import ImageEmbedder, StoredItem, TextEmbedder, VectorStore
 from rag.retrieval.fusion import PROBE_QUERIES, Background, fit_background
+from rag.text.terms import count_words
 from rag.text.units import units
 
 log = logging.getLogger(__name__)
@@ -53,22 +54,23 @@ def pseudo_queries(found: list[StoredItem], rng: random.Random) -> list[tuple[st
     for it in found:
         doc = str(it.metadata.get(items.DOC_ID, it.id))
         sentences = [u.text for u in units(it.document or "")
-                     if 5 <= len(u.text.split()) <= 25]
+                     if 5 <= count_words(u.text) <= 25]
         if sentences:
             out.append((rng.choice(sentences), doc))
     return out
 
 
-def fit_in_corpus(store: VectorStore, collection: str, text: TextEmbedder) -> Background | None:
+def fit_in_corpus(store: VectorStore, collection: str, text: TextEmbedder,
+                  modality: str = "text") -> Background | None:
     """What the best match looks like when the answer is *not* in the collection but the
     question is on its topic: sentences taken from the collection's own passages are asked
     of it, and each one's best match in any *other* document is kept. A question whose best
     hit stands far above that is answered from the collection; one near it is on topic but
     not answered by it (rag/retrieval/answerability.py)."""
-    count = store.count(collection, "text")
+    count = store.count(collection, modality)
     if count < 50:  # too few documents to tell another document's match from noise
         return None
-    found, _ = store.get(collection, "text", limit=min(count, SAMPLE))
+    found, _ = store.get(collection, modality, limit=min(count, SAMPLE))
     rng = random.Random(1)
     sample = rng.sample(found, min(PSEUDO_QUERIES, len(found)))
     queries = pseudo_queries(sample, rng)
@@ -76,7 +78,7 @@ def fit_in_corpus(store: VectorStore, collection: str, text: TextEmbedder) -> Ba
         return None
     vecs = text.embed([q for q, _ in queries])
     best = []
-    for (_, doc), row in zip(queries, store.search(collection, "text", vecs, NEIGHBOURS),
+    for (_, doc), row in zip(queries, store.search(collection, modality, vecs, NEIGHBOURS),
                              strict=True):
         other = [h.score for h in row if str(h.metadata.get(items.DOC_ID, "")) != doc]
         if other:
@@ -87,25 +89,36 @@ def fit_in_corpus(store: VectorStore, collection: str, text: TextEmbedder) -> Ba
     return Background(float(arr.mean()), float(arr.std()), len(arr))
 
 
+def _fit_text(store: VectorStore, collection: str, modality: str, text: TextEmbedder
+              ) -> dict[str, Background]:
+    """A text channel's generic background and in-corpus fit, stored in its collection's
+    metadata (``modality``: "text", or the multilingual channel's)."""
+    vecs = _sample(store, collection, modality)
+    if vecs is None:
+        return {}
+    fitted = {modality: fit_background(_probes(modality, text.model_id, text.embed), vecs)}
+    meta = fitted[modality].as_meta(modality)
+    old = store.get_meta(collection, modality)
+    count = store.count(collection, modality)
+    at = int(old.get(f"mmrag:bg:{IN_CORPUS}:items", 0))
+    if not at or abs(count - at) > REFIT_CHANGE * at:  # else the last fit stands
+        in_corpus = fit_in_corpus(store, collection, text, modality)
+        if in_corpus is not None:
+            fitted[f"{modality}:{IN_CORPUS}"] = in_corpus
+            meta.update({**in_corpus.as_meta(IN_CORPUS), f"mmrag:bg:{IN_CORPUS}:items": count})
+    store.update_meta(collection, modality, meta)
+    return fitted
+
+
 def refit(store: VectorStore, collection: str, text: TextEmbedder | None,
-          image: ImageEmbedder | None) -> dict[str, Background]:
+          image: ImageEmbedder | None, multilingual: TextEmbedder | None = None
+          ) -> dict[str, Background]:
     """Fit and store the backgrounds of every channel that has enough items."""
     fitted: dict[str, Background] = {}
     if text is not None:
-        vecs = _sample(store, collection, "text")
-        if vecs is not None:
-            fitted["text"] = fit_background(_probes("text", text.model_id, text.embed), vecs)
-            meta = fitted["text"].as_meta("text")
-            old = store.get_meta(collection, "text")
-            count = store.count(collection, "text")
-            at = int(old.get(f"mmrag:bg:{IN_CORPUS}:items", 0))
-            if not at or abs(count - at) > REFIT_CHANGE * at:  # else the last fit stands
-                in_corpus = fit_in_corpus(store, collection, text)
-                if in_corpus is not None:
-                    fitted[IN_CORPUS] = in_corpus
-                    meta.update({**in_corpus.as_meta(IN_CORPUS),
-                                 f"mmrag:bg:{IN_CORPUS}:items": count})
-            store.update_meta(collection, "text", meta)
+        fitted.update(_fit_text(store, collection, "text", text))
+    if multilingual is not None:
+        fitted.update(_fit_text(store, collection, items.MULTILINGUAL_CHANNEL, multilingual))
     if image is not None:
         vecs = _sample(store, collection, "image")
         if vecs is not None:

@@ -33,6 +33,7 @@ MIN_STD = 0.01
 # for the default models, measured on real text and photos.
 PRIORS: dict[str, tuple[float, float]] = {
     items.TEXT_CHANNEL: (0.05, 0.08),
+    items.MULTILINGUAL_CHANNEL: (0.0, 0.05),
     items.IMAGE_CHANNEL: (0.18, 0.03),
     items.IMAGE_QUERY_CHANNEL: (0.45, 0.10),
 }

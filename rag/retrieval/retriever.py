@@ -40,8 +40,9 @@ EXACT_Z = 10.0  # calibrated score of a stored picture identical to the query im
 # calibrated-score units the best full-text match of a question adds to its item; the others
 # get their share by their score relative to it (BM25 scores only compare within one query)
 LEXICAL_WEIGHT = 2.0
-_ORDER = (items.TEXT_CHANNEL, items.IMAGE_CHANNEL, items.IMAGE_QUERY_CHANNEL,
-          items.EXACT_CHANNEL)
+_TEXT_MODALITIES = (items.TEXT_CHANNEL, items.MULTILINGUAL_CHANNEL)  # channel = modality
+_ORDER = (items.TEXT_CHANNEL, items.MULTILINGUAL_CHANNEL, items.IMAGE_CHANNEL,
+          items.IMAGE_QUERY_CHANNEL, items.EXACT_CHANNEL)
 
 
 def tag_filter(tags: list[str]) -> dict | None:
@@ -67,13 +68,15 @@ class Retriever:
     def __init__(self, store: VectorStore, text: TextEmbedder,
                  image: Callable[[], ImageEmbedder | None], max_image_pixels: int,
                  lexical: LexicalIndex | None = None, max_per_document: int = 0,
-                 folders: Callable[[str], dict[str, float]] | None = None):
+                 folders: Callable[[str], dict[str, float]] | None = None,
+                 multilingual: TextEmbedder | None = None):
         self.store = store
         # concurrent questions' vectors and first searches: one batch (rag/retrieval/first_round.py)
         self._first = FirstRound(store, text, lexical)
         # later searches (deeper, by image) of one collection and channel: one store call
         self._search = BatchedSearch(store)
         self.text = text
+        self.multilingual = multilingual  # its channel searches passages the text model cannot read
         self.image = image  # a getter: CLIP may be unavailable, and loads lazily
         self.max_image_pixels = max_image_pixels
         self.lexical = lexical  # None: vectors only
@@ -141,6 +144,10 @@ class Retriever:
                 plan.vectors[items.IMAGE_CHANNEL] = plan.first.image
         t1 = time.perf_counter()
         embedded = plan.first.embedded if plan.first is not None else t0
+        ml = self.multilingual
+        if question and ml is not None and self.store.count(query.collection,
+                                                            items.MULTILINGUAL_CHANNEL):
+            plan.vectors[items.MULTILINGUAL_CHANNEL] = ml.embed_questions([question])
         if query.all_images:
             plan.vectors[items.IMAGE_QUERY_CHANNEL] = self._picture_vectors(query, clip)
         t2 = time.perf_counter()
@@ -163,7 +170,9 @@ class Retriever:
         pictures by the question's CLIP vector and by the query pictures, identical pictures."""
         channels: dict[str, list[Hit]] = {}
         if plan.question:
-            channels[items.TEXT_CHANNEL] = self._vector_channel(plan, items.TEXT_CHANNEL, k)
+            for c in (items.TEXT_CHANNEL, items.MULTILINGUAL_CHANNEL):
+                if c in plan.vectors:
+                    channels[c] = self._vector_channel(plan, c, k)
             if self.lexical is not None:
                 self._lexical(plan.question, plan.query.collection, k,
                               plan.vectors[items.TEXT_CHANNEL],
@@ -180,7 +189,7 @@ class Retriever:
     def _vector_channel(self, plan: _Plan, channel: str, k: int) -> list[Hit]:
         """One vector channel's hits: the first round's rows when it searched deep enough,
         else a search now (gathered with concurrent questions' of the same collection)."""
-        modality = "text" if channel == items.TEXT_CHANNEL else "image"
+        modality = channel if channel in _TEXT_MODALITIES else "image"
         collection = plan.query.collection
         bg = Background.from_meta(self.store.get_meta(collection, modality), channel)
         rows = plan.first.rows(channel, k) if plan.first is not None else None
@@ -220,7 +229,7 @@ class Retriever:
                     text_hits.append(self._hit(
                         ScoredItem(it.id, float(c), it.metadata, it.document),
                         items.LEXICAL_CHANNEL, bg))
-        for hit in text_hits:
+        for hit in text_hits + channels.get(items.MULTILINGUAL_CHANNEL, []):
             hit.lexical = share.get(hit.stored_id, 0.0)
             hit.calibrated_score += hit.lexical
         channels[items.TEXT_CHANNEL] = text_hits

@@ -23,7 +23,7 @@ from rag.protocols import ScoredItem, StoredItem
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
-MODALITIES = ("text", "image")
+MODALITIES = ("text", "image", items.MULTILINGUAL_CHANNEL)
 # items per Chroma write: Chroma turns each batch into Python lists of floats (~9 KB an item for
 # 384 dimensions), so a big document is written in slices, not all at once
 WRITE_BATCH = 512

@@ -31,6 +31,18 @@ def language(text: str) -> str:
     return "zh" if han >= 2 and han > len(_LATIN_WORD.findall(text)) else "en"
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def needs_multilingual(text: str) -> bool:
+    """Whether the English text model cannot read ``text``: at least two of its letters, and
+    one in twenty, are outside ASCII (Chinese, Japanese, Russian, Arabic; not an English page
+    that names a café). Such text is embedded by the multilingual model too."""
+    letters = _LETTER.findall(text)
+    other = sum(1 for c in letters if not c.isascii())
+    return other >= 2 and other * 20 >= len(letters)
+
+
 def say(key: str, question: str = "", **values: object) -> str:
     """The message ``key`` in the language of ``question``."""
     return MESSAGES[key][language(question)].format(**values)

@@ -16,7 +16,7 @@ from rag import items
 from rag.answer.sentences import ASKS, label_split, last_heading, overlap
 from rag.protocols import GenerationChunk, GenerationRequest, TextEmbedder, WordVectors
 from rag.schema import Hit, Usage
-from rag.text.language import say
+from rag.text.language import needs_multilingual, say
 from rag.text.terms import STOP, count_words, stem, terms
 from rag.text.units import Unit, units
 
@@ -152,7 +152,8 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
 
 def pick(question: str, evidence: list[tuple[int, Hit]],
          embedder: TextEmbedder | None = None,
-         words: WordVectors | None = None) -> list[Scored]:
+         words: WordVectors | None = None,
+         multilingual: TextEmbedder | None = None) -> list[Scored]:
     """The units best answering ``question``, best first. With an embedder, the lexically
     best candidates are re-scored with the cosine between the question and each unit (read
     under its label): by ``words`` where given, except lines read in pictures, which the
@@ -161,7 +162,7 @@ def pick(question: str, evidence: list[tuple[int, Hit]],
     if embedder is None or not found:
         return found
     top = found[:MAX_CANDIDATES]
-    cos = cosines(question, top, embedder, words)
+    cos = cosines(question, top, embedder, words, multilingual)
     rescored = [Scored((1 - SEMANTIC) * (s.score - s.bonus) + SEMANTIC * float(c) + s.bonus,
                        s.n, s.unit, s.bonus)
                 for s, c in zip(top, cos, strict=True)]
@@ -187,17 +188,24 @@ def _this_picture_first(question: str, evidence: list[tuple[int, Hit]],
 
 
 def cosines(question: str, top: list[Scored], embedder: TextEmbedder,
-            words: WordVectors | None = None) -> np.ndarray:
+            words: WordVectors | None = None,
+            multilingual: TextEmbedder | None = None) -> np.ndarray:
     """The question's cosine with each unit. Sentences, list items, table rows and code
     lines go by the word vectors (a lookup per token: ~3 ms an answer against ~43 ms through
     the model, with as many facts found on django-docs); lines read in pictures go through
     the model, as do all units without word vectors: clipped, misread interface text
-    ("Select articleto change") lost two of 19 screenshot answers by word vectors alone."""
+    ("Select articleto change") lost two of 19 screenshot answers by word vectors alone.
+    With a ``multilingual`` model, a unit the text model cannot read (or every unit, when it
+    cannot read the question) goes through that model."""
     texts = [f"{s.unit.label}: {s.unit.text}" if s.unit.label else s.unit.text for s in top]
-    by_model = [i for i, s in enumerate(top) if words is None or s.unit.kind == "line"]
-    by_words = [i for i in range(len(top)) if i not in set(by_model)]
+    by_ml = ([] if multilingual is None else list(range(len(top)))
+             if needs_multilingual(question) else
+             [i for i, t in enumerate(texts) if needs_multilingual(t)])
+    by_model = [i for i, s in enumerate(top) if (words is None or s.unit.kind == "line")
+                and i not in by_ml]
+    by_words = [i for i in range(len(top)) if i not in set(by_model) | set(by_ml)]
     cos = np.zeros(len(top), dtype=np.float32)
-    for picked, encoder in ((by_words, words), (by_model, embedder)):
+    for picked, encoder in ((by_words, words), (by_model, embedder), (by_ml, multilingual)):
         if picked and encoder is not None:  # the question alone: the retriever's, remembered
             q = np.asarray(encoder.embed([question]), dtype=np.float32)[0]
             cos[picked] = np.asarray(encoder.embed([texts[i] for i in picked]),
@@ -234,11 +242,13 @@ class ExtractiveGenerator:
         self.max_quotes = max_quotes
         self.max_quote_chars = max_quote_chars
         self.embedder = embedder  # the service's text model, for semantic unit scores
+        self.multilingual: TextEmbedder | None = None  # for units the text model cannot read
         self.word_vectors = word_vectors  # its word vectors where it has them (``cosines``)
         self.second_quote = second_quote  # a second quote scores this share of the first
 
-    def use_embedder(self, embedder: TextEmbedder) -> None:
-        self.embedder = embedder
+    def use_embedder(self, embedder: TextEmbedder,
+                     multilingual: TextEmbedder | None = None) -> None:
+        self.embedder, self.multilingual = embedder, multilingual
 
     def generate(self, request: GenerationRequest) -> Iterator[GenerationChunk]:
         text = self.compose(request.question, request.evidence)
@@ -258,7 +268,8 @@ class ExtractiveGenerator:
         words = (self.embedder.word_vectors()
                  if self.word_vectors and self.embedder is not None else None)
         ranked = _this_picture_first(question, evidence,
-                                     pick(question, evidence, self.embedder, words))
+                                     pick(question, evidence, self.embedder, words,
+                                          self.multilingual))
         lines: list[str] = []
         if ranked:
             top = ranked[0]
