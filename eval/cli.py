@@ -98,14 +98,17 @@ def _variants(args: argparse.Namespace, settings: Settings
         return [(f"fusion={f}", f, {}) for f in FUSIONS]
     if args.ablate == "features":
         on = {"lexical": True, "max_per_document": settings.max_per_document or 2,
-              "refusal": "in-corpus", "answer_vectors": "words"}
+              "refusal": "in-corpus", "answer_vectors": "words",
+              "multilingual": "auto" if settings.multilingual == "off" else settings.multilingual}
         return [("all on", fusion, on),
+                ("multilingual off", fusion, {**on, "multilingual": "off"}),
                 ("lexical off", fusion, {**on, "lexical": False}),
                 ("diversity off", fusion, {**on, "max_per_document": 0}),
                 ("refusal old", fusion, {**on, "refusal": "background"}),
                 ("sentences by model", fusion, {**on, "answer_vectors": "model"}),
                 ("all off", fusion, {"lexical": False, "max_per_document": 0,
-                                     "refusal": "background", "answer_vectors": "model"})]
+                                     "refusal": "background", "answer_vectors": "model",
+                                     "multilingual": "off"})]
     return [(f"fusion={fusion}", fusion, {})]
 
 

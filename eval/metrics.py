@@ -10,9 +10,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from rag.text.language import HAN_CHARS
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _CITE = re.compile(r"\[\d{1,3}\]")
 _WS = re.compile(r"\s+")
+_HAN = re.compile(f"[{HAN_CHARS}]")
 
 
 def _is_punct(ch: str) -> bool:
@@ -22,8 +25,10 @@ def _is_punct(ch: str) -> bool:
 def normalize(text: str) -> str:
     """SQuAD-style: lower case, no punctuation (curly quotes and other Unicode punctuation
     too: an answer quoted as “2 stories” contains "2 stories"), no articles,
-    single spaces."""
+    single spaces. Each Han character is a token of its own, as MLQA and CMRC score Chinese
+    (it has no spaces: "有6个可切换的" contains the answer "6个")."""
     text = _CITE.sub(" ", text.lower())
+    text = _HAN.sub(r" \g<0> ", text)
     text = "".join(" " if _is_punct(ch) else ch for ch in text)
     return _WS.sub(" ", _ARTICLES.sub(" ", text)).strip()
 

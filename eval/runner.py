@@ -31,10 +31,12 @@ class InProcess:
         self.generator = generator
 
     def configure(self, lexical: bool, max_per_document: int, refusal: str,
-                  answer_vectors: str = "words") -> None:
-        """Turn the answer features on or off between runs (--ablate features)."""
+                  answer_vectors: str = "words", multilingual: str = "auto") -> None:
+        """Turn the answer features on or off between runs (--ablate features); the
+        multilingual channel's vectors stay stored, its questions are not asked."""
         self.service.configure(lexical=lexical, max_per_document=max_per_document,
-                               refusal=refusal, answer_vectors=answer_vectors)
+                               refusal=refusal, answer_vectors=answer_vectors,
+                               multilingual=multilingual)
 
     def ingest(self, folder: Path, collection: str) -> str:
         report = self.ingestor.ingest_paths([folder], collection)

@@ -4,13 +4,12 @@ that a file of 30,000 chunks never holds all its vectors at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rag.parts import Parts
 from rag.protocols import ImageEmbedder
 
-from .records import Prepared
+from .records import Prepared, Slice
 from .tags import Tagger
 
 
@@ -43,12 +42,3 @@ def embed_texts(group: list[Prepared], parts: Parts, start: int, end: int) -> Sl
           if rows and parts.multilingual is not None else None)
     return Slice(parts.text.embed(chunks), rows, ml)
 
-
-@dataclass
-class Slice:
-    """A slice's vectors: ``text`` one row per chunk; ``multilingual`` one row per chunk
-    listed in ``rows`` (positions within the slice), or None."""
-
-    text: Any
-    rows: list[int]
-    multilingual: Any

@@ -111,3 +111,13 @@ def all_ids(group: list[Prepared]) -> tuple[list[str], list[str]]:
     return ([items.text_item_id(p.doc_id, p.sha, k) for p in group for k in range(len(p.texts))],
             [items.image_item_id(p.doc_id, p.sha, j) for p in group
              for j in range(len(p.pictures))])
+
+
+@dataclass
+class Slice:
+    """A slice's vectors: ``text`` one row per chunk; ``multilingual`` one row per chunk
+    listed in ``rows`` (positions within the slice), or None."""
+
+    text: Any
+    rows: list[int]
+    multilingual: Any

@@ -18,9 +18,8 @@ from rag.parts import Parts
 
 from . import records
 from .catalog import MODALITIES, Catalog
-from .embedding import Slice
 from .manifest import Document, Manifest
-from .records import Prepared, PreparedPicture
+from .records import Prepared, PreparedPicture, Slice
 from .sources import FileResult
 
 log = logging.getLogger(__name__)

@@ -71,7 +71,7 @@ class RagService:
         return Retriever(parts.store, parts.text, parts.images.get, s.ingest.max_image_pixels,
                          parts.lexical if s.lexical else None, s.max_per_document,
                          lambda collection: folder_shares(parts.db, collection),
-                         parts.multilingual)
+                         parts.multilingual if s.multilingual != "off" else None)
 
     def configure(self, **changes: Any) -> None:
         """Change settings of a running service (the eval harness's ablations); what is built
@@ -128,7 +128,7 @@ class RagService:
             if name not in self._generators:
                 gen = build_generator(name, self.settings)
                 if hasattr(gen, "use_embedder"):  # the extractive answer scores by meaning
-                    gen.use_embedder(self.parts.text, self.parts.multilingual)
+                    gen.use_embedder(self.parts.text, self.retriever.multilingual)
                 self._generators[name] = gen
             return self._generators[name]
 

@@ -9,6 +9,13 @@ from eval import metrics as m
 
 def test_normalize():
     assert m.normalize("The 25th of every month! [1]") == "25th of every month"
+    assert m.normalize("有6个控制台。") == "有 6 个 控 制 台"
+
+
+def test_chinese_answers_are_found_inside_chinese_sentences():
+    assert m.containment("“在默认的 Debian 系统中，有6个可切换的字符控制台” [1]", ["6个"]) == 1.0
+    assert m.containment("有16个控制台", ["6个"]) == 0.0  # not inside another number
+    assert m.containment("使用 dpkg --listfiles 列出文件", ["dpkg --listfiles"]) == 1.0
 
 
 def test_retrieval_metrics_by_hand():
