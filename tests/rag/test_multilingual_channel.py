@@ -65,11 +65,17 @@ def test_chinese_passages_get_the_channel_and_an_english_question_finds_them(
     assert [it.document for it in store.get("default", ML)[0]] == [CONSOLES]
 
 
-def test_off_writes_no_channel(tmp_path, text_embedder, clip):
-    service = _service(tmp_path, text_embedder, clip, multilingual="off")
+def test_off_writes_no_channel_and_all_embeds_every_passage(tmp_path, text_embedder, clip):
+    service = _service(tmp_path / "off", text_embedder, clip, multilingual="off")
     _ingest(service)
     assert service.parts.multilingual is None
     assert service.parts.store.count("default", ML) == 0
+    service = _service(tmp_path / "all", text_embedder, clip, multilingual="all")
+    _ingest(service)
+    assert service.parts.store.count("default", ML) == 4
+    # a Chinese question finds the English passage through the channel
+    hits, _ = service.retrieve(Query(text="米饭要煮多少分钟？"))
+    assert hits[0].text == RICE and hits[0].channel == ML
 
 
 def test_a_collection_from_before_answers_as_it_did_until_brought_forward(
