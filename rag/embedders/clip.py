@@ -176,7 +176,7 @@ class ClipEmbedder(LazyLoaded):
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) <= onnx.SHORT_BATCH:
             return self.embed_questions(texts)
-        return self._embed_text_torch(texts)
+        return self.load()._embed_text_torch(texts)  # a quick start has not loaded them
 
     def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -138,3 +138,15 @@ def test_without_clip_a_warm_start_leaves_the_text_model_unloaded(tiny_clip_dir,
     assert svc.images_error is not None  # no CLIP: questions run on text alone
     assert not svc.parts.text._loaded  # ... from the text model's export
     assert svc.parts.text.embed_questions(["How long must passwords be?"]).shape == (1, 384)
+
+
+def test_many_texts_load_the_weights_first(tiny_clip_dir, tmp_path):
+    """More texts than a batch of questions (a refit's 40 probe questions, after a text-only
+    upload to a collection with pictures) go through the model: its weights load then."""
+    _, clip = exported(tiny_clip_dir, tmp_path)
+    quick = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
+    assert quick.quick_start()
+    texts = [f"a photo of a red car number {i}" for i in range(40)]
+    vecs = quick.embed_text(texts)
+    assert quick._loaded and vecs.shape == (40, clip.dimension)
+    assert float(vecs[3] @ clip.embed_text(texts)[3]) >= 0.9999
