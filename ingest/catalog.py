@@ -24,7 +24,7 @@ ORPHAN_AGE_S = 3600  # younger copies may belong to an ingestion still under way
 MODALITIES = ("text", "image", items.MULTILINGUAL_CHANNEL)
 # the text collection's metadata: the multilingual model and mode its passages were brought to
 MULTILINGUAL_MARK = "mmrag:multilingual"
-BRING_BATCH = 256  # passages embedded and written at a time by ``bring_forward``
+BRING_PAGE = 1000  # passages read (and, where they need it, embedded) at a time by bring_forward
 
 
 class Catalog:
@@ -46,34 +46,40 @@ class Catalog:
         if self.lexical is not None:
             lexical.fill(self.lexical, store, collection)
 
-    def bring_forward(self, collection: str) -> int:
+    def bring_forward(self, collection: str, new: bool = False) -> int:
         """Passages written before the multilingual channel (or by a process without it, or
         under another ``multilingual`` mode) get its vectors: once per collection, marked in
-        the text collection's metadata. Returns how many were embedded."""
+        the text collection's metadata, reading the passages a page at a time. A ``new``
+        collection (this process wrote all of it) is only marked. Returns how many were
+        embedded."""
         ml, store = self.parts.multilingual, self.store
         if ml is None or not store.count(collection, "text"):
             return 0
         mark = f"{ml.model_id}:{self.parts.multilingual_mode}"
         if store.get_meta(collection, "text").get(MULTILINGUAL_MARK) == mark:
             return 0
-        found, _ = store.get(collection, "text")
-        wanted = [found[i] for i in self.parts.multilingual_rows([it.document or ""
-                                                                  for it in found])]
-        have = ({it.id for it in store.get(collection, items.MULTILINGUAL_CHANNEL)[0]}
-                if wanted else set())
-        missing = [it for it in wanted if it.id not in have]
-        for n in range(0, len(missing), BRING_BATCH):
-            part = missing[n:n + BRING_BATCH]
-            store.upsert(collection, items.MULTILINGUAL_CHANNEL, [it.id for it in part],
-                         ml.embed([it.document or "" for it in part]),
-                         [it.metadata for it in part], [it.document or "" for it in part],
-                         model=ml.model_id)
+        added, offset = 0, 0
+        while not new:
+            page, _ = store.get(collection, "text", limit=BRING_PAGE, offset=offset)
+            offset += len(page)
+            wanted = [page[i] for i in self.parts.multilingual_rows([it.document or ""
+                                                                     for it in page])]
+            have = {it.id for it in store.get(collection, items.MULTILINGUAL_CHANNEL,
+                                              ids=[it.id for it in wanted])[0]} if wanted else set()
+            missing = [it for it in wanted if it.id not in have]
+            if missing:
+                store.upsert(collection, items.MULTILINGUAL_CHANNEL, [it.id for it in missing],
+                             ml.embed([it.document or "" for it in missing]),
+                             [it.metadata for it in missing],
+                             [it.document or "" for it in missing], model=ml.model_id)
+                added += len(missing)
+            if len(page) < BRING_PAGE:
+                break
         store.update_meta(collection, "text", {MULTILINGUAL_MARK: mark})
-        if missing:
-            log.info("multilingual channel of %s: %d passages embedded", collection,
-                     len(missing))
+        if added:
+            log.info("multilingual channel of %s: %d passages embedded", collection, added)
             self.refit(collection)
-        return len(missing)
+        return added
 
     def documents(self, collection: str = "default") -> list[Document]:
         return self.manifest.list(check_collection(collection))

@@ -114,19 +114,27 @@ class Ingestor:
             if progress:
                 progress(result)
 
+        new = self._is_new(collection)
         self._run(sources, collection, clip, done, read)
-        if not self._bring_forward(collection) and report.count("ingested", "replaced"):
+        if not self._bring_forward(collection, new) and report.count("ingested", "replaced"):
             self.catalog.refit(collection)
         report.seconds = time.perf_counter() - t0
         if report.chunks >= TRIM_AFTER_CHUNKS:
             give_back_freed_memory()
         return report
 
-    def _bring_forward(self, collection: str) -> bool:
+    def _is_new(self, collection: str) -> bool:
+        """Whether the collection holds no passages yet (unknown: no)."""
+        try:
+            return not self.parts.store.count(collection, "text")
+        except RagError:
+            return False
+
+    def _bring_forward(self, collection: str, new: bool) -> bool:
         """A collection from before the multilingual channel gets it (and is refitted then);
         whether it did. A store that fails here fails nothing already reported."""
         try:
-            return self.catalog.bring_forward(collection) > 0
+            return self.catalog.bring_forward(collection, new) > 0
         except RagError as e:
             log.warning("the multilingual channel of %s was not brought forward: %s",
                         collection, e)

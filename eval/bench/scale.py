@@ -48,7 +48,7 @@ BIG, SMALL = "big", "small"
 DOC_CHUNKS = 20  # chunks per padded document, 20 documents a folder (as corpus.padding_meta)
 
 
-def _arguments() -> argparse.Namespace:
+def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--chunks", type=int, default=1_000_000)
     ap.add_argument("--pictures", type=int, default=100_000)
@@ -57,19 +57,21 @@ def _arguments() -> argparse.Namespace:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--work", type=Path, default=None, help="a data dir to build in or reuse")
-    return ap.parse_args()
+    ap.add_argument("--clip", choices=("base", "tiny"), default="base",
+                    help="CLIP's shapes (random weights): ViT-B/32's, or tiny for a quick check")
+    return ap.parse_args(argv)
 
 
-def _settings(work: Path) -> Any:
+def _settings(work: Path, size: str = "base") -> Any:
     from rag.sections import IngestSettings
     from rag.settings import Settings
     from rag.testing.models import TRAINING_TEXT, build_random_clip
 
-    clip = work / "clip-base"
+    clip = work / f"clip-{size}"
     if not clip.exists():
         vocab = TRAINING_TEXT + "\n" + "\n".join(" ".join(WORDS[i:i + 12])
                                                  for i in range(0, len(WORDS), 12))
-        build_random_clip(clip, "base", text=vocab)
+        build_random_clip(clip, size, text=vocab)
     return Settings(data_dir=work / "data", clip_model=str(clip), device="cpu",
                     ingest=IngestSettings(ocr="off"), _env_file=None)
 
@@ -191,11 +193,11 @@ def _questions(svc: Any, args: argparse.Namespace) -> None:
     print(f"RSS of this process: {psutil.Process().memory_info().rss / 2**20:,.0f} MiB")
 
 
-def _start_up(work: Path) -> None:
+def _start_up(work: Path, size: str) -> None:
     """A new process: the service over the data dir, warmed up, and its first question."""
     code = ("import time; t = time.perf_counter(); from eval.bench.scale import _settings; "
             "from rag.service import RagService; from rag.schema import Query; from pathlib "
-            f"import Path; s = RagService.from_settings(_settings(Path({str(work)!r}))); "
+            f"import Path; s = RagService.from_settings(_settings(Path({str(work)!r}), {size!r})); "
             "s.warm_up(); r = time.perf_counter(); s.retrieve(Query(text='travel budget "
             f"approval?', collection={BIG!r})); import psutil; print(f'start-up: ready in "
             "{r - t:.1f} s, first question {1000 * (time.perf_counter() - r):.0f} ms, RSS "
@@ -222,15 +224,15 @@ def _reingest(svc: Any) -> None:
           f"embedding alone takes ~{time.perf_counter() - t:.2f} s")
 
 
-def main() -> None:
-    args = _arguments()
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from rag.retrieval import calibration
     from rag.service import RagService
 
     work = args.work or Path(tempfile.mkdtemp(prefix="mmrag-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    svc = RagService.from_settings(_settings(work))
+    svc = RagService.from_settings(_settings(work, args.clip))
     svc.warm_up()
     print(f"machine: {os.cpu_count()} cores; work dir {work}")
     t = time.perf_counter()
@@ -248,7 +250,7 @@ def main() -> None:
           f"({rest / max(n_text, 1):,.0f} B a text item)")
     _questions(svc, args)
     _reingest(svc)
-    _start_up(work)
+    _start_up(work, args.clip)
 
 
 if __name__ == "__main__":
