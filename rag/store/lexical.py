@@ -35,6 +35,14 @@ BATCH = 500
 # answers; at 25% they keep it.
 COMMON = 0.25
 COMMON_MIN = 50
+# ... and so are words held by more than this many items: at a million passages a word in 25%
+# of them is 250,000 postings to rank (the query took 50-80 ms); one in 20,000 weighs ln 50
+MAX_POSTINGS = 20_000
+# Item counts and word frequencies only weigh words and pick the commonest out: they are
+# remembered this long (seconds) even when collection state is asked for more often, since
+# counting reads the index (a million passages: ~0.4 s the count, ~0.1 s a common word).
+STATS_SECONDS = 60.0
+KNOWN_MAX = 100_000  # words remembered per process before the memory is cleared
 _PG_WORD = re.compile(f"[a-z0-9{HAN_CHARS}]+")
 
 
@@ -49,18 +57,23 @@ def fill(index: LexicalIndex, store: VectorStore, collection: str) -> None:
 
 
 class SqlLexical:
-    """``state_seconds``: how long item counts and word frequencies are remembered (this
-    process's writes forget them at once, as ChromaStore's collection state)."""
+    """Item counts and word frequencies are remembered for ``STATS_SECONDS`` (at least
+    ``state_seconds``; not at all when it is 0); this process's writes forget them at once,
+    as ChromaStore's collection state."""
 
     def __init__(self, db: Database, state_seconds: float = 2.0):
         self.db = db
         self.state_seconds = state_seconds
+        # state_seconds 0 asks for everything fresh, these too
+        self.stats_seconds = max(state_seconds, STATS_SECONDS) if state_seconds > 0 else 0.0
         self._made: set[str] = set()
         self._lock = threading.Lock()
         self._known: dict[tuple[str, str], tuple[int, float]] = {}  # (collection, word|"")
 
     def _remember(self, collection: str, word: str, value: int) -> int:
-        self._known[(collection, word)] = (value, time.monotonic() + self.state_seconds)
+        if len(self._known) >= KNOWN_MAX:
+            self._known.clear()
+        self._known[(collection, word)] = (value, time.monotonic() + self.stats_seconds)
         return value
 
     def _recall(self, collection: str, word: str) -> int | None:
@@ -146,7 +159,9 @@ class SqlLexical:
             if self._pg:
                 sql = "SELECT count(*) FROM lexical WHERE collection = :c"
             elif (table := self._table(conn, collection, create=False)) is not None:
-                sql = f"SELECT count(*) FROM {table}"
+                # FTS5's own row table: counting the index itself reads all of it (a million
+                # passages: 300 ms against 8)
+                sql = f"SELECT count(*) FROM {table}_docsize"
             else:
                 return 0
             n = int(conn.execute(sa.text(sql), {"c": collection}).scalar_one())
@@ -187,7 +202,7 @@ class SqlLexical:
         words = query_words(text)
         if not words or k <= 0:
             return []
-        limit = max(COMMON * self.count(collection), COMMON_MIN)
+        limit = min(max(COMMON * self.count(collection), COMMON_MIN), MAX_POSTINGS)
         df = self.frequencies(collection, words)
         words = [w for w in words if 0 < df.get(w, 0) <= limit]
         if not words:
