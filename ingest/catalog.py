@@ -24,7 +24,7 @@ ORPHAN_AGE_S = 3600  # younger copies may belong to an ingestion still under way
 MODALITIES = ("text", "image", items.MULTILINGUAL_CHANNEL)
 # the text collection's metadata: the multilingual model and mode its passages were brought to
 MULTILINGUAL_MARK = "mmrag:multilingual"
-BRING_PAGE = 1000  # passages read (and, where they need it, embedded) at a time by bring_forward
+BRING_DOCS = 50  # documents whose passages bring_forward reads (and embeds) at a time
 
 
 class Catalog:
@@ -49,7 +49,8 @@ class Catalog:
     def bring_forward(self, collection: str, new: bool = False) -> int:
         """Passages written before the multilingual channel (or by a process without it, or
         under another ``multilingual`` mode) get its vectors: once per collection, marked in
-        the text collection's metadata, reading the passages a page at a time. A ``new``
+        the text collection's metadata, reading the passages of a few documents at a time
+        (by the manifest: a store's pages by offset cost more the further they go). A ``new``
         collection (this process wrote all of it) is only marked. Returns how many were
         embedded."""
         ml, store = self.parts.multilingual, self.store
@@ -58,10 +59,11 @@ class Catalog:
         mark = f"{ml.model_id}:{self.parts.multilingual_mode}"
         if store.get_meta(collection, "text").get(MULTILINGUAL_MARK) == mark:
             return 0
-        added, offset = 0, 0
-        while not new:
-            page, _ = store.get(collection, "text", limit=BRING_PAGE, offset=offset)
-            offset += len(page)
+        added = 0
+        docs = [] if new else [d.doc_id for d in self.manifest.list(collection)]
+        for n in range(0, len(docs), BRING_DOCS):
+            page, _ = store.get(collection, "text",
+                                where={items.DOC_ID: {"$in": docs[n:n + BRING_DOCS]}})
             wanted = [page[i] for i in self.parts.multilingual_rows([it.document or ""
                                                                      for it in page])]
             have = {it.id for it in store.get(collection, items.MULTILINGUAL_CHANNEL,
@@ -73,8 +75,6 @@ class Catalog:
                              [it.metadata for it in missing],
                              [it.document or "" for it in missing], model=ml.model_id)
                 added += len(missing)
-            if len(page) < BRING_PAGE:
-                break
         store.update_meta(collection, "text", {MULTILINGUAL_MARK: mark})
         if added:
             log.info("multilingual channel of %s: %d passages embedded", collection, added)

@@ -146,11 +146,7 @@ class VectorStore(Protocol):
 
     def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
             where: dict[str, Any] | None = None, limit: int | None = None,
-            with_vectors: bool = False, offset: int = 0
-            ) -> tuple[list[StoredItem], np.ndarray | None]:
-        """Items by ids or filter; ``limit`` and ``offset`` page through them in an order
-        that stays the same while nothing is written."""
-        ...
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]: ...
 
     def ids(self, collection: str, modality: str, where: dict[str, Any]) -> list[str]: ...
 

@@ -198,14 +198,13 @@ class ChromaStore:
     @_reachable
     def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
             where: dict[str, Any] | None = None, limit: int | None = None,
-            with_vectors: bool = False, offset: int = 0
-            ) -> tuple[list[StoredItem], np.ndarray | None]:
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]:
         col = self._collection(collection, modality)
         if col is None:
             return [], None
         include = ["metadatas", "documents"] + (["embeddings"] if with_vectors else [])
         res = col.get(ids=list(ids) if ids is not None else None, where=where, limit=limit,
-                      offset=offset or None, include=include)
+                      include=include)
         items = [StoredItem(i, *_split(m, d))
                  for i, m, d in zip(res["ids"], res["metadatas"], res["documents"], strict=True)]
         vecs = np.asarray(res["embeddings"], dtype=np.float32) if with_vectors else None

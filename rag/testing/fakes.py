@@ -121,13 +121,12 @@ class InMemoryStore:
 
     def get(self, collection: str, modality: str, ids: Sequence[str] | None = None,
             where: dict[str, Any] | None = None, limit: int | None = None,
-            with_vectors: bool = False, offset: int = 0
-            ) -> tuple[list[StoredItem], np.ndarray | None]:
+            with_vectors: bool = False) -> tuple[list[StoredItem], np.ndarray | None]:
         col = self._cols.get((collection, modality))
         if col is None:
             return [], None
         keys = list(col.items) if ids is None else [i for i in ids if i in col.items]
-        rows = [(i, *col.items[i]) for i in keys if matches(col.items[i][1], where)][offset:]
+        rows = [(i, *col.items[i]) for i in keys if matches(col.items[i][1], where)]
         rows = rows[:limit] if limit is not None else rows
         items = [StoredItem(i, dict(m), d) for i, _, m, d in rows]
         if not with_vectors:

@@ -81,7 +81,7 @@ def test_off_writes_no_channel_and_all_embeds_every_passage(tmp_path, text_embed
 
 def test_a_collection_from_before_answers_as_it_did_until_brought_forward(
         tmp_path, text_embedder, clip, monkeypatch):
-    monkeypatch.setattr(catalog, "BRING_PAGE", 1)  # its passages are read a page at a time
+    monkeypatch.setattr(catalog, "BRING_DOCS", 1)  # its passages are read a document at a time
     before = _service(tmp_path, text_embedder, clip, multilingual="off")
     _ingest(before)  # as a version without the channel wrote it
     old_hits, _ = before.retrieve(Query(text=WELCOME))

@@ -80,8 +80,6 @@ class StoreGet(_Filled):
         assert sorted(it.id for it in items) == ["a", "b"] and vecs is None
         assert {it.id: it.document for it in items} == {"a": "A", "b": "B"}
         assert len(filled.get("c", "text", limit=2)[0]) == 2
-        pages = [[it.id for it in filled.get("c", "text", limit=3, offset=n)[0]] for n in (0, 3)]
-        assert len(pages[0]) == 3 and sorted(pages[0] + pages[1]) == ["a", "b", "c", "d"]
         items, vecs = filled.get("c", "text", ids=["c"], with_vectors=True)
         assert vecs.shape == (1, 3) and vecs.dtype == np.float32
         assert vecs[0] == pytest.approx(unit([0, 0, 1])[0], abs=1e-5)
