@@ -1,9 +1,10 @@
 """Retrieval over both collections: one question (text, image or both) in, one fused ranking
-out. Channels: question->text (text model), question->image (CLIP text encoder),
-image->image (CLIP image encoder) and the lexical channel (full-text search over the text
-items, rag/store/lexical.py). The fused top k is then diversified: no document takes more than
-``max_per_document`` places while others wait, and when a few documents crowd every
-candidate, the channels are searched again deeper for the others.
+out. Channels: question->text (text model), question->multilingual (the passages the text
+model cannot read, by the multilingual model, where a collection has them), question->image
+(CLIP text encoder), image->image (CLIP image encoder) and the lexical channel (full-text
+search over the text items, rag/store/lexical.py). The fused top k is then diversified: no
+document takes more than ``max_per_document`` places while others wait, and when a few
+documents crowd every candidate, the channels are searched again deeper for the others.
 
 A question's vectors and its first search of each vector channel are made in one batch with
 concurrent questions' (``first_round``); later searches (deeper, by image) are gathered per
