@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+import posixpath
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from rag import items
 from rag.errors import InvalidInput, RagError, UpstreamError
 
 from . import metrics as m
@@ -54,10 +56,12 @@ class InProcess:
             "answer": a.text, "found": a.found, "generator": a.generator, "notes": a.notes,
             "hits": [{"id": h.id, "source": h.source, "modality": h.modality,
                       "raw_score": h.raw_score, "calibrated_score": h.calibrated_score,
-                      "score": h.score, "text": h.text} for h in a.hits],
+                      "score": h.score, "text": h.text, "ref": h.metadata.get(items.REF)}
+                     for h in a.hits],
             "citations": [{"n": c.n, "id": c.id, "source": c.source, "modality": c.modality,
-                           "cited": c.cited, "snippet": c.snippet} for c in a.citations],
-            "timings_ms": a.timings_ms,
+                           "location": c.location, "cited": c.cited, "snippet": c.snippet}
+                          for c in a.citations],
+            "timings_ms": a.timings_ms, "answerability": a.answerability,
             "usage": {"prompt_tokens": a.usage.prompt_tokens,
                       "completion_tokens": a.usage.completion_tokens},
         }
@@ -158,7 +162,8 @@ class OverHttp:
                     "generator": extra.get("generator", body.get("model")),
                     "notes": extra.get("notes", []),
                     "hits": [{"id": c["id"], "source": c["source"], "modality": c["modality"],
-                              "score": c["score"]} for c in cites],
+                              "score": c["score"], "location": c.get("location")}
+                             for c in cites],
                     "citations": cites, "timings_ms": extra.get("timings_ms", {}),
                     "usage": {k: body.get("usage", {}).get(k, 0)
                               for k in ("prompt_tokens", "completion_tokens")}}
@@ -168,13 +173,27 @@ class OverHttp:
         return {"answer": body["answer"], "found": body["found"],
                 "generator": body["generator"], "notes": body["notes"], "hits": body["hits"],
                 "citations": body["citations"], "timings_ms": body["timings_ms"],
-                "usage": body["usage"]}
+                "answerability": body.get("answerability", {}), "usage": body["usage"]}
+
+
+def shown(hit: dict[str, Any]) -> str:
+    """Where a hit comes from, for relevance: its source, or for a picture a page shows
+    (``<img src="images/a.png">``), the picture's own file beside the page, so a question
+    about that screenshot finds it whether it was ingested alone or with its page."""
+    ref = hit.get("ref") or (hit.get("metadata") or {}).get(items.REF)
+    location = hit.get("location") or ""
+    if not ref and location.startswith("image "):
+        ref = location.removeprefix("image ")
+    source = hit["source"].replace("\\", "/")
+    if not ref or "://" in ref:
+        return source
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), ref))
 
 
 def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
     """The case's metrics; None where a metric does not apply."""
     out: dict[str, float | None] = {}
-    hits = [(h["source"], h["id"]) for h in rec["hits"]]
+    hits = [(shown(h), h["id"]) for h in rec["hits"]]
     if case.relevant:
         flags = m.relevance_flags(hits, case.relevant)
         out.update({f"hit@{k}": m.hit_at_k(flags, k),
@@ -195,7 +214,7 @@ def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
                     "containment": 0.0})
     if rec["found"] and case.relevant:
         out["citation_precision"] = m.citation_precision(
-            [(c["source"], c["id"]) for c in cited], case.relevant)
+            [(shown(c), c["id"]) for c in cited], case.relevant)
     if rec["found"]:
         # the full evidence text where the hits carry it (snippets are cut short)
         full = {h["id"]: h.get("text") for h in rec["hits"]}

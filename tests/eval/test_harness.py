@@ -113,6 +113,22 @@ def test_the_bundled_dataset_is_valid():
     assert kinds == {"text", "image", "mixed"} and sum(c.unanswerable for c in cases) >= 20
 
 
+def test_the_gimp_manual_dataset_asks_what_its_issue_asked_for():
+    # its corpus is fetched by its builder, not committed: the questions are counted here
+    import json
+    from collections import Counter
+
+    rows = [json.loads(line) for line in
+            (ROOT / "eval" / "datasets" / "gimp-help.jsonl").read_text().splitlines()]
+    groups = Counter(r.get("group") or ("unanswerable" if r.get("unanswerable") else "")
+                     for r in rows)
+    asked = [r for r in rows if r.get("ask", True)]
+    assert len(asked) >= 80 and groups["screenshot"] >= 25 and groups["mixed"] >= 10
+    assert groups["unanswerable"] >= 15 and groups["ocr"] >= 10
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert all(r["answers"] and r["relevant"] for r in asked if not r.get("unanswerable"))
+
+
 def test_clipscore_of_an_answer_against_the_image(settings, tmp_path, tiny_clip_dir):
     from eval.runner import InProcess
 

@@ -40,6 +40,23 @@ def test_relevance_matches_ids_paths_and_uploaded_names():
     assert not m.is_relevant("/data/mychart.png", "x", "chart.png")
 
 
+def test_a_picture_a_page_shows_counts_as_the_picture_s_file():
+    from eval.runner import score, shown
+
+    page = "/kb/help/dialog.html"
+    assert shown({"source": page, "ref": "images/a.png"}) == "/kb/help/images/a.png"
+    assert shown({"source": page, "metadata": {"ref": "../shots/b.png"}}) == "/kb/shots/b.png"
+    assert shown({"source": page, "location": "image images/a.png"}) == "/kb/help/images/a.png"
+    assert shown({"source": page, "location": "page 3"}) == page
+    assert shown({"source": page, "ref": "https://example.com/a.png"}) == page
+    from eval.dataset import Case
+
+    case = Case(id="s", question="q", relevant=["images/a.png"], answers=["x"])
+    rec = {"hits": [{"source": page, "id": "i", "ref": "images/a.png"}], "found": True,
+           "answer": "x", "citations": []}
+    assert score(case, rec, 5)["hit@5"] == 1.0
+
+
 def test_answer_metrics_by_hand():
     assert m.exact_match("The Paris.", ["paris"]) == 1.0
     # prediction "paid on the 25th" -> [paid, on, 25th]; answer "25th of every month" ->
