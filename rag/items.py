@@ -36,7 +36,7 @@ PAGE = "page"
 SLIDE = "slide"
 TIMESTAMP = "timestamp"  # seconds into a video
 REF = "ref"  # the reference a page made to a local image file ("img/a.png")
-LOCATION_KEYS = (PAGE, SLIDE, TIMESTAMP)  # carried from a picture to the text read in it
+LOCATION_KEYS = (PAGE, SLIDE, TIMESTAMP, REF)  # carried from a picture to the text read in it
 
 # -- pictures --------------------------------------------------------------------------------
 WIDTH = "width"

@@ -107,7 +107,10 @@ def fit_background(queries: np.ndarray, items: np.ndarray,
 
 def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
     """Merge per-channel ranked lists into one. An item found by several channels appears
-    once, keeping its best channel's evidence. ``Hit.score`` is set to the fused score."""
+    once, keeping its best channel's evidence, and so does a picture stored twice (a
+    screenshot file that a page beside it also shows): the file of its own is kept, so the
+    page's cap on places (``diversified``) does not hold it back. ``Hit.score`` is set to
+    the fused score."""
     best: dict[str, Hit] = {}
     rrf: dict[str, float] = {}
     for hits in channels.values():
@@ -129,7 +132,23 @@ def fuse(channels: dict[str, list[Hit]], mode: str, top_k: int) -> list[Hit]:
             hit.score = rrf[hit.id]
         else:
             raise ValueError(f"unknown fusion mode {mode!r}")
-    return sorted(best.values(), key=lambda h: (h.score, h.calibrated_score), reverse=True)[:top_k]
+    once: dict[str, Hit] = {}  # copies of one picture: the best, then the file of its own
+    for hit in best.values():
+        old = once.get(one := _one(hit))
+        if old is None or (hit.score, _own_file(hit)) > (old.score, _own_file(old)):
+            once[one] = hit
+    return sorted(once.values(), key=lambda h: (h.score, h.calibrated_score), reverse=True)[:top_k]
+
+
+def _one(hit: Hit) -> str:
+    """What a hit is one of: its item, or for a picture its stored copy (named by the
+    picture's content, so identical pictures share it)."""
+    blob = hit.metadata.get(items.BLOB) if hit.modality == "image" else None
+    return f"picture:{blob}" if blob else hit.id
+
+
+def _own_file(hit: Hit) -> bool:
+    return not hit.metadata.get(items.REF)
 
 
 def diversified(hits: list[Hit], top_k: int, per_document: int,

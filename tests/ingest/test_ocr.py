@@ -22,6 +22,9 @@ def test_respace_splits_run_together_words_but_keeps_names():
     assert respace("Password:BlueHarbor2026 Network:NorthwindGuest") == \
         "Password:BlueHarbor2026 Network:NorthwindGuest"
     assert respace("extension4357, Error809, 24hours") == "extension 4357, Error 809, 24 hours"
+    # a long word the splitter knows only in pieces is left whole (a GIMP dialog's field)
+    assert respace("Reparametrize Improvement") == "Reparametrize Improvement"
+    assert respace("thefileisnotavailable") == "the file is not available"
 
 
 def test_reads_the_sign():
@@ -70,3 +73,24 @@ def test_with_clip_an_image_appears_once_with_its_text_as_evidence(service, sign
     top = answer.citations[0]
     assert "parking lot C" in answer.text and top.modality == "image"
     assert Path(ingestor.image_file("default", top.id)[0]).is_file()
+
+
+def test_a_screenshot_beside_the_page_that_shows_it_is_one_piece_of_evidence(service, signs):
+    # a help folder: the page shows images/guest-wifi-sign.png, which is also a file there
+    (signs / "images").mkdir()
+    shutil.move(signs / "guest-wifi-sign.png", signs / "images" / "guest-wifi-sign.png")
+    (signs / "wifi.html").write_text('<html><body><h1>Guest network</h1><p>Visitors use the '
+                                     'network on the sign.</p><img src="images/guest-wifi-'
+                                     'sign.png"></body></html>')
+    Ingestor(service).ingest_paths([signs])
+    answer = service.answer(Query(text="What is the guest Wi-Fi password?", top_k=5))
+    assert "BlueHarbor2026" in answer.text
+    signs_hit = [c for c in answer.citations if c.modality == "image"
+                 and "wifi" in c.source.lower()]
+    assert len(signs_hit) == 1  # one picture, stored twice, is one piece of evidence
+    assert signs_hit[0].source.endswith("guest-wifi-sign.png")  # the file of its own
+    # the text read in the page's copy says where the page shows it
+    found, _ = service.parts.store.get("default", "text", where={"source": str(signs /
+                                                                           "wifi.html")})
+    read = [it for it in found if it.metadata.get("derived_from") == "ocr"]
+    assert read and all(it.metadata["ref"] == "images/guest-wifi-sign.png" for it in read)

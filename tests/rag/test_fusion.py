@@ -103,3 +103,28 @@ def test_a_folder_of_text_documents_is_capped_and_a_folder_of_pictures_is_not():
     shots = [hit(f"s{i}", f"docs/_images/{i}.png", "image") for i in range(5)]
     assert [h.id for h in diversified(shots + [hit("t", "docs/a.txt")], 4, 2)[0]] == [
         "s0", "s1", "s2", "s3"]
+
+
+def test_a_picture_stored_twice_appears_once_as_its_own_file():
+    # a screenshot file and the page beside it that shows the same file: one stored copy
+    from rag import items
+
+    def picture(id_, source, cal, **meta):
+        h = hit(id_, 0.4, cal, "ocr", "image")
+        h.source, h.metadata = source, {items.BLOB: "ab/abcd.png", **meta}
+        return h
+
+    alone = picture("f-1", "kb/images/shot.png", 5.0)
+    shown = picture("p-1", "kb/page.html", 5.0, **{items.REF: "images/shot.png"})
+    other = hit("t", 0.3, 4.0, "text")
+    for order in ([alone, shown], [shown, alone]):
+        fused = fuse({"ocr": list(order), "text": [other]}, "calibrated", 5)
+        assert [h.id for h in fused] == ["f-1", "t"]
+    better = picture("p-2", "kb/page.html", 6.0, **{items.REF: "images/shot.png"})
+    assert [h.id for h in fuse({"ocr": [alone, better]}, "calibrated", 5)] == ["p-2"]
+    # pictures with different content stay apart; text items are never merged
+    apart = picture("q", "kb/other.png", 4.5)
+    apart.metadata = {items.BLOB: "cd/cdef.png"}
+    assert len(fuse({"ocr": [alone, apart], "text": [hit("t1", .3, 1, "text"),
+                                                    hit("t2", .3, 1, "text")]},
+                    "calibrated", 5)) == 4
