@@ -3,6 +3,7 @@ extractive answer starts from, and the sentence a citation shows as its snippet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set as AbstractSet
 
 from rag import items
@@ -11,6 +12,8 @@ from rag.text.units import Unit, units
 
 ASKS = ("?", "\uff1f")  # a question ends with one of these (ASCII or full-width)
 _COLONS = (":", "\uff1a")
+_FIELD = re.compile(r"^((?=[^:]*[A-Za-z])[^:]+?)\s+([-+]?\d[\d.,]*\s*(?:%|px|ppi|[KMGT]i?B|bytes)?"
+                    r"|\(\d[^()]*\))$")
 
 
 def last_heading(section: str) -> str:
@@ -18,11 +21,16 @@ def last_heading(section: str) -> str:
     return section.split(" > ")[-1] if section else ""
 
 
-def label_split(text: str) -> tuple[str, str, str]:
-    """"Label: value" (or "标签：值") as (label, colon, value)."""
+def label_split(text: str, line: bool = False) -> tuple[str, str, str]:
+    """"Label: value" (or "标签：值") as (label, colon, value). With ``line`` (a line read in a
+    picture), an interface field without a colon too: "Center abscissa 320,00", "Amethyst
+    (64 × 64)", a label and the number or bracketed value that ends the line (the colon
+    returned is then a space)."""
     head, colon, value = text.partition(":")
     if not colon and "\uff1a" in text:
         head, colon, value = text.partition("\uff1a")
+    if not colon and line and (m := _FIELD.match(text)):
+        return m.group(1), " ", m.group(2)
     return head, colon, value
 
 
@@ -46,7 +54,7 @@ def overlap(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[str
         return sum(w.get(t, 1.0) for t in ts) / total
 
     score = share(question & words) + 0.5 * share((question & label_terms) - words)
-    head, colon, value = label_split(unit.text)
+    head, colon, value = label_split(unit.text, unit.kind == "line")
     if colon and value.strip() and terms(head) & question:
         # "Assembly point: parking lot C": a value under a label the question asks about
         score += 0.5 * share(terms(head) & question)

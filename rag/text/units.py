@@ -10,6 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from rag.text.terms import count_words
+
 # a sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket,
 # but not inside brackets (parentheses are counted, see _sentences); a Chinese sentence or
 # clause ends at 。！？； (after a closing quote that follows it), with or without space
@@ -66,14 +68,98 @@ def units(text: str, lines: bool = False, label: str = "") -> tuple[Unit, ...]:
     """The quotable units of ``text``. With ``lines`` (text read from a picture) every line is
     a unit. ``label`` is the heading the passage starts under, if known. Remembered: a stored
     passage is read again for every question it answers."""
-    return tuple(_parse(text, lines, label))
+    return tuple(_carried(_parse(text, lines, label)))
+
+
+CARRY = 3  # units an announcing unit carries at most (a command's lines, a list's items)
+CARRY_CHARS = 300
+_COLONS = (":", "\uff1a")
+_JOIN = {"item": "; ", "row": " / "}  # how carried units are joined (code, lines: a space)
+
+
+def _carried(found: list[Unit]) -> list[Unit]:
+    """A unit that announces what follows ("use the command:", "for example:") carries it:
+    the next code lines, list items, table rows or lines of a picture, up to CARRY of one
+    kind, or the next sentence, under the same label. The fact is often what follows."""
+    out = []
+    for i, u in enumerate(found):
+        if u.text.endswith(_COLONS) and count_words(u.text) >= 3:
+            follow: list[Unit] = []
+            for v in found[i + 1:i + 1 + (1 if u.kind == "line" else CARRY)]:
+                if v.label != u.label or (follow and (v.kind != follow[0].kind
+                                                      or v.kind == "sentence")):
+                    break
+                if follow and len(u.text) + sum(len(f.text) + 1 for f in follow) + len(
+                        v.text) > CARRY_CHARS:
+                    break
+                follow.append(v)
+            if follow:
+                then = _JOIN.get(follow[0].kind, " ").join(f.text for f in follow)
+                u = Unit(f"{u.text} {then}", u.label, u.kind)
+        out.append(u)
+    return out
 
 
 def _parse(text: str, lines: bool, label: str) -> list[Unit]:
     raw = text.splitlines()
     if lines:
-        return [Unit(" ".join(plain(t).split()), label, "line") for t in raw if t.strip()]
+        return [Unit(t, label, "line") for t in picture_lines(raw)]
     return _Parser(raw, label).parse()
+
+
+# in a line read from a picture, a second "Label: value" of the same row starts where a
+# capitalised label of up to three words and a colon follow a value ("Mean: 186.8 Pixels:
+# 1483200", the two columns of "Red: 91 Red: n/a")
+_NEXT_CELL = re.compile(r"\s+(?=[A-Z][\w/.-]*(?: [A-Za-z][\w/.-]*){0,2}:\s*\S)")
+_ENDS = (".", "!", "?", ":", ";", "\u3002", "\uff01", "\uff1f", "\uff1a", "\uff1b")
+
+
+def picture_lines(raw: list[str]) -> list[str]:
+    """The units of text read in a picture: its lines, with a row of several "Label: value"
+    cells cut into its cells, and the lines of a wrapped paragraph (a long line that does not
+    end a sentence, then a line that starts in lower case; or a path or word broken at "/"
+    or "-") joined and cut into its sentences."""
+    out: list[str] = []
+    current: list[str] = []  # the lines of one paragraph
+    for line in (c for t in raw for c in _cells(" ".join(plain(t).split())) if c):
+        if current and _continues(current[-1], line):
+            current.append(line)
+            continue
+        out += _joined(current)
+        current = [line]
+    return out + _joined(current)
+
+
+def _joined(lines: list[str]) -> list[str]:
+    """One line as it was read; the lines of a wrapped paragraph as its sentences."""
+    if len(lines) < 2:
+        return lines
+    text = lines[0]
+    for line in lines[1:]:
+        text += line if text.endswith(("/", "-")) else " " + line
+    return _sentences(text)
+
+
+def _cells(line: str) -> list[str]:
+    if line.count(":") < 2:
+        return [line]
+    cells, start = [], 0
+    for m in _NEXT_CELL.finditer(line):
+        _, colon, value = line[start:m.start()].partition(":")
+        if colon and value.strip():  # the cell so far holds a label and its value
+            cells.append(line[start:m.start()])
+            start = m.end()
+    return cells + [line[start:]]
+
+
+def _continues(previous: str, line: str) -> bool:
+    if previous.endswith(_ENDS) or not line[:1].islower():
+        return False
+    return previous.endswith(("/", "-")) or len(previous.split()) >= 5
+
+
+def _paragraph(para: list[str]) -> list[str]:
+    return [s for p in para for s in _sentences(p)] if para else []
 
 
 _CODE_DIRECTIVES = ("code-block", "code", "sourcecode", "console")

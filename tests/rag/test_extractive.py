@@ -162,3 +162,23 @@ def test_the_same_words_in_two_places_are_quoted_once_citing_both():
     assert cited_numbers(answer) >= {1, 2}
     cited = {c.n: c for c in cite(evidence, answer)}
     assert cited[1].snippet == cited[2].snippet == "Time: 10:07:18 Now|" and cited[2].cited
+
+
+MANDALA = ("Symmetry Mandala\nCenter abscissa 320,00\nCenter ordinate 240,00\n"
+           "Number of points 6\nDisable brush transform")
+
+
+def test_an_interface_field_without_a_colon_is_a_label_and_its_value(text_embedder):
+    # a dialog's spin buttons read as "Center abscissa 320,00": the page names the field,
+    # the screenshot holds its value
+    page = text_hit("Mandala. Center abscissa, Center ordinate to position the center of "
+                    "coordinates. Number of points: the number of brush strokes around the "
+                    "center.", "symmetry.html")
+    for gen in (ExtractiveGenerator(), ExtractiveGenerator(embedder=text_embedder)):
+        answer = gen.compose("What is the center abscissa of the Mandala symmetry?",
+                             [(1, page), ocr_hit(2, MANDALA, "mandala.png")])
+        assert answer.splitlines()[0] == "\u201cCenter abscissa 320,00\u201d [2]"
+    patterns = ocr_hit(1, "Patterns\nClipboard (16 × 16)\n3D Green (45 × 45)\nAmethyst (64 × 64)",
+                       "patterns.png")
+    answer = ExtractiveGenerator().compose("What size is the Amethyst pattern?", [patterns])
+    assert answer.splitlines()[0] == "\u201cAmethyst (64 × 64)\u201d [1]"

@@ -60,6 +60,45 @@ def test_markdown_tables_and_lines_read_from_pictures():
         "Wi-Fi: Guest", "Password: 1234"]
 
 
+def test_lines_read_from_pictures_keep_cells_and_sentences_whole():
+    # a row of two fields is two units; a "Std Dev" label is not cut at its space
+    got = [u.text for u in units("Mean: 186.8 Pixels: 1483200\nStd Dev: 44.3 Count: 1483200\n"
+                                 "Red: 91 Red: n/a\nDate published: Date: 2024-08-02 Today",
+                                 lines=True)]
+    assert got == ["Mean: 186.8", "Pixels: 1483200", "Std Dev: 44.3", "Count: 1483200",
+                   "Red: 91", "Red: n/a", "Date published: Date: 2024-08-02 Today"]
+    # a wrapped paragraph is joined and cut into its sentences; a list is left alone
+    tip = ("GIMP Tip of the Day\nYou can drag a layer from the Layers dialog and drop it onto\n"
+           "the toolbox. This will create a new image containing only that\nlayer.\n"
+           "Learn more\nfilter\nenter tags")
+    assert [u.text for u in units(tip, lines=True)] == [
+        "GIMP Tip of the Day",
+        "You can drag a layer from the Layers dialog and drop it onto the toolbox.",
+        "This will create a new image containing only that layer.", "Learn more", "filter",
+        "enter tags"]
+    # a path broken over two lines is one path, and the line announcing the error carries it
+    err = ("Could not open '/usr/share/gimp/2.0/\nhelp/en/gimp-help.xml' for reading:\n"
+           "No such file or directory\nPlease check your installation.")
+    assert units(err, lines=True)[0].text == (
+        "Could not open '/usr/share/gimp/2.0/help/en/gimp-help.xml' for reading: No such "
+        "file or directory")
+
+
+def test_a_unit_that_announces_what_follows_carries_it():
+    rst = ("Secret key\n==========\n\nTo make a secret key use the command::\n\n"
+           "    python -c 'import secrets; print(secrets.token_hex())'\n\n"
+           "The backends are:\n\n- postgresql\n- mysql\n- sqlite\n- oracle\n- other\n\n"
+           "Note:\n\nshort labels carry nothing.\n\nAnother heading\n===============\n\n"
+           "It ends here:\n\nNew heading\n===========\n\nUnder another label.")
+    got = {u.text: u for u in units(rst)}
+    assert ("To make a secret key use the command: python -c 'import secrets; "
+            "print(secrets.token_hex())'") in got
+    # up to three of the same kind, joined as a list; the items stay units of their own
+    assert "The backends are: postgresql; mysql; sqlite" in got and "oracle" in got
+    # nothing is carried across a heading
+    assert "It ends here:" in got
+
+
 def test_plain_reads_rst_markup_as_a_reader_would():
     assert plain(":setting:`~django.conf.SESSION_ENGINE` and ``x=1``") == (
         "`django.conf.SESSION_ENGINE` and `x=1`")

@@ -97,7 +97,7 @@ def _holds(unit: Unit, kind: str | None) -> bool:
 def _label_value(question: AbstractSet[str], unit: Unit, kind: str | None) -> bool:
     """'Default: `1209600` (2 weeks)', 'Password: BlueHarbor2026': a short value of the
     kind asked for, under a label the question names."""
-    head, colon, value = label_split(unit.text)
+    head, colon, value = label_split(unit.text, unit.kind == "line")
     return bool(colon and terms(head) & question and 0 < count_words(value) <= 12
                 and count_words(head) <= 4
                 and (kind not in ("number", "time", "clock") or _holds(Unit(value), kind)))
