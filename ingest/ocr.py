@@ -24,18 +24,22 @@ _LATIN = re.compile(r"[A-Za-z]")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _WORD_NUMBER = re.compile(r"\b([A-Za-z][a-z]{2,})(\d+)\b")  # extension4357, Error809
 _NUMBER_WORD = re.compile(r"\b(\d+)([a-z]{3,})\b")  # 24hours
+MIN_PART = 4  # letters per word, on average, for a run to be split into words
 
 
 def respace(text: str) -> str:
     """RapidOCR's bundled recogniser often drops the spaces between English words
     ("VPNconnectionfailed"). Long letter runs are split back into words, except ones that look
-    like names (CamelCase with few parts, such as "NorthwindGuest"), which stay whole."""
+    like names (CamelCase with few parts, such as "NorthwindGuest"), and long words the
+    splitter only knows in pieces ("Reparametrize" is not "Re para met rize": parts of fewer
+    than four letters on average), which stay whole."""
     import wordninja
 
     def split(m: re.Match[str]) -> str:
         run = m.group(0)
         parts = wordninja.split(run)
-        if len(parts) < 2 or (_CAMEL.search(run) and len(parts) < 4):
+        if len(parts) < 2 or (_CAMEL.search(run) and len(parts) < 4) \
+                or len(run) < MIN_PART * len(parts):
             return run
         return " ".join(parts)
 
