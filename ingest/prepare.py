@@ -6,7 +6,9 @@ copies. The ingestion pipeline runs this on loader threads; a test can call it d
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,14 @@ from .captions import Blip2Captioner, GeneratorCaptioner
 from .chunking import Chunker
 from .isolation import Decoders
 from .loaders import Limits, Loaded, Picture, kind_of, load
+from .loaders.base import BEFORE
 from .manifest import Document, Manifest, doc_id_for
 from .ocr import RapidOcr
 from .records import PICTURE, Prepared, PreparedPicture
 from .sources import FileResult, Source
 
 log = logging.getLogger(__name__)
+SHOWS_CHARS = 2000  # of the text read in the pictures one passage shows
 
 
 class Preparer:
@@ -104,11 +108,13 @@ class Preparer:
         index = len(prep.pictures)
         derived: list[tuple[str, str]] = []  # (text, how it was read)
         meta: dict[str, Any] = dict(pic.meta)
+        before = meta.pop(BEFORE, "")
         if self.ocr is not None:
             text = pic.ocr_text if pic.ocr_text is not None else self.ocr.read(pic.image).text
             if len(text.strip()) >= 3:
                 derived += [(c, "ocr") for c in self.chunker.split(text)]
                 meta[items.OCR_TEXT] = text[:4000]
+                shown_by(prep.texts, before, str(meta.get(items.REF, "")), text)
         if self.captioner is not None:
             try:
                 caption = self.captioner.caption(pic.image)
@@ -147,3 +153,27 @@ class Preparer:
         if clip is not None and doc.kind != "text":
             return doc.clip_model == clip.model_id
         return True
+
+
+def _words(s: str) -> str:
+    return " ".join(re.findall(r"\w+", s.lower()))
+
+
+def shown_by(texts: list[tuple[str, dict[str, Any]]], before: str, ref: str, read: str) -> None:
+    """The passage of a page that shows a picture (the one holding the text just before the
+    picture) keeps the text read in it (``items.SHOWS``: [[ref, text], ...], at most
+    SHOWS_CHARS in all), so that an answer can use the page and its picture together."""
+    tail = _words(before)
+    if not ref or not tail:
+        return
+    for size in (60, 25):
+        key = tail[-size:].lstrip()
+        for _, where in ((t, w) for t, w in texts if key in _words(t)):
+            if PICTURE in where:
+                continue
+            shows = json.loads(where.get(items.SHOWS, "[]"))
+            room = SHOWS_CHARS - sum(len(t) for _, t in shows)
+            if room > 20:
+                shows.append([ref, read[:room]])
+                where[items.SHOWS] = json.dumps(shows, ensure_ascii=False)
+            return

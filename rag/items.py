@@ -36,6 +36,8 @@ PAGE = "page"
 SLIDE = "slide"
 TIMESTAMP = "timestamp"  # seconds into a video
 REF = "ref"  # the reference a page made to a local image file ("img/a.png")
+SHOWS = "shows"  # on a page's passage: the text read in the pictures it shows, JSON
+# [[ref, text], ...]
 LOCATION_KEYS = (PAGE, SLIDE, TIMESTAMP, REF)  # carried from a picture to the text read in it
 
 # -- pictures --------------------------------------------------------------------------------

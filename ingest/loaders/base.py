@@ -31,6 +31,12 @@ def kind_of(name: str) -> str | None:
     return EXTENSIONS.get(Path(name).suffix.lower())
 
 
+# on a picture a page shows: the page's text just before it (how much, in characters), so
+# that the passage showing it can be told (ingest/prepare.py); not stored
+BEFORE = "_before"
+BEFORE_CHARS = 80
+
+
 @dataclass
 class Picture:
     """An image to store: decoded for the models, and the bytes to keep as its copy."""

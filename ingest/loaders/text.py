@@ -14,6 +14,8 @@ from rag import items
 from rag.errors import InvalidInput, TooLarge
 
 from .base import (
+    BEFORE,
+    BEFORE_CHARS,
     Limits,
     Loaded,
     Picture,
@@ -84,10 +86,15 @@ class _HTMLText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title: list[str] = []
+        self.before: dict[str, str] = {}  # an image's src: the visible text just before it
         self._skip = 0
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "img" and not self._skip:
+            src = dict(attrs).get("src")
+            if src and src not in self.before:
+                self.before[src] = " ".join("".join(self.parts[-40:]).split())[-BEFORE_CHARS:]
         if tag in self.SKIP:
             self._skip += 1
         elif tag == "title":
@@ -142,7 +149,11 @@ def local_images(kind: str, text: str, base: Path, limits: Limits) -> tuple[list
     pictures: list[Picture] = []
     notes: list[str] = []
     seen: set[Path] = set()
-    for ref in pattern.findall(text):
+    shown_after = _html_before(text) if kind == "html" else {}
+    for m in pattern.finditer(text):
+        ref = m.group(1)
+        before = (shown_after.get(ref, "") if kind == "html" else
+                  " ".join(text[max(0, m.start() - 4 * BEFORE_CHARS):m.start()].split()))
         parsed = urlparse(ref)
         if parsed.scheme or ref.startswith("//"):
             continue
@@ -157,10 +168,18 @@ def local_images(kind: str, text: str, base: Path, limits: Limits) -> tuple[list
             notes.append(f"image reference {ref!r} is too large")
             continue
         try:
-            pictures.append(picture(path.read_bytes(), limits, {items.REF: ref}))
+            meta = {items.REF: ref, **({BEFORE: before[-BEFORE_CHARS:]} if before else {})}
+            pictures.append(picture(path.read_bytes(), limits, meta))
         except (InvalidInput, TooLarge) as e:
             notes.append(f"image reference {ref!r}: {e}")
     return pictures, notes
+
+
+def _html_before(html: str) -> dict[str, str]:
+    p = _HTMLText()
+    p.feed(html)
+    p.close()
+    return p.before
 
 
 def _page_images(kind: str, text: str, base: Path | None,

@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 
 from rag import items
 from rag.text.terms import count_words, terms
-from rag.text.units import Unit, units
+from rag.text.units import READ, Unit, units
 
 ASKS = ("?", "\uff1f")  # a question ends with one of these (ASCII or full-width)
 _COLONS = (":", "\uff1a")
@@ -54,7 +54,7 @@ def overlap(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[str
         return sum(w.get(t, 1.0) for t in ts) / total
 
     score = share(question & words) + 0.5 * share((question & label_terms) - words)
-    head, colon, value = label_split(unit.text, unit.kind == "line")
+    head, colon, value = label_split(unit.text, unit.kind in READ)
     if colon and value.strip() and terms(head) & question:
         # "Assembly point: parking lot C": a value under a label the question asks about
         score += 0.5 * share(terms(head) & question)

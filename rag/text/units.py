@@ -30,11 +30,15 @@ _LITERAL = re.compile(r"``([^`]+)``")
 _LINK = re.compile(r"`([^`<]+?)\s*<[^>]+>`_{1,2}")
 
 
+FIGURE = "figure"  # a line read in a picture a passage shows, under that picture
+READ = ("line", FIGURE)  # the kinds read in a picture
+
+
 @dataclass(frozen=True)
 class Unit:
     text: str  # as it reads, markup simplified (``code`` -> `code`)
     label: str = ""  # what it stands under: a heading, setting name or "Label:"
-    kind: str = "sentence"  # sentence | item | row | code | line
+    kind: str = "sentence"  # sentence | item | row | code | line | figure
 
 
 def plain(text: str) -> str:

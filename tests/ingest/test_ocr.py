@@ -94,3 +94,26 @@ def test_a_screenshot_beside_the_page_that_shows_it_is_one_piece_of_evidence(ser
                                                                            "wifi.html")})
     read = [it for it in found if it.metadata.get("derived_from") == "ocr"]
     assert read and all(it.metadata["ref"] == "images/guest-wifi-sign.png" for it in read)
+
+
+def test_the_passage_that_shows_a_picture_keeps_the_text_read_in_it(service, signs):
+    import json
+
+    from rag import items
+
+    (signs / "wifi.md").write_text("# Visitors\n\nVisitors sign in at the front desk.\n\n"
+                                   "# Guest network\n\nThe sign in the lobby gives the guest "
+                                   "network:\n\n![sign](guest-wifi-sign.png)\n\n# Parking\n\n"
+                                   "Visitors park in lot B.\n")
+    Ingestor(service).ingest_paths([signs / "wifi.md"])
+    found, _ = service.parts.store.get("default", "text",
+                                       where={"source": str(signs / "wifi.md")})
+    shows = {it.document.split("\n")[0]: json.loads(it.metadata[items.SHOWS])
+             for it in found if items.SHOWS in it.metadata}
+    assert len(shows) == 1  # the guest network's passage, not the others
+    [(passage, [[ref, text]])] = shows.items()
+    assert "Guest network" in passage and ref == "guest-wifi-sign.png"
+    assert "BlueHarbor2026" in text
+    pictures, _ = service.parts.store.get("default", "image",
+                                          where={"source": str(signs / "wifi.md")})
+    assert pictures and all(not k.startswith("_") for p in pictures for k in p.metadata)

@@ -182,3 +182,24 @@ def test_an_interface_field_without_a_colon_is_a_label_and_its_value(text_embedd
                        "patterns.png")
     answer = ExtractiveGenerator().compose("What size is the Amethyst pattern?", [patterns])
     assert answer.splitlines()[0] == "\u201cAmethyst (64 × 64)\u201d [1]"
+
+
+def test_a_passage_and_the_picture_it_shows_answer_together():
+    # the page says which dialog monitors resources; its screenshot holds the figures
+    import json
+
+    from rag import items
+
+    page = text_hit("The Dashboard helps to monitor GIMP resource usage (Cache, Swap, CPU, "
+                    "Memory). Figure 15.84. The Dashboard Dialog window", "dashboard.html")
+    page.metadata[items.SHOWS] = json.dumps([["images/dashboard.png",
+                                              "Cache\nLimit: 2.9 GiB\nMemory\n"
+                                              "Used: 1.6 GiB (10%)\nAvailable: 5.3 GiB (33%)"]])
+    answer = ExtractiveGenerator().compose(
+        "The dialog that monitors GIMP's resource usage: how much memory is available in its "
+        "figure?", [(1, page)])
+    assert answer.splitlines()[0] == (
+        "image images/dashboard.png: \u201cAvailable: 5.3 GiB (33%)\u201d [1]")
+    page.metadata[items.SHOWS] = "not json"  # a damaged value costs the figure, nothing else
+    assert "Dashboard" in ExtractiveGenerator().compose("What does the Dashboard monitor?",
+                                                        [(1, page)])

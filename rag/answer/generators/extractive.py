@@ -4,6 +4,7 @@ says anything that is not in the knowledge base."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from rag.protocols import GenerationChunk, GenerationRequest, TextEmbedder, Word
 from rag.schema import Hit, Usage
 from rag.text.language import needs_multilingual, say
 from rag.text.terms import STOP, count_words, stem, terms
-from rag.text.units import Unit, units
+from rag.text.units import FIGURE, READ, Unit, units
 
 __all__ = ["STOP", "ExtractiveGenerator", "pick", "terms"]
 
@@ -97,7 +98,7 @@ def _holds(unit: Unit, kind: str | None) -> bool:
 def _label_value(question: AbstractSet[str], unit: Unit, kind: str | None) -> bool:
     """'Default: `1209600` (2 weeks)', 'Password: BlueHarbor2026': a short value of the
     kind asked for, under a label the question names."""
-    head, colon, value = label_split(unit.text, unit.kind == "line")
+    head, colon, value = label_split(unit.text, unit.kind in READ)
     return bool(colon and terms(head) & question and 0 < count_words(value) <= 12
                 and count_words(head) <= 4
                 and (kind not in ("number", "time", "clock") or _holds(Unit(value), kind)))
@@ -116,6 +117,7 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
     q = terms(question)
     kind = wanted(question)
     found: list[tuple[int, int, Unit]] = []
+    context: dict[int, AbstractSet[str]] = {}  # a figure's words around it: its passage's
     for rank, (n, hit) in enumerate(evidence):
         if not hit.text:
             continue
@@ -124,6 +126,9 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
                                               lines=hit.channel == "ocr",
                                               label=last_heading(section))
                   if not (u.kind in ("sentence", "item") and u.text.endswith(ASKS))]
+        if figures := shown(hit):
+            context[n] = terms(hit.text)
+            found += [(rank, n, u) for u in figures]
     # an FAQ question labels its answer and is left out; each question word is weighted by
     # how few of the units hold it
     df: dict[str, int] = {}
@@ -134,6 +139,9 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
     asked_numbers = set(_DIGITS.findall(question))
     out: list[Scored] = []
     for rank, n, u in found:
+        # a line read in a picture a passage shows stands under that passage, not under the
+        # picture's file name: the page says what the dialog is, the picture what it holds
+        label = context[n] if u.kind == FIGURE else terms(u.label)
         bonus = RANK_PRIOR * (1 - rank / max(len(evidence), 1))
         if terms(u.text) <= q and not set(_DIGITS.findall(u.text)) - asked_numbers:
             # it only repeats the question: a title, not an answer ("2 entries" is one)
@@ -146,8 +154,23 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
             bonus += LABEL_VALUE
         if u.kind in ("sentence", "item") and count_words(u.text) < 4:
             bonus -= 0.1  # a fragment
-        out.append(Scored(overlap(q, u, terms(u.label), weight) + bonus, n, u, bonus))
+        out.append(Scored(overlap(q, u, label, weight) + bonus, n, u, bonus))
     return out
+
+
+def shown(hit: Hit) -> list[Unit]:
+    """The lines read in the pictures a page's passage shows (``items.SHOWS``), as units of
+    that passage labelled with the picture they are in: the page says what a dialog is, its
+    screenshot what the dialog holds."""
+    raw = hit.metadata.get(items.SHOWS)
+    if not raw:
+        return []
+    try:
+        shows = json.loads(str(raw))
+    except ValueError:
+        return []
+    return [Unit(u.text, f"image {ref}", FIGURE) for ref, text in shows
+            for u in units(str(text), lines=True)]
 
 
 def pick(question: str, evidence: list[tuple[int, Hit]],
@@ -201,7 +224,7 @@ def cosines(question: str, top: list[Scored], embedder: TextEmbedder,
     by_ml = ([] if multilingual is None else list(range(len(top)))
              if needs_multilingual(question) else
              [i for i, t in enumerate(texts) if needs_multilingual(t)])
-    by_model = [i for i, s in enumerate(top) if (words is None or s.unit.kind == "line")
+    by_model = [i for i, s in enumerate(top) if (words is None or s.unit.kind in READ)
                 and i not in by_ml]
     by_words = [i for i in range(len(top)) if i not in set(by_model) | set(by_ml)]
     cos = np.zeros(len(top), dtype=np.float32)

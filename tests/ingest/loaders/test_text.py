@@ -69,3 +69,21 @@ def test_markdown_chunks_keep_their_heading_path():
     text, meta = sections[1]
     assert meta == {"section": "Policy > Booking"}
     assert text.startswith("Policy > Booking\n\nUse the portal.") and "# not a heading" in text
+
+
+def test_a_page_s_pictures_carry_the_text_just_before_them(tmp_path):
+    from PIL import Image
+
+    from ingest.loaders import Limits
+    from ingest.loaders.base import BEFORE, BEFORE_CHARS
+    from ingest.loaders.text import local_images
+    from rag.sections import IngestSettings
+
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "a.png")
+    html = ('<html><script>var x = "<img src=a.png>";</script><h1>Dialogs</h1><p>Figure 1. '
+            'The Undo dialog</p><div><img src="a.png"></div><p>After it.</p></html>')
+    [pic], _ = local_images("html", html, tmp_path, Limits.of(IngestSettings()))
+    assert pic.meta[BEFORE] == "Dialogs Figure 1. The Undo dialog"
+    md = "# Dialogs\n\n" + "word " * 40 + "\n\nThe Undo dialog:\n\n![undo](a.png)\n"
+    [pic], _ = local_images("markdown", md, tmp_path, Limits.of(IngestSettings()))
+    assert pic.meta[BEFORE].endswith("The Undo dialog:") and len(pic.meta[BEFORE]) == BEFORE_CHARS
