@@ -56,7 +56,8 @@ class InProcess:
             "answer": a.text, "found": a.found, "generator": a.generator, "notes": a.notes,
             "hits": [{"id": h.id, "source": h.source, "modality": h.modality,
                       "raw_score": h.raw_score, "calibrated_score": h.calibrated_score,
-                      "score": h.score, "text": h.text, "ref": h.metadata.get(items.REF)}
+                      "score": h.score, "text": h.text, "ref": h.metadata.get(items.REF),
+                      "shows": h.metadata.get(items.SHOWS)}
                      for h in a.hits],
             "citations": [{"n": c.n, "id": c.id, "source": c.source, "modality": c.modality,
                            "location": c.location, "cited": c.cited, "snippet": c.snippet}
@@ -190,6 +191,19 @@ def shown(hit: dict[str, Any]) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), ref))
 
 
+def _read(hit: dict[str, Any]) -> str | None:
+    """A hit's evidence as the answer could quote it: its text, and the pictures a page's
+    passage shows with the text read in them (``items.SHOWS``)."""
+    shows = hit.get("shows") or (hit.get("metadata") or {}).get(items.SHOWS)
+    if not shows:
+        return hit.get("text")
+    try:
+        read = [f"image {ref}\n{text}" for ref, text in json.loads(shows)]
+    except (ValueError, TypeError):
+        read = []
+    return "\n".join([hit.get("text") or "", *read])
+
+
 def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
     """The case's metrics; None where a metric does not apply."""
     out: dict[str, float | None] = {}
@@ -217,7 +231,7 @@ def score(case: Case, rec: dict[str, Any], k: int) -> dict[str, float | None]:
             [(shown(c), c["id"]) for c in cited], case.relevant)
     if rec["found"]:
         # the full evidence text where the hits carry it (snippets are cut short)
-        full = {h["id"]: h.get("text") for h in rec["hits"]}
+        full = {h["id"]: _read(h) for h in rec["hits"]}
         evidence = [full.get(c["id"]) or c.get("snippet") or ""
                     for c in (cited or rec["citations"])]
         out["groundedness"] = m.groundedness(rec["answer"], evidence)

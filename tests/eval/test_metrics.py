@@ -55,6 +55,14 @@ def test_a_picture_a_page_shows_counts_as_the_picture_s_file():
     rec = {"hits": [{"source": page, "id": "i", "ref": "images/a.png"}], "found": True,
            "answer": "x", "citations": []}
     assert score(case, rec, 5)["hit@5"] == 1.0
+    # a quote of a picture the cited passage shows is grounded in that passage's evidence
+    import json
+
+    shows = json.dumps([["images/a.png", "Limit: 2.9 GiB"]])
+    rec = {"hits": [{"source": page, "id": "t", "text": "The Dashboard.", "shows": shows}],
+           "found": True, "answer": "image images/a.png: \u201cLimit: 2.9 GiB\u201d [1]",
+           "citations": [{"id": "t", "source": page, "cited": True}]}
+    assert score(case, rec, 5)["groundedness"] == 1.0
 
 
 def test_answer_metrics_by_hand():
