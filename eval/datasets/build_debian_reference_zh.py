@@ -11,18 +11,13 @@ Every answer is checked against the text of the page it is said to be in. Run:
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-from debian_reference_zh_cases import CHINESE, ENGLISH, UNANSWERABLE  # beside this file
+from build_common import build, copy_pages, unanswerable_rows, unpacked_deb  # beside this file
+from debian_reference_zh_cases import CHINESE, ENGLISH, UNANSWERABLE
 
-HERE = Path(__file__).parent
 PACKAGE = "debian-reference-zh-cn"
 CORPUS = "corpus/debian-reference-zh"  # relative to this folder, where the JSONL lives
 
@@ -35,19 +30,9 @@ def _flat(s: str) -> str:
 
 
 def fetch(deb: Path | None, dest: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        if deb is None:
-            subprocess.run(["apt-get", "download", PACKAGE], cwd=tmp, check=True)
-            deb = next(Path(tmp).glob(f"{PACKAGE}_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(deb), f"{tmp}/x"], check=True)
-        pages = sorted(Path(tmp, "x/usr/share/debian-reference").glob("*.zh-cn.html"))
-        if not pages:
-            raise SystemExit(f"no HTML pages in {deb}")
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True)
-        for page in pages:
-            shutil.copy2(page, dest / page.name)
+    with unpacked_deb(PACKAGE, deb) as unpacked:
+        pages = sorted(Path(unpacked, "usr/share/debian-reference").glob("*.zh-cn.html"))
+        copy_pages(pages, dest, str(deb or PACKAGE))
 
 
 def cases(corpus: Path) -> list[dict]:
@@ -61,28 +46,16 @@ def cases(corpus: Path) -> list[dict]:
             out.append({"id": f"{group}-{i:03d}", "question": q, "answers": answers,
                         "relevant": [page], "modality": "text", "group": group,
                         "corpus": CORPUS})
-    for i, q in enumerate(UNANSWERABLE, 1):
-        out.append({"id": f"unanswerable-{i:03d}", "question": q, "unanswerable": True,
-                    "modality": "text", "corpus": CORPUS})
+    out += unanswerable_rows(UNANSWERABLE, CORPUS)
     if problems:
         raise SystemExit("answers not in their pages:\n" + "\n".join(problems))
     return out
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--deb", type=Path, help=f"a downloaded {PACKAGE}_*.deb")
-    p.add_argument("--questions-only", action="store_true",
-                   help="rewrite the JSONL from an already fetched corpus")
-    args = p.parse_args()
-    corpus = HERE / CORPUS
-    if not args.questions_only:
-        fetch(args.deb, corpus)
-    rows = cases(corpus)
-    with open(HERE / "debian-reference-zh.jsonl", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} cases; corpus {corpus}: {sum(1 for _ in corpus.glob('*.html'))} pages")
+    build(__doc__, "debian-reference-zh.jsonl", CORPUS,
+          ("deb", f"a downloaded {PACKAGE}_*.deb"), fetch, cases,
+          lambda corpus: f"{sum(1 for _ in corpus.glob('*.html'))} pages")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ does not state. Run: ``python eval/datasets/build_django_docs.py [--sdist PATH]`
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -21,10 +19,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from django_docs_cases import MIXED, SCREENSHOT, TEXT, UNANSWERABLE  # beside this file
+from build_common import build, ocr_rows, unanswerable_rows  # beside this file
+from django_docs_cases import MIXED, SCREENSHOT, TEXT, UNANSWERABLE
 from django_docs_screens import SCREENS
 
-HERE = Path(__file__).parent
 VERSION = "5.2.8"
 CORPUS = "corpus/django-docs"  # relative to this folder, where the JSONL lives
 SKIP_DIRS = {"_theme", "_ext", "man"}
@@ -80,34 +78,16 @@ def cases(corpus: Path) -> list[dict]:
             check(answers, SCREENS[r] if r in SCREENS else (corpus / r).read_text(), r)
         out.append({"id": f"mixed-{i:03d}", "question": q, "answers": answers,
                     "relevant": rel, "modality": "mixed", "corpus": CORPUS})
-    for i, q in enumerate(UNANSWERABLE, 1):
-        out.append({"id": f"unanswerable-{i:03d}", "question": q, "unanswerable": True,
-                    "modality": "text", "corpus": CORPUS})
-    for i, (shot, truth) in enumerate(sorted(SCREENS.items()), 1):
-        out.append({"id": f"ocr-{i:03d}", "question": "", "image": f"{CORPUS}/{shot}",
-                    "relevant": [shot], "modality": "image", "ocr_text": truth,
-                    "group": "ocr", "ask": False, "corpus": CORPUS})
+    out += unanswerable_rows(UNANSWERABLE, CORPUS) + ocr_rows(SCREENS, CORPUS)
     if problems:
         raise SystemExit("answers not in their pages:\n" + "\n".join(problems))
     return out
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sdist", type=Path, help="a downloaded django-5.2.8.tar.gz")
-    p.add_argument("--questions-only", action="store_true",
-                   help="rewrite the JSONL from an already fetched corpus")
-    args = p.parse_args()
-    corpus = HERE / CORPUS
-    if not args.questions_only:
-        fetch(args.sdist, corpus)
-    rows = cases(corpus)
-    with open(HERE / "django-docs.jsonl", "w") as f:
-        for row in rows:
-            f.write(json.dumps(row) + "\n")
-    pages = sum(1 for _ in corpus.rglob("*.txt"))
-    shots = sum(1 for _ in corpus.rglob("*.png"))
-    print(f"{len(rows)} cases; corpus {corpus}: {pages} pages, {shots} screenshots")
+    build(__doc__, "django-docs.jsonl", CORPUS, ("sdist", f"a downloaded django-{VERSION}.tar.gz"),
+          fetch, cases, lambda corpus: f"{sum(1 for _ in corpus.rglob('*.txt'))} pages, "
+          f"{sum(1 for _ in corpus.rglob('*.png'))} screenshots")
 
 
 if __name__ == "__main__":

@@ -14,19 +14,21 @@ that screenshot. Run: ``python eval/datasets/build_gimp_help.py [--deb PATH]``."
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
 import re
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-from gimp_help_cases import MIXED, SCREENSHOT, TEXT, UNANSWERABLE  # beside this file
+from build_common import (  # beside this file
+    build,
+    copy_pages,
+    ocr_rows,
+    unanswerable_rows,
+    unpacked_deb,
+)
+from gimp_help_cases import MIXED, SCREENSHOT, TEXT, UNANSWERABLE
 from gimp_help_screens import SCREENS
 
-HERE = Path(__file__).parent
 PACKAGE = "gimp-help-en"
 CORPUS = "corpus/gimp-help"  # relative to this folder, where the JSONL lives
 HELP = "usr/share/gimp/2.0/help/en"
@@ -46,20 +48,11 @@ def chapter(root: Path) -> list[Path]:
 
 
 def fetch(deb: Path | None, dest: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        if deb is None:
-            subprocess.run(["apt-get", "download", PACKAGE], cwd=tmp, check=True)
-            deb = next(Path(tmp).glob(f"{PACKAGE}_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(deb), f"{tmp}/x"], check=True)
-        root = Path(tmp, "x", HELP)
+    with unpacked_deb(PACKAGE, deb) as unpacked:
+        root = unpacked / HELP
         pages = chapter(root)
-        if not pages:
-            raise SystemExit(f"no dialog pages in {deb}")
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True)
+        copy_pages(pages, dest, str(deb or PACKAGE))
         for page in pages:
-            shutil.copy2(page, dest / page.name)
             for ref in IMAGE.findall(page.read_text(encoding="utf-8")):
                 if (root / ref).is_file() and not (dest / ref).exists():
                     (dest / ref).parent.mkdir(parents=True, exist_ok=True)
@@ -99,36 +92,22 @@ def cases(corpus: Path) -> list[dict]:
     add("text", "text", TEXT)
     add("screenshot", "image", SCREENSHOT)
     add("mixed", "mixed", MIXED)
-    for i, q in enumerate(UNANSWERABLE, 1):
-        out.append({"id": f"unanswerable-{i:03d}", "question": q, "unanswerable": True,
-                    "modality": "text", "corpus": CORPUS})
-    for i, (shot, truth) in enumerate(sorted(SCREENS.items()), 1):
-        if not (corpus / shot).is_file():
-            problems.append(f"{shot}: not in the corpus")
-        out.append({"id": f"ocr-{i:03d}", "question": "", "image": f"{CORPUS}/{shot}",
-                    "relevant": [shot], "modality": "image", "ocr_text": truth,
-                    "group": "ocr", "ask": False, "corpus": CORPUS})
+    problems += [f"{shot}: not in the corpus" for shot in SCREENS
+                 if not (corpus / shot).is_file()]
+    out += unanswerable_rows(UNANSWERABLE, CORPUS) + ocr_rows(SCREENS, CORPUS)
     if problems:
         raise SystemExit("answers not where they are said to be:\n" + "\n".join(problems))
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--deb", type=Path, help=f"a downloaded {PACKAGE}_*.deb")
-    p.add_argument("--questions-only", action="store_true",
-                   help="rewrite the JSONL from an already fetched corpus")
-    args = p.parse_args()
-    corpus = HERE / CORPUS
-    if not args.questions_only:
-        fetch(args.deb, corpus)
-    rows = cases(corpus)
-    with open(HERE / "gimp-help.jsonl", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    pages = sum(1 for _ in corpus.glob("*.html"))
+def summary(corpus: Path) -> str:
     pictures = sum(1 for p in corpus.rglob("*") if p.suffix in (".png", ".jpg"))
-    print(f"{len(rows)} cases; corpus {corpus}: {pages} pages, {pictures} pictures")
+    return f"{sum(1 for _ in corpus.glob('*.html'))} pages, {pictures} pictures"
+
+
+def main() -> None:
+    build(__doc__, "gimp-help.jsonl", CORPUS, ("deb", f"a downloaded {PACKAGE}_*.deb"), fetch,
+          cases, summary)
 
 
 if __name__ == "__main__":
