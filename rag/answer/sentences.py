@@ -3,12 +3,14 @@ extractive answer starts from, and the sentence a citation shows as its snippet.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Set as AbstractSet
 
 from rag import items
+from rag.schema import Hit
 from rag.text.terms import count_words, terms
-from rag.text.units import READ, Unit, units
+from rag.text.units import FIGURE, READ, Unit, units
 
 ASKS = ("?", "\uff1f")  # a question ends with one of these (ASCII or full-width)
 _COLONS = (":", "\uff1a")
@@ -79,3 +81,19 @@ def opening(text: str) -> str:
     """The first real sentence, for evidence that shares no words with the question."""
     body = [u.text for u in units(text) if not is_label(u.text)]
     return body[0] if body else text.strip()
+
+
+def shown(hit: Hit) -> list[Unit]:
+    """The lines read in the pictures a page's passage shows (``items.SHOWS``), as units of
+    that passage labelled with the picture they are in: the page says what a dialog is, its
+    screenshot what the dialog holds."""
+    raw = hit.metadata.get(items.SHOWS)
+    if not raw:
+        return []
+    try:
+        shows = json.loads(str(raw))
+    except ValueError:
+        return []
+    return [Unit(u.text, f"image {ref}", FIGURE) for ref, text in shows
+            for u in units(str(text), lines=True)]
+

@@ -4,7 +4,6 @@ says anything that is not in the knowledge base."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import items
-from rag.answer.sentences import ASKS, label_split, last_heading, overlap
+from rag.answer.sentences import ASKS, label_split, last_heading, overlap, shown
 from rag.protocols import GenerationChunk, GenerationRequest, TextEmbedder, WordVectors
 from rag.schema import Hit, Usage
 from rag.text.language import needs_multilingual, say
@@ -139,9 +138,7 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
     asked_numbers = set(_DIGITS.findall(question))
     out: list[Scored] = []
     for rank, n, u in found:
-        # a line read in a picture a passage shows stands under that passage, not under the
-        # picture's file name: the page says what the dialog is, the picture what it holds
-        label = context[n] if u.kind == FIGURE else terms(u.label)
+        label = context[n] if u.kind == FIGURE else terms(u.label)  # a figure: its passage
         bonus = RANK_PRIOR * (1 - rank / max(len(evidence), 1))
         if terms(u.text) <= q and not set(_DIGITS.findall(u.text)) - asked_numbers:
             # it only repeats the question: a title, not an answer ("2 entries" is one)
@@ -156,21 +153,6 @@ def candidates(question: str, evidence: list[tuple[int, Hit]]) -> list[Scored]:
             bonus -= 0.1  # a fragment
         out.append(Scored(overlap(q, u, label, weight) + bonus, n, u, bonus))
     return out
-
-
-def shown(hit: Hit) -> list[Unit]:
-    """The lines read in the pictures a page's passage shows (``items.SHOWS``), as units of
-    that passage labelled with the picture they are in: the page says what a dialog is, its
-    screenshot what the dialog holds."""
-    raw = hit.metadata.get(items.SHOWS)
-    if not raw:
-        return []
-    try:
-        shows = json.loads(str(raw))
-    except ValueError:
-        return []
-    return [Unit(u.text, f"image {ref}", FIGURE) for ref, text in shows
-            for u in units(str(text), lines=True)]
 
 
 def pick(question: str, evidence: list[tuple[int, Hit]],
