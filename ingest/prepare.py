@@ -166,11 +166,11 @@ def shown_by(texts: list[tuple[str, dict[str, Any]]], before: str, ref: str, rea
     tail = _words(before)
     if not ref or not tail:
         return
+    last = tail.rsplit(" ", 1)[-1]  # a cheap test first: a page may have many passages
+    near = [(t, w) for t, w in texts if PICTURE not in w and last in t.lower()]
     for size in (60, 25):
         key = tail[-size:].lstrip()
-        for _, where in ((t, w) for t, w in texts if key in _words(t)):
-            if PICTURE in where:
-                continue
+        for _, where in ((t, w) for t, w in near if key in _words(t)):
             shows = json.loads(where.get(items.SHOWS, "[]"))
             room = SHOWS_CHARS - sum(len(t) for _, t in shows)
             if room > 20:
