@@ -31,8 +31,14 @@ T = TypeVar("T")
 
 
 def text_of(size: int) -> bytes:
-    prose = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(ROOT.rglob("*.md"))
-                        if ".venv" not in p.parts and "node_modules" not in p.parts)
+    """English prose: paragraphs the multilingual channel would also embed (the docs quote
+    Chinese) are left out, so the figure stays one text model's."""
+    from rag.text.language import needs_multilingual
+
+    prose = "\n\n".join(
+        para for p in sorted(ROOT.rglob("*.md"))
+        if ".venv" not in p.parts and "node_modules" not in p.parts
+        for para in p.read_text(encoding="utf-8").split("\n\n") if not needs_multilingual(para))
     return (prose * (size // len(prose) + 1)).encode("utf-8")[:size]
 
 
