@@ -90,8 +90,11 @@ def test_bf16_vectors_that_drift_keep_fp32(tiny_clip_dir, tmp_path, monkeypatch,
     """The check itself. A cosine that calls anything short of fp32's agreement 0.5 makes
     the bf16 vectors drift: questions stay in fp32, and the verdict is recorded."""
     real = onnx.worst_cosine
+    # 1 - cosine against PyTorch, measured: fp32 0 on a quiet machine (a bar at 1e-7 failed
+    # once under load: fp32 was taken for drifting bf16), bf16 7e-6 to 2.4e-5: the bar
+    # sits between
     monkeypatch.setattr(onnx, "worst_cosine",
-                        lambda a, b: real(a, b) if real(a, b) > 0.9999999 else 0.5)
+                        lambda a, b: real(a, b) if real(a, b) > 1 - 1e-6 else 0.5)
     emb = ClipEmbedder(str(tiny_clip_dir), "cpu", cache_dir=tmp_path)
     with caplog.at_level(logging.WARNING):
         assert emb.question_runtime == "onnx"
