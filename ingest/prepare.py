@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from rag.errors import InvalidInput, RagError, TooLarge
 from rag.parts import Parts
 from rag.protocols import ImageEmbedder
 from rag.sections import IngestSettings
+from rag.text.terms import said
 
 from .captions import Blip2Captioner, GeneratorCaptioner
 from .chunking import Chunker
@@ -155,22 +155,19 @@ class Preparer:
         return True
 
 
-def _words(s: str) -> str:
-    return " ".join(re.findall(r"\w+", s.lower()))
-
-
 def shown_by(texts: list[tuple[str, dict[str, Any]]], before: str, ref: str, read: str) -> None:
     """The passage of a page that shows a picture (the one holding the text just before the
     picture) keeps the text read in it (``items.SHOWS``: [[ref, text], ...], at most
     SHOWS_CHARS in all), so that an answer can use the page and its picture together."""
-    tail = _words(before)
+    tail = said(before)
     if not ref or not tail:
         return
     last = tail.rsplit(" ", 1)[-1]  # a cheap test first: a page may have many passages
-    near = [(t, w) for t, w in texts if PICTURE not in w and last in t.lower()]
+    near = [(said(t), w) for t, w in texts if PICTURE not in w and last in t.lower()]
     for size in (60, 25):
         key = tail[-size:].lstrip()
-        for _, where in ((t, w) for t, w in near if key in _words(t)):
+        where = next((w for words, w in near if key in words), None)
+        if where is not None:
             shows = json.loads(where.get(items.SHOWS, "[]"))
             room = SHOWS_CHARS - sum(len(t) for _, t in shows)
             if room > 20:

@@ -10,10 +10,9 @@ from collections.abc import Set as AbstractSet
 from rag import items
 from rag.schema import Hit
 from rag.text.terms import count_words, terms
-from rag.text.units import FIGURE, READ, Unit, units
+from rag.text.units import COLONS, FIGURE, READ, Unit, units
 
 ASKS = ("?", "\uff1f")  # a question ends with one of these (ASCII or full-width)
-_COLONS = (":", "\uff1a")
 _FIELD = re.compile(r"^((?=[^:]*[A-Za-z])[^:]+?)\s+([-+]?\d[\d.,]*\s*(?:%|px|ppi|[KMGT]i?B|bytes)?"
                     r"|\(\d[^()]*\))$")
 
@@ -38,7 +37,7 @@ def label_split(text: str, line: bool = False) -> tuple[str, str, str]:
 
 def is_label(s: str) -> bool:
     """Headings, FAQ questions and short lines label what follows; they are not answers."""
-    return s.startswith("#") or s.endswith(ASKS) or s.endswith(_COLONS) or count_words(s) < 4
+    return s.startswith("#") or s.endswith(ASKS) or s.endswith(COLONS) or count_words(s) < 4
 
 
 def overlap(question: AbstractSet[str], unit: Unit, label_terms: AbstractSet[str],
@@ -96,4 +95,3 @@ def shown(hit: Hit) -> list[Unit]:
         return []
     return [Unit(u.text, f"image {ref}", FIGURE) for ref, text in shows
             for u in units(str(text), lines=True)]
-

@@ -67,6 +67,15 @@ def index_text(text: str) -> str:
     return HAN.sub(lambda m: " " + " ".join(words_of(m.group())) + " ", text)
 
 
+_RUN = re.compile(r"\w+")
+
+
+def said(text: str) -> str:
+    """What a text says: its words and numbers in order, lower case, marks and spacing
+    aside (to tell repeats, or to find one text inside another)."""
+    return " ".join(_RUN.findall(text.lower()))
+
+
 def count_words(text: str) -> int:
     """How many words a text has: whitespace words, and for Chinese about one word per two
     Han characters."""

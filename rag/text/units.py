@@ -77,7 +77,7 @@ def units(text: str, lines: bool = False, label: str = "") -> tuple[Unit, ...]:
 
 CARRY = 3  # units an announcing unit carries at most (a command's lines, a list's items)
 CARRY_CHARS = 300
-_COLONS = (":", "\uff1a")
+COLONS = (":", "\uff1a")  # a label's colon, ASCII or full-width
 _JOIN = {"item": "; ", "row": " / "}  # how carried units are joined (code, lines: a space)
 
 
@@ -87,7 +87,7 @@ def _carried(found: list[Unit]) -> list[Unit]:
     kind, or the next sentence, under the same label. The fact is often what follows."""
     out = []
     for i, u in enumerate(found):
-        if u.text.endswith(_COLONS) and count_words(u.text) >= 3:
+        if u.text.endswith(COLONS) and count_words(u.text) >= 3:
             follow: list[Unit] = []
             for v in found[i + 1:i + 1 + (1 if u.kind == "line" else CARRY)]:
                 if v.label != u.label or (follow and (v.kind != follow[0].kind
@@ -160,10 +160,6 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith(_ENDS) or not line[:1].islower():
         return False
     return previous.endswith(("/", "-")) or len(previous.split()) >= 5
-
-
-def _paragraph(para: list[str]) -> list[str]:
-    return [s for p in para for s in _sentences(p)] if para else []
 
 
 _CODE_DIRECTIVES = ("code-block", "code", "sourcecode", "console")

@@ -17,7 +17,7 @@ from rag.answer.sentences import ASKS, label_split, last_heading, overlap, shown
 from rag.protocols import GenerationChunk, GenerationRequest, TextEmbedder, WordVectors
 from rag.schema import Hit, Usage
 from rag.text.language import needs_multilingual, say
-from rag.text.terms import STOP, count_words, stem, terms
+from rag.text.terms import STOP, count_words, said, stem, terms
 from rag.text.units import FIGURE, READ, Unit, units
 
 __all__ = ["STOP", "ExtractiveGenerator", "pick", "terms"]
@@ -218,11 +218,6 @@ def cosines(question: str, top: list[Scored], embedder: TextEmbedder,
     return cos
 
 
-def _said(text: str) -> str:
-    """What a unit says, for telling repeats: its words and numbers, case and marks aside."""
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
 def quote(s: Scored, max_chars: int, also: tuple[int, ...] = ()) -> str:
     """A unit as quoted: the label it stands under first, unless the unit already says it;
     ``also``: more evidence saying the same words, cited with it."""
@@ -230,8 +225,8 @@ def quote(s: Scored, max_chars: int, also: tuple[int, ...] = ()) -> str:
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] + " \u2026"
     label = s.unit.label
-    said = terms(label) <= terms(text) if terms(label) else label.lower() in text.lower()
-    prefix = f"{label}: " if label and not said and len(label) <= 80 else ""
+    named = terms(label) <= terms(text) if terms(label) else label.lower() in text.lower()
+    prefix = f"{label}: " if label and not named and len(label) <= 80 else ""
     cites = "".join(f"[{n}]" for n in (s.n, *also))
     return f"{prefix}\u201c{text}\u201d {cites}"
 
@@ -284,12 +279,12 @@ class ExtractiveGenerator:
             for s in ranked:
                 if s is not top and (s.score <= 0 or s.score < top.score * self.second_quote):
                     break
-                said = _said(s.unit.text)
-                if (same := chosen.get(said)) is not None:
+                says = said(s.unit.text)
+                if (same := chosen.get(says)) is not None:
                     if s.n != same[0].n and s.n not in same[1]:
                         same[1].append(s.n)
                 elif len(chosen) < self.max_quotes:
-                    chosen[said] = (s, [])
+                    chosen[says] = (s, [])
             lines = [quote(s, self.max_quote_chars, tuple(also)) for s, also in chosen.values()]
         images = [(n, h) for n, h in evidence if h.modality == "image" and not h.text]
         if images:
